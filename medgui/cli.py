@@ -1,0 +1,106 @@
+"""The `medgui` command: the GUI by default, and headless sub-commands for scripts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from medgui import __version__
+
+COMMANDS = ("scan", "convert", "demo-data")
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from medgui.core import scan
+
+    found = scan(args.path, index=not args.no_index)
+    if args.json:
+        print(json.dumps(found.to_json(), indent=2))
+        return 0
+    for s in found.series:
+        shape = "×".join(str(n) for n in reversed(s.shape_zyx)) if s.shape_zyx else "-"
+        print(
+            f"{s.kind:<12} {s.modality:<4} {s.number_of_images:>5} img  {shape:<14} {s.description}"
+        )
+        for w in s.warnings:
+            print(f"{'':17}warning: {w}")
+    for e in found.errors:
+        print(f"error        {e.path}: {e.reason}")
+    print(f"{len(found.series)} series, {len(found.errors)} problem file(s)")
+    return 0
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from medgui.core import load_volume
+    from medgui.core.itk_io import is_itk_file, write_itk_volume
+
+    if not is_itk_file(args.output):
+        print(
+            f"error: {args.output}: output must end in .nii, .nii.gz, .nrrd or .mha",
+            file=sys.stderr,
+        )
+        return 2
+    volume = load_volume(args.input)
+    for w in volume.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    out = write_itk_volume(volume, args.output)
+    shape = "×".join(str(n) for n in reversed(volume.shape_zyx))
+    print(f"wrote {out} ({shape}, spacing {', '.join(f'{s:.4g}' for s in volume.spacing_mm)} mm)")
+    return 0
+
+
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from medgui.core.demo import write_demo_study
+
+    study = write_demo_study(args.folder, seed=args.seed)
+    print(f"demo CT series: {study.dicom_dir}\nground-truth labels: {study.labels_path}")
+    return 0
+
+
+def _subcommand_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="medgui")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("scan", help="list the series and problem files under PATH")
+    p.add_argument("path")
+    p.add_argument("--json", action="store_true", help="print the scan as JSON")
+    p.add_argument("--no-index", action="store_true", help="ignore the local study index")
+    p.set_defaults(func=_cmd_scan)
+    p = sub.add_parser("convert", help="load a series or image file and write NIfTI/NRRD/MHA")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.set_defaults(func=_cmd_convert)
+    p = sub.add_parser("demo-data", help="write the synthetic demo CT study and its labels")
+    p.add_argument("folder")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_demo_data)
+    return parser
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="medgui",
+        description="medgui: read, annotate, train and report on medical images. "
+        f"Sub-commands: {', '.join(COMMANDS)} (medgui COMMAND --help).",
+    )
+    parser.add_argument("--version", action="version", version=f"medgui {__version__}")
+    parser.add_argument("path", nargs="?", help="a file, folder or DICOMDIR to open")
+    parser.add_argument("--demo", action="store_true", help="open the built-in demo study")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `medgui` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        args = _subcommand_parser().parse_args(argv)
+        try:
+            return args.func(args)
+        except (ValueError, FileNotFoundError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    args = _gui_parser().parse_args(argv)
+    from medgui.app import run_app
+
+    return run_app(path=Path(args.path) if args.path else None, demo=args.demo)

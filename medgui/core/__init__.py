@@ -1,0 +1,17 @@
+"""The science core: DICOM/NIfTI I/O, volumes and geometry. No Qt, no torch."""
+
+from medgui.core.load import LoadCancelled, LoadProgress, iter_load, load_volume
+from medgui.core.scan import Scan, ScanError, Series, scan
+from medgui.core.volume import Volume
+
+__all__ = [
+    "LoadCancelled",
+    "LoadProgress",
+    "Scan",
+    "ScanError",
+    "Series",
+    "Volume",
+    "iter_load",
+    "load_volume",
+    "scan",
+]

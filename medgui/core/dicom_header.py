@@ -1,0 +1,398 @@
+"""What medgui needs to know about one DICOM file, read from its header only.
+
+`read_instance_header(path)` is the reference: pydicom parses the header. `dicom_fastheader`
+offers a narrow fast path for the common uncompressed little-endian files; both return the same
+`InstanceHeader`, and a test proves they agree on every file they both accept.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pydicom
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID
+
+# Non-image storage classes, by SOP Class UID prefix, and what a user would call them.
+_NON_IMAGE_KINDS = (
+    ("1.2.840.10008.5.1.4.1.1.88.", "SR"),
+    ("1.2.840.10008.5.1.4.1.1.66.4", "SEG"),
+    ("1.2.840.10008.5.1.4.1.1.66", "raw data / registration"),
+    ("1.2.840.10008.5.1.4.1.1.481.3", "RT structure set"),
+    ("1.2.840.10008.5.1.4.1.1.481.5", "RT plan"),
+    ("1.2.840.10008.5.1.4.1.1.481.", "RT object"),
+    ("1.2.840.10008.5.1.4.1.1.9.", "waveform"),
+    ("1.2.840.10008.5.1.4.1.1.11.", "presentation state"),
+    ("1.2.840.10008.5.1.4.1.1.104.", "encapsulated document"),
+    ("1.2.840.10008.1.3.10", "DICOMDIR"),
+    ("1.2.840.10008.5.1.4.1.1.2.1", "image"),  # enhanced CT: an image despite the prefixes
+)
+_RT_DOSE = "1.2.840.10008.5.1.4.1.1.481.2"
+
+# Values larger than this are not read while scanning (protects against declared huge lengths).
+HEADER_DEFER_BYTES = 64 * 1024
+PIXEL_DATA_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+
+
+class DicomReadError(ValueError):
+    """A file that cannot be used, with the reason a user can act on."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+@dataclass
+class InstanceHeader:
+    """Header facts of one DICOM file (JSON-safe, so the scan index can store it)."""
+
+    path: str
+    size: int = 0
+    mtime_ns: int = 0
+    sop_class_uid: str = ""
+    sop_instance_uid: str = ""
+    transfer_syntax_uid: str = ""
+    kind: str = "image"
+    patient_id: str = ""
+    patient_name: str = ""
+    patient_birth_date: str = ""
+    patient_sex: str = ""
+    study_instance_uid: str = ""
+    study_date: str = ""
+    study_time: str = ""
+    study_description: str = ""
+    accession_number: str = ""
+    series_instance_uid: str = ""
+    series_number: int | None = None
+    series_description: str = ""
+    modality: str = ""
+    instance_number: int | None = None
+    acquisition_number: int | None = None
+    image_type: list[str] = field(default_factory=list)
+    image_position: list[float] | None = None
+    image_orientation: list[float] | None = None
+    pixel_spacing: list[float] | None = None
+    slice_thickness: float | None = None
+    rows: int = 0
+    columns: int = 0
+    number_of_frames: int = 1
+    samples_per_pixel: int = 1
+    photometric: str = ""
+    planar_configuration: int = 0
+    bits_allocated: int = 0
+    bits_stored: int = 0
+    pixel_representation: int = 0
+    rescale_slope: float = 1.0
+    rescale_intercept: float = 0.0
+    rescale_type: str = ""
+    window_center: float | None = None
+    window_width: float | None = None
+    # Where the pixel data value starts in the file, and its length (-1: encapsulated/undefined).
+    pixel_offset: int = -1
+    pixel_length: int = -1
+    has_pixels: bool = False
+    no_meta_header: bool = False
+    enhanced: bool = False
+    # Enhanced multi-frame objects: the LPS position of each frame (PlanePositionSequence).
+    frame_positions: list[list[float]] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InstanceHeader:
+        return cls(**data)
+
+    @property
+    def frame_bytes(self) -> int:
+        return self.rows * self.columns * self.samples_per_pixel * self.bits_allocated // 8
+
+    @property
+    def is_compressed(self) -> bool:
+        return self.pixel_length < 0
+
+    @property
+    def geometry_key(self) -> tuple:
+        """Instances that can share one volume agree on this key."""
+        orient = tuple(round(v, 3) for v in self.image_orientation or ())
+        spacing = tuple(round(v, 4) for v in self.pixel_spacing or ())
+        return (orient, spacing, self.rows, self.columns, self.samples_per_pixel)
+
+
+def classify_sop_class(sop_class_uid: str, has_pixels: bool) -> str:
+    """The user-facing kind of an object: 'image' or a non-image kind such as 'SR'."""
+    if sop_class_uid == _RT_DOSE:
+        return "image"
+    for prefix, kind in _NON_IMAGE_KINDS:
+        if sop_class_uid.startswith(prefix):
+            return kind
+    if has_pixels or sop_class_uid.startswith("1.2.840.10008.5.1.4.1.1."):
+        return "image"
+    return "non-image object"
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, pydicom.multival.MultiValue)):
+        return "\\".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def _first_float(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, (list, tuple, pydicom.multival.MultiValue)):
+        if not value:
+            return None
+        value = value[0]
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _floats(value: Any, n: int) -> list[float] | None:
+    if value is None:
+        return None
+    try:
+        floats = [float(v) for v in value]
+    except (TypeError, ValueError):
+        return None
+    return floats if len(floats) == n else None
+
+
+def header_from_dataset(ds: pydicom.Dataset, path: str | Path) -> InstanceHeader:
+    """Fill an `InstanceHeader` from a parsed dataset (pixel location is left to the caller)."""
+    meta = getattr(ds, "file_meta", None)
+    sop_class = _text(ds.get("SOPClassUID")) or _text(
+        meta.get("MediaStorageSOPClassUID") if meta else ""
+    )
+    tsyntax = _text(meta.get("TransferSyntaxUID")) if meta is not None else ""
+    h = InstanceHeader(path=str(path))
+    h.sop_class_uid = sop_class
+    h.sop_instance_uid = _text(ds.get("SOPInstanceUID"))
+    h.transfer_syntax_uid = tsyntax
+    h.patient_id = _text(ds.get("PatientID"))
+    h.patient_name = _text(ds.get("PatientName"))
+    h.patient_birth_date = _text(ds.get("PatientBirthDate"))
+    h.patient_sex = _text(ds.get("PatientSex"))
+    h.study_instance_uid = _text(ds.get("StudyInstanceUID"))
+    h.study_date = _text(ds.get("StudyDate"))
+    h.study_time = _text(ds.get("StudyTime"))
+    h.study_description = _text(ds.get("StudyDescription"))
+    h.accession_number = _text(ds.get("AccessionNumber"))
+    h.series_instance_uid = _text(ds.get("SeriesInstanceUID"))
+    h.series_number = _int_or_none(ds.get("SeriesNumber"))
+    h.series_description = _text(ds.get("SeriesDescription"))
+    h.modality = _text(ds.get("Modality"))
+    h.instance_number = _int_or_none(ds.get("InstanceNumber"))
+    h.acquisition_number = _int_or_none(ds.get("AcquisitionNumber"))
+    image_type = ds.get("ImageType")
+    values = (
+        image_type
+        if isinstance(image_type, (list, tuple, pydicom.multival.MultiValue))
+        else [image_type]
+    )
+    h.image_type = [str(v).strip() for v in values] if image_type else []
+    h.image_position = _floats(ds.get("ImagePositionPatient"), 3)
+    h.image_orientation = _floats(ds.get("ImageOrientationPatient"), 6)
+    h.pixel_spacing = _floats(ds.get("PixelSpacing"), 2)
+    h.slice_thickness = _first_float(ds.get("SliceThickness"))
+    h.rows = _int_or_none(ds.get("Rows")) or 0
+    h.columns = _int_or_none(ds.get("Columns")) or 0
+    h.number_of_frames = _int_or_none(ds.get("NumberOfFrames")) or 1
+    h.samples_per_pixel = _int_or_none(ds.get("SamplesPerPixel")) or 1
+    h.photometric = _text(ds.get("PhotometricInterpretation"))
+    h.planar_configuration = _int_or_none(ds.get("PlanarConfiguration")) or 0
+    h.bits_allocated = _int_or_none(ds.get("BitsAllocated")) or 0
+    h.bits_stored = _int_or_none(ds.get("BitsStored")) or h.bits_allocated
+    h.pixel_representation = _int_or_none(ds.get("PixelRepresentation")) or 0
+    slope = _first_float(ds.get("RescaleSlope"))
+    h.rescale_slope = slope if slope not in (None, 0.0) else 1.0
+    h.rescale_intercept = _first_float(ds.get("RescaleIntercept")) or 0.0
+    h.rescale_type = _text(ds.get("RescaleType"))
+    h.window_center = _first_float(ds.get("WindowCenter"))
+    h.window_width = _first_float(ds.get("WindowWidth"))
+    h.enhanced = "PerFrameFunctionalGroupsSequence" in ds
+    if h.enhanced:
+        _read_functional_groups(ds, h)
+    return h
+
+
+def _group_item(groups: pydicom.Dataset | None, sequence: str) -> pydicom.Dataset | None:
+    if groups is None or sequence not in groups or not groups[sequence].value:
+        return None
+    return groups[sequence].value[0]
+
+
+def _read_functional_groups(ds: pydicom.Dataset, h: InstanceHeader) -> None:
+    """Geometry and rescale of an enhanced multi-frame object, from its functional groups.
+
+    Per-frame values win over shared ones, as PS3.3 C.7.6.16 specifies; orientation, spacing and
+    rescale are taken from the first frame (they are constant within one stack in practice).
+    """
+    shared_seq = ds.get("SharedFunctionalGroupsSequence")
+    shared = shared_seq[0] if shared_seq else None
+    frames = ds.PerFrameFunctionalGroupsSequence
+    first = frames[0] if len(frames) else None
+
+    def lookup(sequence: str, keyword: str):
+        for groups in (first, shared):
+            item = _group_item(groups, sequence)
+            if item is not None and keyword in item:
+                return item.get(keyword)
+        return None
+
+    h.image_orientation = _floats(lookup("PlaneOrientationSequence", "ImageOrientationPatient"), 6)
+    h.pixel_spacing = _floats(lookup("PixelMeasuresSequence", "PixelSpacing"), 2) or h.pixel_spacing
+    thickness = _first_float(lookup("PixelMeasuresSequence", "SliceThickness"))
+    h.slice_thickness = thickness if thickness is not None else h.slice_thickness
+    slope = _first_float(lookup("PixelValueTransformationSequence", "RescaleSlope"))
+    if slope not in (None, 0.0):
+        h.rescale_slope = slope
+    intercept = _first_float(lookup("PixelValueTransformationSequence", "RescaleIntercept"))
+    if intercept is not None:
+        h.rescale_intercept = intercept
+    center = _first_float(lookup("FrameVOILUTSequence", "WindowCenter"))
+    width = _first_float(lookup("FrameVOILUTSequence", "WindowWidth"))
+    if center is not None and width is not None:
+        h.window_center, h.window_width = center, width
+    positions = []
+    for frame in frames:
+        item = _group_item(frame, "PlanePositionSequence")
+        position = _floats(item.get("ImagePositionPatient"), 3) if item is not None else None
+        if position is None:
+            positions = []
+            break
+        positions.append(position)
+    h.frame_positions = positions or None
+    if positions:
+        h.image_position = positions[0]
+
+
+def _locate_pixels(fh, h: InstanceHeader, implicit: bool) -> None:
+    """Record where the pixel data value lies; the file handle is at the pixel data tag."""
+    start = fh.tell()
+    head = fh.read(12)
+    if len(head) < 8:
+        return
+    group, elem = struct.unpack("<HH", head[:4])
+    if (group << 16 | elem) not in PIXEL_DATA_TAGS:
+        return
+    h.has_pixels = True
+    if implicit:
+        (length,) = struct.unpack("<I", head[4:8])
+        h.pixel_offset = start + 8
+    else:
+        if len(head) < 12:
+            raise DicomReadError(h.path, "truncated pixel data element")
+        (length,) = struct.unpack("<I", head[8:12])
+        h.pixel_offset = start + 12
+    h.pixel_length = -1 if length == 0xFFFFFFFF else length
+
+
+def read_instance_header(path: str | Path, *, fast: bool = True) -> InstanceHeader:
+    """One file's header facts; raise `DicomReadError` with a specific reason.
+
+    With `fast`, the raw-element walker of `dicom_fastheader` reads common files; pydicom reads
+    the rest and is the reference for both.
+    """
+    from medgui.core.dicom_fastheader import read_fast_header
+
+    path = str(path)
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise DicomReadError(path, f"cannot read file ({exc.strerror})") from exc
+    h = read_fast_header(path) if fast else None
+    if h is None:
+        h = _read_with_pydicom(path)
+    h.size, h.mtime_ns = stat.st_size, stat.st_mtime_ns
+    h.kind = classify_sop_class(h.sop_class_uid, h.has_pixels)
+    if h.kind == "image" and not h.has_pixels:
+        raise DicomReadError(path, "image object without pixel data")
+    return h
+
+
+def _read_with_pydicom(path: str) -> InstanceHeader:
+    no_meta = False
+    try:
+        with open(path, "rb") as fh:
+            try:
+                ds = pydicom.dcmread(fh, stop_before_pixels=True, defer_size=HEADER_DEFER_BYTES)
+            except InvalidDicomError:
+                ds = _read_without_meta(fh, path)
+                no_meta = True
+            h = header_from_dataset(ds, path)
+            tsyntax = h.transfer_syntax_uid or (_syntax_of_bare_dataset(ds) if no_meta else "")
+            h.transfer_syntax_uid = tsyntax
+            syntax = UID(tsyntax)
+            # A deflated dataset is parsed from an inflated copy, so file offsets mean nothing.
+            if syntax.is_transfer_syntax and syntax.is_little_endian and not syntax.is_deflated:
+                _locate_pixels(fh, h, implicit=syntax.is_implicit_VR)
+            else:
+                h.has_pixels = _has_pixels_beyond(fh, path, syntax)
+    except DicomReadError:
+        raise
+    except (EOFError, struct.error) as exc:
+        raise DicomReadError(path, f"truncated header ({exc})") from exc
+    except (ValueError, KeyError, TypeError, AttributeError, NotImplementedError) as exc:
+        raise DicomReadError(path, f"malformed header: {exc}") from exc
+    except OSError as exc:
+        raise DicomReadError(path, f"cannot read file ({exc})") from exc
+    h.no_meta_header = no_meta
+    return h
+
+
+def _syntax_of_bare_dataset(ds: pydicom.Dataset) -> str:
+    implicit, little = ds.original_encoding
+    if little:
+        return "1.2.840.10008.1.2" if implicit else "1.2.840.10008.1.2.1"
+    return "1.2.840.10008.1.2.2"
+
+
+def _has_pixels_beyond(fh, path: str, syntax: UID) -> bool:
+    """Whether pixel data follows the header, for syntaxes whose offsets we do not record."""
+    if syntax.is_deflated:
+        # The stream is compressed: only a full parse can tell (deflated files are rare and small).
+        full = pydicom.dcmread(path, defer_size=HEADER_DEFER_BYTES)
+        return "PixelData" in full or "FloatPixelData" in full
+    head = fh.read(4)
+    return len(head) == 4 and head[:2] in (b"\xe0\x7f", b"\x7f\xe0")
+
+
+def _read_without_meta(fh, path: str) -> pydicom.Dataset:
+    """Old files may hold a bare dataset with no preamble or meta header; accept only those that
+    parse to something with SOP identity, so that arbitrary files are not taken for DICOM."""
+    fh.seek(0)
+    try:
+        ds = pydicom.dcmread(fh, stop_before_pixels=True, defer_size=HEADER_DEFER_BYTES, force=True)
+        identified = "SOPClassUID" in ds or "SOPInstanceUID" in ds
+    except (
+        EOFError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        NotImplementedError,
+        struct.error,
+    ):
+        identified = False
+    if not identified:
+        raise DicomReadError(path, "not a DICOM file")
+    return ds

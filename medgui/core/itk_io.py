@@ -1,0 +1,216 @@
+"""NIfTI, NRRD and MetaImage volumes through SimpleITK.
+
+ITK already works in LPS and orders spacing/origin/direction as (i, j, k), and
+``sitk.GetArrayFromImage`` returns ``(z, y, x)``: a `Volume` maps onto an ITK image one to one,
+so no axis flips happen here (NIfTI's RAS is converted to LPS by ITK's own reader and writer).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from medgui.core.volume import Volume
+
+ITK_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
+
+_FORMAT_BY_SUFFIX = {
+    ".nii": "nifti",
+    ".nii.gz": "nifti",
+    ".nrrd": "nrrd",
+    ".nhdr": "nrrd",
+    ".mha": "mha",
+    ".mhd": "mha",
+}
+# Single-file formats worth compressing; detached headers (.nhdr/.mhd) stay raw so that other
+# tools can memory-map their data file, and plain .nii is uncompressed by definition.
+_COMPRESSED_SUFFIXES = (".nii.gz", ".nrrd", ".mha")
+# Single-file formats can be written to a temporary name and renamed; a detached header names its
+# data file, so a rename would break the link.
+_SINGLE_FILE_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".mha")
+# MetaImage stores modality as an enum; NRRD keeps whatever string was written.
+_METAIO_MODALITY = {"MET_MOD_CT": "CT", "MET_MOD_MR": "MR", "MET_MOD_NM": "NM", "MET_MOD_US": "US"}
+# DICOM direction cosines carry ~6 significant digits; anything looser is a real shear.
+_ORTHONORMAL_TOLERANCE = 1e-4
+
+
+def itk_suffix(path: str | Path) -> str | None:
+    """The ITK suffix of `path` (lower case, ``.nii.gz`` as one suffix), or None."""
+    name = Path(path).name.lower()
+    # Longest first, so that ".nii.gz" wins over a bare ".gz" mismatch.
+    for suffix in sorted(ITK_SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return suffix
+    return None
+
+
+def is_itk_file(path: str | Path) -> bool:
+    """True when `path` has a NIfTI, NRRD or MetaImage suffix (case-insensitive)."""
+    return itk_suffix(path) is not None
+
+
+def _sitk_reason(error: RuntimeError) -> str:
+    """The human part of a SimpleITK exception (it prefixes the C++ source location)."""
+    text = str(error).strip()
+    marker = "sitk::ERROR:"
+    if marker in text:
+        text = text.split(marker, 1)[1]
+    return " ".join(text.split())
+
+
+def _modality(image: sitk.Image) -> str:
+    if not image.HasMetaDataKey("Modality"):
+        return ""
+    value = image.GetMetaData("Modality").strip()
+    if value.startswith("MET_MOD_"):
+        return _METAIO_MODALITY.get(value, "")
+    return value
+
+
+def _collapse_4d(image: sitk.Image, path: Path) -> tuple[sitk.Image, list[str]]:
+    """First 3-D volume of a 4-D image, with a warning naming how many were dropped.
+
+    `Volume` has no time axis and its 4th array axis means colour, so stacking frames would be
+    misread as channels; showing the first frame and saying so is the honest option.
+    """
+    n_frames = image.GetSize()[3]
+    size = list(image.GetSize()[:3]) + [0]
+    first = sitk.Extract(
+        image,
+        size=size,
+        index=[0, 0, 0, 0],
+        directionCollapseToStrategy=sitk.ExtractImageFilter.DIRECTIONCOLLAPSETOSUBMATRIX,
+    )
+    warnings = []
+    if n_frames > 1:
+        warnings.append(
+            f"{path.name} is 4-D with {n_frames} volumes; showing the first, {n_frames - 1} dropped"
+        )
+    return first, warnings
+
+
+def read_itk_volume(path: str | Path) -> Volume:
+    """Read a NIfTI/NRRD/MetaImage file into a `Volume` (geometry exactly as ITK reports it).
+
+    Vector pixels become ``(z, y, x, c)``; a 2-D image becomes one slice with a 1 mm slice
+    spacing and a warning; a 4-D image keeps its first volume with a warning. Raises `ValueError`
+    naming the file and the reason when it is missing or not a readable image.
+    """
+    path = Path(path)
+    suffix = itk_suffix(path)
+    if suffix is None:
+        raise ValueError(f"{path}: not a NIfTI/NRRD/MetaImage file (expected {ITK_SUFFIXES})")
+    if not path.is_file():
+        raise ValueError(f"{path}: file not found")
+    try:
+        image = sitk.ReadImage(str(path))
+    except RuntimeError as error:
+        raise ValueError(f"{path}: cannot read image: {_sitk_reason(error)}") from error
+
+    warnings: list[str] = []
+    dimension = image.GetDimension()
+    if dimension == 4:
+        image, warnings = _collapse_4d(image, path)
+        dimension = 3
+    elif dimension not in (2, 3):
+        raise ValueError(f"{path}: {dimension}-D images are not supported (need 2-D, 3-D or 4-D)")
+
+    array = sitk.GetArrayFromImage(image)
+    if np.iscomplexobj(array):
+        raise ValueError(f"{path}: complex-valued images are not supported")
+    spacing = image.GetSpacing()
+    origin = image.GetOrigin()
+    direction = np.asarray(image.GetDirection(), dtype=float).reshape(dimension, dimension)
+    if dimension == 2:
+        # One slice of a 3-D volume: in-plane geometry kept, the slice normal is the third axis.
+        array = array[np.newaxis]
+        spacing = (*spacing, 1.0)
+        origin = (*origin, 0.0)
+        direction = np.block([[direction, np.zeros((2, 1))], [np.zeros((1, 2)), np.ones((1, 1))]])
+        warnings.append(f"{path.name} is a 2-D image; shown as one slice with 1 mm thickness")
+
+    return Volume(
+        array=array,
+        spacing_mm=spacing,
+        origin=origin,
+        direction=direction,
+        warnings=warnings,
+        metadata={
+            "Modality": _modality(image),
+            "SeriesDescription": path.name,
+            "source_format": _FORMAT_BY_SUFFIX[suffix],
+            "itk": {key: image.GetMetaData(key) for key in image.GetMetaDataKeys()},
+        },
+    )
+
+
+def _check_orthonormal(direction: np.ndarray, path: Path) -> None:
+    if not np.allclose(direction.T @ direction, np.eye(3), atol=_ORTHONORMAL_TOLERANCE):
+        raise ValueError(
+            f"{path}: the volume's direction matrix is not orthonormal (a sheared grid, e.g. from "
+            "a gantry-tilted CT); NIfTI/NRRD/MetaImage cannot store it, resample the volume onto "
+            "an orthonormal grid first"
+        )
+
+
+def _to_image(volume: Volume) -> sitk.Image:
+    array = volume.array
+    # SimpleITK has no bool or float16 pixel type; widen them to the nearest one it has.
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8)
+    elif array.dtype == np.float16:
+        array = array.astype(np.float32)
+    image = sitk.GetImageFromArray(np.ascontiguousarray(array), isVector=volume.is_color)
+    image.SetSpacing(volume.spacing_mm)
+    image.SetOrigin(volume.origin)
+    image.SetDirection(tuple(volume.direction.ravel()))
+    if volume.modality:
+        image.SetMetaData("Modality", volume.modality)
+    return image
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def write_itk_volume(volume: Volume, path: str | Path) -> Path:
+    """Write `volume` as NIfTI/NRRD/MetaImage, the format chosen by the suffix of `path`.
+
+    The pixel type is kept (label maps stay integer), colour volumes become vector images, and
+    ``.nii.gz``/``.nrrd``/``.mha`` are compressed. Single-file formats are written atomically
+    (temporary file in the same folder, fsync, rename). A non-orthonormal direction matrix raises
+    `ValueError` rather than being resampled here, because resampling needs a choice (linear for
+    intensities, nearest for labels) that only the caller can make.
+    """
+    path = Path(path)
+    suffix = itk_suffix(path)
+    if suffix is None:
+        raise ValueError(f"{path}: unknown format (expected one of {ITK_SUFFIXES})")
+    _check_orthonormal(volume.direction, path)
+    try:
+        image = _to_image(volume)
+    except TypeError as error:
+        raise ValueError(f"{path}: cannot store voxels of type {volume.array.dtype}") from error
+    use_compression = suffix in _COMPRESSED_SUFFIXES
+    if suffix not in _SINGLE_FILE_SUFFIXES:
+        try:
+            sitk.WriteImage(image, str(path), useCompression=use_compression)
+        except RuntimeError as error:
+            raise ValueError(f"{path}: cannot write image: {_sitk_reason(error)}") from error
+        return path
+
+    temporary = path.with_name(f".{path.name[: -len(suffix)]}.{uuid.uuid4().hex}.tmp{suffix}")
+    try:
+        sitk.WriteImage(image, str(temporary), useCompression=use_compression)
+        _fsync(temporary)
+        os.replace(temporary, path)
+    except RuntimeError as error:
+        raise ValueError(f"{path}: cannot write image: {_sitk_reason(error)}") from error
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
