@@ -1,0 +1,74 @@
+"""The `medgui` command's headless sub-commands, run as a user would run them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+import medgui
+from medgui.cli import main
+
+
+def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "medgui", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_version_via_python_dash_m():
+    out = _run("--version")
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"medgui {medgui.__version__}"
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("demo")
+    assert main(["demo-data", str(folder)]) == 0
+    return folder
+
+
+def test_demo_data_then_scan_json(demo_dir: Path, capsys):
+    (demo_dir / "junk.bin").write_bytes(b"\x00" * 10)
+    assert main(["scan", str(demo_dir), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    ct = [s for s in report["series"] if s["modality"] == "CT"]
+    assert len(ct) == 1
+    series = ct[0]
+    n_files = len(list((demo_dir / "dicom").iterdir()))
+    assert series["number_of_images"] == n_files
+    assert series["shape"][0] == n_files
+    assert series["spacing_mm"][2] > 0 and series["uid"]
+    assert any(e["path"].endswith("junk.bin") and e["reason"] for e in report["errors"])
+
+
+def test_convert_dicom_to_nifti_keeps_geometry(demo_dir: Path, tmp_path: Path):
+    out = tmp_path / "ct.nii.gz"
+    assert main(["convert", str(demo_dir / "dicom"), str(out)]) == 0
+    image = sitk.ReadImage(str(out))
+    from medgui.core import load_volume
+
+    volume = load_volume(demo_dir / "dicom")
+    assert np.array_equal(sitk.GetArrayFromImage(image), volume.array)
+    assert np.allclose(image.GetSpacing(), volume.spacing_mm, atol=1e-4)
+    assert np.allclose(image.GetOrigin(), volume.origin, atol=1e-3)
+
+
+def test_convert_rejects_unknown_output_suffix(demo_dir: Path, tmp_path: Path, capsys):
+    assert main(["convert", str(demo_dir / "dicom"), str(tmp_path / "x.png")]) == 2
+    assert "must end in" in capsys.readouterr().err
+
+
+def test_scan_of_missing_path_is_a_clear_error(tmp_path: Path, capsys):
+    assert main(["scan", str(tmp_path / "nope")]) == 1
+    assert "no such file or folder" in capsys.readouterr().err
