@@ -35,6 +35,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 def _cmd_convert(args: argparse.Namespace) -> int:
     from medgui.core import load_volume
     from medgui.core.itk_io import is_itk_file, write_itk_volume
+    from medgui.core.resample import resample_to_orthonormal
 
     if not is_itk_file(args.output):
         print(
@@ -42,7 +43,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    volume = load_volume(args.input)
+    volume = resample_to_orthonormal(load_volume(args.input))
     for w in volume.warnings:
         print(f"warning: {w}", file=sys.stderr)
     out = write_itk_volume(volume, args.output)
