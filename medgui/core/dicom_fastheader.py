@@ -92,12 +92,16 @@ class _Buffer:
         self.fh = fh
         self.data = fh.read(_READ_CHUNK)
 
+        self.at_eof = False
+
     def need(self, end: int) -> None:
+        # Check the bound before reading: a damaged length field may declare gigabytes.
+        if end > _MAX_HEADER:
+            raise _GiveUp
         while end > len(self.data):
-            if len(self.data) > _MAX_HEADER:
-                raise _GiveUp
             more = self.fh.read(max(_READ_CHUNK, end - len(self.data)))
             if not more:
+                self.at_eof = True
                 raise _GiveUp
             self.data += more
 
@@ -201,7 +205,9 @@ def _walk(buf: _Buffer, path: str) -> InstanceHeader:
         try:
             buf.need(pos + 8)
         except _GiveUp:
-            break  # a clean end of file after the last element: no pixel data
+            if buf.at_eof and pos == len(buf.data):
+                break  # a clean end after the last element: an object without pixel data
+            raise  # cut inside an element: pydicom names the truncation
         tag, vr, length, value = _element_header(buf, pos, implicit)
         if tag in _PIXEL_TAGS:
             h.has_pixels = True

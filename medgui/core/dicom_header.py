@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import struct
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pydicom
-from pydicom.errors import InvalidDicomError
+from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.uid import UID
 
 # Non-image storage classes, by SOP Class UID prefix, and what a user would call them.
@@ -38,6 +39,58 @@ HEADER_DEFER_BYTES = 64 * 1024
 PIXEL_DATA_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 
 
+class BoundedFile:
+    """A binary file for pydicom whose reads stop at the end of the file.
+
+    pydicom reads a value with one read of its declared length, so a damaged length field
+    (0xFFFFFFF0) allocates 4 GB before it finds the file too short. Capped, the read comes back
+    short, and `overrun_bytes` says how far past the end of the file a value was declared to
+    run. Not an `io.BufferedReader`, so that pydicom reads deferred values through it too (it
+    would reopen a plain file by name).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()/__exit__
+        self._size = os.fstat(self._fh.fileno()).st_size
+        self.name = str(path)
+        self.overrun_bytes = 0
+
+    def _note_end(self, end: int) -> None:
+        self.overrun_bytes = max(self.overrun_bytes, end - self._size)
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return self._fh.read()
+        position = self._fh.tell()
+        available = self._size - position
+        # pydicom reads up to an element header's 12 bytes at the end to look for another
+        # element; any other read that finds too few bytes was cut off by the end of the file.
+        if size > available and (available > 0 or size > 12):
+            self._note_end(position + size)
+        return self._fh.read(max(0, min(size, available)))
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        position = self._fh.seek(offset, whence)
+        self._note_end(position)  # pydicom skips deferred values by seeking past them
+        return position
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+    @property
+    def closed(self) -> bool:
+        return self._fh.closed
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> BoundedFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._fh.close()
+
+
 class DicomReadError(ValueError):
     """A file that cannot be used, with the reason a user can act on."""
 
@@ -45,6 +98,11 @@ class DicomReadError(ValueError):
         super().__init__(f"{path}: {reason}")
         self.path = str(path)
         self.reason = reason
+
+    def __reduce__(self):
+        # These errors come back from the decoding worker processes as pickles; the default
+        # rebuilds from the one-string message and fails, which breaks the whole pool.
+        return (type(self), (self.path, self.reason))
 
 
 @dataclass
@@ -329,29 +387,69 @@ def read_instance_header(path: str | Path, *, fast: bool = True) -> InstanceHead
     return h
 
 
+def unusable_image_reason(h: InstanceHeader) -> str | None:
+    """Why an image header cannot make even one slice, or None. Kept apart from the readers,
+    which report what a header says; the scan decides what can be used."""
+    if h.kind != "image":
+        return None
+    sizes = {"Rows": h.rows, "Columns": h.columns, "Bits Allocated": h.bits_allocated}
+    missing = [name for name, value in sizes.items() if value <= 0]
+    if missing:
+        return f"pixel data without {', '.join(missing)}"
+    return None
+
+
+# What pydicom raises on damaged headers, beyond ValueError and friends: odd value lengths
+# (BytesLengthException) and corrupt deflated streams (zlib.error) are not ValueErrors.
+_MALFORMED = (
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    NotImplementedError,
+    BytesLengthException,
+    zlib.error,
+)
+
+
 def _read_with_pydicom(path: str) -> InstanceHeader:
     no_meta = False
     try:
-        with open(path, "rb") as fh:
+        with BoundedFile(path) as fh:
             try:
                 ds = pydicom.dcmread(fh, stop_before_pixels=True, defer_size=HEADER_DEFER_BYTES)
             except InvalidDicomError:
                 ds = _read_without_meta(fh, path)
                 no_meta = True
             h = header_from_dataset(ds, path)
-            tsyntax = h.transfer_syntax_uid or (_syntax_of_bare_dataset(ds) if no_meta else "")
+            # No meta header, or one without a Transfer Syntax UID: pydicom worked out the
+            # encoding while parsing, and that is what the pixel readers must use too.
+            tsyntax = h.transfer_syntax_uid or implied_transfer_syntax(ds)
             h.transfer_syntax_uid = tsyntax
             syntax = UID(tsyntax)
+            if not syntax.is_transfer_syntax:
+                raise DicomReadError(path, f"unknown transfer syntax {tsyntax}")
             # A deflated dataset is parsed from an inflated copy, so file offsets mean nothing.
             if syntax.is_transfer_syntax and syntax.is_little_endian and not syntax.is_deflated:
                 _locate_pixels(fh, h, implicit=syntax.is_implicit_VR)
             else:
                 h.has_pixels = _has_pixels_beyond(fh, path, syntax)
+            # A value declared far past the end is damage (nothing after it was read); a short
+            # overrun only matters when it cost an image its pixels (a truncated tail of an RT
+            # plan, say, leaves everything medgui needs, as the fast reader agrees).
+            is_image = classify_sop_class(h.sop_class_uid, h.has_pixels) == "image"
+            overrun = fh.overrun_bytes
+            if overrun > HEADER_DEFER_BYTES or (overrun > 0 and is_image and not h.has_pixels):
+                raise DicomReadError(
+                    path,
+                    f"an element runs {overrun} bytes past the end of the file "
+                    "(truncated file or damaged length field)",
+                )
     except DicomReadError:
         raise
     except (EOFError, struct.error) as exc:
         raise DicomReadError(path, f"truncated header ({exc})") from exc
-    except (ValueError, KeyError, TypeError, AttributeError, NotImplementedError) as exc:
+    except _MALFORMED as exc:
         raise DicomReadError(path, f"malformed header: {exc}") from exc
     except OSError as exc:
         raise DicomReadError(path, f"cannot read file ({exc})") from exc
@@ -359,7 +457,8 @@ def _read_with_pydicom(path: str) -> InstanceHeader:
     return h
 
 
-def _syntax_of_bare_dataset(ds: pydicom.Dataset) -> str:
+def implied_transfer_syntax(ds: pydicom.Dataset) -> str:
+    """The uncompressed transfer syntax a dataset was parsed with (for files that do not say)."""
     implicit, little = ds.original_encoding
     if little:
         return "1.2.840.10008.1.2" if implicit else "1.2.840.10008.1.2.1"
@@ -380,18 +479,11 @@ def _read_without_meta(fh, path: str) -> pydicom.Dataset:
     """Old files may hold a bare dataset with no preamble or meta header; accept only those that
     parse to something with SOP identity, so that arbitrary files are not taken for DICOM."""
     fh.seek(0)
+    fh.overrun_bytes = 0  # the failed read probed for a preamble that such files lack
     try:
         ds = pydicom.dcmread(fh, stop_before_pixels=True, defer_size=HEADER_DEFER_BYTES, force=True)
         identified = "SOPClassUID" in ds or "SOPInstanceUID" in ds
-    except (
-        EOFError,
-        ValueError,
-        KeyError,
-        TypeError,
-        AttributeError,
-        NotImplementedError,
-        struct.error,
-    ):
+    except (EOFError, struct.error, *_MALFORMED):
         identified = False
     if not identified:
         raise DicomReadError(path, "not a DICOM file")

@@ -13,14 +13,23 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import struct
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pydicom
-from pydicom.pixels import apply_color_lut
+from pydicom.errors import BytesLengthException, InvalidDicomError
+from pydicom.pixels import apply_color_lut, get_decoder
+from pydicom.uid import UID
 
-from medgui.core.dicom_header import DicomReadError, InstanceHeader
+from medgui.core.dicom_header import (
+    BoundedFile,
+    DicomReadError,
+    InstanceHeader,
+    implied_transfer_syntax,
+)
 
 
 @dataclass(frozen=True)
@@ -165,12 +174,25 @@ def read_frames_directly(h: InstanceHeader, frames: list[tuple[int, np.ndarray]]
             to_modality(out if direct else target, h, out)
 
 
+_PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+
+
 def decode_file(path: str) -> np.ndarray:
     """Decode every frame of a file with pydicom: (frames, rows, cols[, samples]) stored values,
     or RGB for palette colour. Raises `DicomReadError` naming the reason."""
+    syntax = ""
     try:
-        ds = pydicom.dcmread(path)
+        ds = _read_for_decoding(path)
+        syntax = str(ds.file_meta.TransferSyntaxUID)
+        if not any(keyword in ds for keyword in _PIXEL_KEYWORDS):
+            # pydicom drops what it cannot parse at the end of a damaged file; the header reader
+            # saw the pixel data element start, so its value is what is missing.
+            raise DicomReadError(path, "pixel data cut short (the file ends early or is damaged)")
         arr = ds.pixel_array
+        if ds.get("PhotometricInterpretation") == "PALETTE COLOR":
+            arr = _palette_to_rgb(arr, ds)
+    except DicomReadError:
+        raise
     except (
         ValueError,
         RuntimeError,
@@ -180,29 +202,71 @@ def decode_file(path: str) -> np.ndarray:
         KeyError,
         TypeError,
         AttributeError,
+        IndexError,
+        struct.error,
+        zlib.error,
+        BytesLengthException,
+        InvalidDicomError,
     ) as exc:
-        raise DicomReadError(path, _decode_reason(path, exc)) from exc
-    frames = int(ds.get("NumberOfFrames") or 1)
-    if ds.get("PhotometricInterpretation") == "PALETTE COLOR":
-        arr = apply_color_lut(arr, ds)
-    if frames == 1:
+        raise DicomReadError(path, _decode_reason(syntax, exc)) from exc
+    except BaseException as exc:
+        # The Rust decoders (pylibjpeg-rle) report damaged data as pyo3's PanicException, which
+        # derives from BaseException: one bad file must not take the whole load down with it.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise DicomReadError(path, _decode_reason(syntax, exc)) from exc
+    if int(ds.get("NumberOfFrames") or 1) == 1:
         arr = arr[None]
     return arr
 
 
-def _decode_reason(path: str, exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+def _read_for_decoding(path: str) -> pydicom.Dataset:
+    """The whole dataset, including files that the header reader accepted without a meta
+    header or without a Transfer Syntax UID in it: pydicom must be told the encoding it found."""
+    with BoundedFile(path) as fh:
+        try:
+            ds = pydicom.dcmread(fh)
+        except InvalidDicomError:
+            fh.seek(0)
+            ds = pydicom.dcmread(fh, force=True)
+    if "TransferSyntaxUID" not in ds.file_meta:
+        ds.file_meta.TransferSyntaxUID = implied_transfer_syntax(ds)
+    return ds
+
+
+def _palette_to_rgb(arr: np.ndarray, ds: pydicom.Dataset) -> np.ndarray:
+    """RGB of a palette image; 8-bit tables come back as uint8, 16-bit ones as uint16."""
+    if ds.original_encoding[1] is False:
+        # pydicom 3.0 reads (non-segmented) LUT data in the machine's byte order, but OW values
+        # of a big-endian file are big-endian: swap them, or every colour comes out wrong.
+        for colour in ("Red", "Green", "Blue", "Alpha"):
+            keyword = f"{colour}PaletteColorLookupTableData"
+            if keyword in ds and ds[keyword].VR == "OW":
+                ds[keyword].value = np.frombuffer(ds[keyword].value, ">u2").astype("=u2").tobytes()
+    rgb = apply_color_lut(arr, ds)
+    # 8-bit entries may be stored in 16-bit words: the descriptor's depth is what they mean.
+    if int(ds.RedPaletteColorLookupTableDescriptor[2]) == 8:
+        rgb = rgb.astype(np.uint8)
+    return rgb
+
+
+def _decode_reason(syntax: str, exc: BaseException) -> str:
+    # pydicom puts each plugin's failure on a line of its own: together they are the reason.
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = " ".join([lines[0], "; ".join(lines[1:])]).strip() if lines else type(exc).__name__
+    if not syntax:
+        return f"cannot read the file to decode it: {text}"
+    uid = UID(syntax)
+    if not _decoder_available(uid):
+        return f"unsupported transfer syntax {uid.name} ({uid}): {text}"
+    return f"cannot decode {uid.name} pixel data (damaged?): {text}"
+
+
+def _decoder_available(uid: UID) -> bool:
     try:
-        syntax = pydicom.dcmread(path, stop_before_pixels=True).file_meta.TransferSyntaxUID
-    except (ValueError, OSError, AttributeError, EOFError, KeyError, TypeError):
-        return f"cannot decode pixel data: {text}"
-    if (
-        "no pixel data handlers" in text.lower()
-        or "unable to decode" in text.lower()
-        or "no available" in text.lower()
-    ):
-        return f"unsupported transfer syntax {syntax.name} ({syntax}): {text}"
-    return f"cannot decode {syntax.name} pixel data: {text}"
+        return get_decoder(uid).is_available
+    except (NotImplementedError, ValueError):
+        return False
 
 
 def place_decoded(arr: np.ndarray, h: InstanceHeader, frames: list[tuple[int, np.ndarray]]) -> None:
@@ -216,11 +280,17 @@ def place_decoded(arr: np.ndarray, h: InstanceHeader, frames: list[tuple[int, np
         if out.ndim == 3:
             if data.ndim == 2:
                 data = np.repeat(data[..., None], 3, axis=2)
+            shift = 8 * (data.dtype.itemsize - out.dtype.itemsize)
+            if data.dtype.kind == "u" and shift > 0:
+                # Wider samples than the series holds (16-bit palette tables, 32-bit RGB): keep
+                # the most significant bits; a plain cast would wrap values around.
+                data = data >> shift
             np.copyto(out, data[..., :3], casting="unsafe")
             continue
-        stored = np.array(data, copy=True)
-        _invert_monochrome1(stored, h)
-        to_modality(stored, h, out)
+        if h.photometric == "MONOCHROME1":
+            data = np.array(data, copy=True)  # the inversion works in place
+            _invert_monochrome1(data, h)
+        to_modality(data, h, out)
 
 
 _POOL: ProcessPoolExecutor | None = None
@@ -236,3 +306,11 @@ def decode_pool() -> ProcessPoolExecutor:
         _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         atexit.register(_POOL.shutdown, wait=False, cancel_futures=True)
     return _POOL
+
+
+def discard_decode_pool(pool: ProcessPoolExecutor) -> None:
+    """Forget a broken pool (a worker died) so that `decode_pool` starts a fresh one."""
+    global _POOL
+    if _POOL is pool:
+        _POOL = None
+    pool.shutdown(wait=False, cancel_futures=True)

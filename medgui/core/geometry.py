@@ -20,6 +20,9 @@ from medgui.core.dicom_header import InstanceHeader
 SPACING_TOLERANCE = 0.02
 # In-plane drift per slice (mm) above which the stack is treated as sheared (gantry tilt).
 SHEAR_TOLERANCE_MM = 0.01
+# Filling gaps or resampling may at most triple the number of slices; beyond that the stack is
+# sparse (a few key images) and is shown as acquired, with a warning.
+SPARSE_FACTOR = 3
 
 
 @dataclass(frozen=True)
@@ -94,18 +97,25 @@ def describe_difference(main: list[SliceRef], other: list[SliceRef]) -> str:
 def plan_stack(refs: list[SliceRef]) -> SlicePlan:
     """Order one geometrically consistent group of frames and work out its grid."""
     first = refs[0].header
-    row_spacing, col_spacing = first.pixel_spacing or (1.0, 1.0)
     warnings: list[str] = []
-    if first.pixel_spacing is None:
+    spacing = first.pixel_spacing
+    # Real files carry PixelSpacing 0\0 (RG1_UNCR.dcm in pydicom-data): a grid needs sizes > 0.
+    if spacing is not None and not all(np.isfinite(v) and v > 0 for v in spacing):
+        warnings.append(
+            f"invalid PixelSpacing {spacing}: 1 mm pixels assumed; measurements are in pixels"
+        )
+        spacing = None
+    elif spacing is None:
         warnings.append("no PixelSpacing: 1 mm pixels assumed; measurements are in pixels")
-    orientation = first.image_orientation
-    positioned = all(r.position is not None for r in refs) and orientation is not None
+    row_spacing, col_spacing = spacing or (1.0, 1.0)
+    axes = _orientation_axes(first.image_orientation)
+    positioned = axes is not None and all(
+        r.position is not None and np.all(np.isfinite(r.position)) for r in refs
+    )
     if not positioned:
-        return _unpositioned_plan(refs, (col_spacing, row_spacing), warnings)
+        return _unpositioned_plan(refs, (col_spacing, row_spacing), warnings, axes)
 
-    row_dir = np.asarray(orientation[:3], float)
-    col_dir = np.asarray(orientation[3:], float)
-    normal = np.cross(row_dir, col_dir)
+    row_dir, col_dir, normal = axes
     distance = {id(r): float(np.dot(r.position, normal)) for r in refs}
     ordered = sorted(refs, key=lambda r: (distance[id(r)], r.header.instance_number or 0, r.frame))
     ordered = _drop_repeated_positions(ordered, distance, warnings)
@@ -113,7 +123,7 @@ def plan_stack(refs: list[SliceRef]) -> SlicePlan:
     origin = tuple(ordered[0].position)
     direction = np.column_stack([row_dir, col_dir, normal])
     if len(ordered) == 1:
-        thickness = first.slice_thickness or 1.0
+        thickness = _thickness(first)
         return SlicePlan(
             ordered, origin, direction, (col_spacing, row_spacing, thickness), warnings
         )
@@ -125,10 +135,21 @@ def plan_stack(refs: list[SliceRef]) -> SlicePlan:
     if np.all(np.abs(gaps - step) <= SPACING_TOLERANCE * step):
         return plan
     multiples = gaps / step
-    if (
+    fill = bool(
         np.all(np.abs(multiples - np.rint(multiples)) <= SPACING_TOLERANCE)
         and multiples.min() > 0.5
-    ):
+    )
+    extent = float(dist[-1] - dist[0])
+    regular = int(round(extent / (step if fill else float(gaps.min())))) + 1
+    if regular > SPARSE_FACTOR * len(ordered):
+        # A regular grid would be mostly invented slices (and could need gigabytes).
+        plan.warnings.append(
+            f"sparse slices: {len(ordered)} slices over {extent:.4g} mm with gaps of "
+            f"{gaps.min():.3g} to {gaps.max():.3g} mm; stacked in order at the median "
+            f"{step:.3g} mm: distances across slices are not true"
+        )
+        return plan
+    if fill:
         _fill_missing(plan, ordered, np.rint(multiples).astype(int), dist)
     else:
         plan.resample_from_mm = list(dist - dist[0])
@@ -140,26 +161,43 @@ def plan_stack(refs: list[SliceRef]) -> SlicePlan:
     return plan
 
 
-def _unpositioned_plan(refs, spacing_xy, warnings) -> SlicePlan:
+def _orientation_axes(orientation) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Unit row, column and normal directions, or None when ImageOrientationPatient is missing
+    or degenerate (zero, parallel or non-finite vectors make no grid). Scanners round the
+    cosines, so they are normalised rather than taken as they are."""
+    if orientation is None or not np.all(np.isfinite(orientation)):
+        return None
+    row_dir = np.asarray(orientation[:3], float)
+    col_dir = np.asarray(orientation[3:], float)
+    normal = np.cross(row_dir, col_dir)
+    lengths = (np.linalg.norm(row_dir), np.linalg.norm(col_dir), np.linalg.norm(normal))
+    if min(lengths) < 1e-3:
+        return None
+    return row_dir / lengths[0], col_dir / lengths[1], normal / lengths[2]
+
+
+def _thickness(h: InstanceHeader) -> float:
+    value = h.slice_thickness
+    return float(value) if value is not None and np.isfinite(value) and value > 0 else 1.0
+
+
+def _unpositioned_plan(refs, spacing_xy, warnings, axes) -> SlicePlan:
     first = refs[0].header
     multi_frame = first.number_of_frames > 1
-    thickness = first.slice_thickness or 1.0
+    thickness = _thickness(first)
     if multi_frame:
         warnings.append(
             f"{len(refs)} frames without per-frame positions: shown as a time series (cine)"
         )
     else:
         warnings.append(
-            "no ImagePositionPatient/ImageOrientationPatient: slices ordered by InstanceNumber "
-            "with an assumed axial geometry"
+            "no usable ImagePositionPatient/ImageOrientationPatient: slices ordered by "
+            "InstanceNumber with an assumed axial geometry"
         )
     ordered = sorted(refs, key=lambda r: (r.header.instance_number or 0, r.frame, r.header.path))
-    direction = np.eye(3)
-    if first.image_orientation:
-        row_dir = np.asarray(first.image_orientation[:3], float)
-        col_dir = np.asarray(first.image_orientation[3:], float)
-        direction = np.column_stack([row_dir, col_dir, np.cross(row_dir, col_dir)])
-    origin = tuple(first.image_position) if first.image_position else (0.0, 0.0, 0.0)
+    direction = np.eye(3) if axes is None else np.column_stack(axes)
+    position = first.image_position
+    origin = tuple(position) if position and np.all(np.isfinite(position)) else (0.0, 0.0, 0.0)
     plan = SlicePlan(ordered, origin, direction, (*spacing_xy, thickness), warnings)
     plan.frames_are_time = multi_frame
     return plan

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +60,10 @@ class LoadProgress:
 
 def _pick_series(found: Scan, source: Path) -> Series:
     if not found.image_series:
-        reasons = "; ".join(f"{Path(e.path).name}: {e.reason}" for e in found.errors[:5])
+        # Say what was found instead: unusable files, and objects that are not images (SR, SEG).
+        problems = [f"{Path(e.path).name}: {e.reason}" for e in found.errors[:5]]
+        problems += [f"{Path(s.files[0]).name}: {s.kind}, not an image" for s in found.series[:5]]
+        reasons = "; ".join(problems)
         raise ValueError(
             f"{source}: no loadable image series" + (f" ({reasons})" if reasons else "")
         )
@@ -119,7 +123,8 @@ def _iter_dicom(series: Series) -> Iterator[LoadProgress]:
         spacing_mm=plan.spacing_mm,
         origin=plan.origin,
         direction=plan.direction,
-        warnings=list(plan.warnings),
+        # What the scan said about the series (other parts listed apart) holds for its volume.
+        warnings=list(dict.fromkeys(plan.warnings + series.warnings)),
         metadata=_metadata(refs[0].header, plan),
         slice_sources=[(r.header.path, r.frame) if r else ("", -1) for r in plan.slices],
     )
@@ -131,16 +136,25 @@ def _iter_dicom(series: Series) -> Iterator[LoadProgress]:
             jobs[ref.header.path].append((ref.frame, k))
             by_path[ref.header.path] = ref.header
     failed: list[int] = []
+    problems: list[DicomReadError] = []
     done = 0
     for path, outcome in _read_all(jobs, by_path, array):
         slots = jobs[path]
         if isinstance(outcome, DicomReadError):
             failed.extend(k for _, k in slots)
+            problems.append(outcome)
             volume.warnings.append(f"incomplete: {Path(path).name}: {outcome.reason}")
             volume.metadata["incomplete"] = True
         for _, k in slots:
             done += 1
             yield LoadProgress(done, len(refs), k, volume)
+    if len(problems) == len(jobs):
+        # Not one slice could be read: a blank volume would pass for an image, so say why instead.
+        if len(problems) == 1:
+            raise problems[0]
+        reasons = "; ".join(f"{Path(e.path).name}: {e.reason}" for e in problems[:3])
+        folder = Path(refs[0].header.path).parent
+        raise DicomReadError(folder, f"none of its {len(jobs)} image files is readable: {reasons}")
     _finish(volume, plan, failed)
     yield LoadProgress(done, len(refs), len(plan.slices) - 1, volume)
 
@@ -164,7 +178,7 @@ def _read_all(jobs, by_path, array) -> Iterator[tuple[str, DicomReadError | None
     else:
         pool = px.decode_pool()
         futures = {p: pool.submit(_decode_guarded, p) for p in decode}
-        results = ((p, futures[p].result()) for p in decode)
+        results = ((p, _pool_result(pool, p, futures[p])) for p in decode)
     try:
         for path, decoded in results:
             if isinstance(decoded, DicomReadError):
@@ -179,6 +193,16 @@ def _read_all(jobs, by_path, array) -> Iterator[tuple[str, DicomReadError | None
         if len(decode) >= POOL_MIN_FILES:
             for future in futures.values():
                 future.cancel()
+
+
+def _pool_result(pool, path: str, future) -> np.ndarray | DicomReadError:
+    """A worker's result; a worker that died (a decoder crash, the OOM killer) breaks the pool,
+    so the pool is replaced for the next load and the files it held are named, not raised."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        px.discard_decode_pool(pool)
+        return DicomReadError(path, "the decoding process died (decoder crash or out of memory)")
 
 
 def _decode_guarded(path: str) -> np.ndarray | DicomReadError:
@@ -201,9 +225,16 @@ def _finish(volume: Volume, plan: SlicePlan, failed: list[int]) -> None:
         low = volume.array[good].min() if good.size else 0
         volume.array[blanks] = low
     if plan.resample_from_mm is not None:
-        volume.array = _resample_along_k(
-            volume.array, np.asarray(plan.resample_from_mm), plan.spacing_mm[2]
-        )
+        positions = np.asarray(plan.resample_from_mm)
+        volume.array = _resample_along_k(volume.array, positions, plan.spacing_mm[2])
+        # slice_sources must describe the new grid: a slice that lies on an acquired one keeps
+        # its file; an interpolated one comes from no single file.
+        targets = positions[0] + plan.spacing_mm[2] * np.arange(volume.array.shape[0])
+        sources = []
+        for target in targets:
+            hit = np.flatnonzero(np.abs(positions - target) < 1e-3)
+            sources.append(volume.slice_sources[hit[0]] if hit.size else ("", -1))
+        volume.slice_sources = sources
 
 
 def _resample_along_k(array: np.ndarray, positions_mm: np.ndarray, step_mm: float) -> np.ndarray:

@@ -16,7 +16,12 @@ from typing import Any
 
 import pydicom
 
-from medgui.core.dicom_header import DicomReadError, InstanceHeader, read_instance_header
+from medgui.core.dicom_header import (
+    DicomReadError,
+    InstanceHeader,
+    read_instance_header,
+    unusable_image_reason,
+)
 from medgui.core.geometry import describe_difference, expand_frames, group_by_geometry, plan_stack
 from medgui.core.itk_io import is_itk_file
 from medgui.core.scan_index import ScanIndex, default_index
@@ -269,8 +274,10 @@ def build_series(headers: Iterable[InstanceHeader]) -> list[Series]:
     for uid, members in grouped.items():
         images = [h for h in members if h.kind == "image"]
         others = [h for h in members if h.kind != "image"]
-        for h in others:
-            series = _new_series(uid, h)
+        for n, h in enumerate(others):
+            # Series uids key the rows of the series browser: each object needs its own even when
+            # several share a series (or, lacking identity, the same fallback key).
+            series = _new_series(uid if n == 0 and not images else f"{uid}#object{n + 1}", h)
             series.instances = [h]
             result.append(series)
         if not images:
@@ -318,6 +325,10 @@ def scan(
             listed, errors = dicomdir_files(Path(f))
             result.errors.extend(errors)
             dicom_candidates.extend(listed)
+            # The DICOMDIR is a file of the folder too: list it (as a non-image object) unless
+            # it is already named in the errors as unreadable.
+            if not any(e.path == f for e in errors):
+                dicom_candidates.append(f)
             continue
         if is_itk_file(f):
             item = _itk_series(f)
@@ -337,5 +348,12 @@ def scan(
         (result.errors if isinstance(item, ScanError) else headers).append(item)
     if store is not None and fresh:
         store.store(todo, fresh)
-    result.series.extend(build_series(headers))
+    usable = []
+    for h in headers:
+        reason = unusable_image_reason(h)
+        if reason:
+            result.errors.append(ScanError(h.path, reason))
+        else:
+            usable.append(h)
+    result.series.extend(build_series(usable))
     return result

@@ -74,11 +74,13 @@ def window_to_uint8(values: np.ndarray, center: float, width: float) -> np.ndarr
         return np.zeros(values.shape, np.uint8)
     # 64-bit integers could wrap in the index arithmetic below; they take the float path.
     if values.dtype.kind in "iu" and values.dtype.itemsize <= 4:
-        low, high = int(values.min()), int(values.max())
+        # Range and lookup come from one private copy: a loader thread may still be writing
+        # `values` (progressive display), and a range taken from it could miss new values.
+        index = values.astype(np.intp)
+        low, high = int(index.min()), int(index.max())
         # The table is never built bigger than the image it serves.
         if high - low < values.size:
             table = _linear_voi(np.arange(low, high + 1, dtype=np.float64), center, width)
-            index = values.astype(np.intp)
             index -= low
             return np.take(table, index)
     return _linear_voi(values.astype(np.float64), center, width)
