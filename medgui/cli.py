@@ -9,7 +9,7 @@ from pathlib import Path
 
 from medgui import __version__
 
-COMMANDS = ("scan", "convert", "demo-data")
+COMMANDS = ("scan", "convert", "demo-data", "view")
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -60,6 +60,31 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_view(args: argparse.Namespace) -> int:
+    if not args.screenshot:
+        from medgui.app import run_app
+
+        return run_app(path=Path(args.path))
+    from medgui.ui.screenshot import render_screenshot
+
+    if (args.window is None) != (args.level is None):
+        print("error: --window and --level go together", file=sys.stderr)
+        return 2
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    out = render_screenshot(
+        args.path,
+        args.screenshot,
+        slice=args.slice,
+        preset=args.preset,
+        window=args.window,
+        level=args.level,
+        layout=args.layout,
+        size=(width, height),
+    )
+    print(f"wrote {out}")
+    return 0
+
+
 def _subcommand_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="medgui")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +101,16 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     p.add_argument("folder")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_demo_data)
+    p = sub.add_parser("view", help="open PATH, or render it headless to a PNG with --screenshot")
+    p.add_argument("path")
+    p.add_argument("--screenshot", metavar="OUT.png", help="render offscreen to OUT.png and exit")
+    p.add_argument("--slice", type=int, help="slice index (default: the middle slice)")
+    p.add_argument("--preset", help="CT window preset: brain, subdural, stroke, lung, ...")
+    p.add_argument("--window", type=float, help="window width (with --level)")
+    p.add_argument("--level", type=float, help="window centre (with --window)")
+    p.add_argument("--layout", choices=("1", "3"), default="1")
+    p.add_argument("--size", default="1024x768", help="image size WIDTHxHEIGHT")
+    p.set_defaults(func=_cmd_view)
     return parser
 
 
@@ -98,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         args = _subcommand_parser().parse_args(argv)
         try:
             return args.func(args)
-        except (ValueError, FileNotFoundError) as exc:
+        except (ValueError, FileNotFoundError, OSError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     args = _gui_parser().parse_args(argv)

@@ -72,3 +72,39 @@ def test_convert_rejects_unknown_output_suffix(demo_dir: Path, tmp_path: Path, c
 def test_scan_of_missing_path_is_a_clear_error(tmp_path: Path, capsys):
     assert main(["scan", str(tmp_path / "nope")]) == 1
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_view_screenshot_renders_a_png(demo_dir: Path, tmp_path: Path):
+    out = tmp_path / "shot.png"
+    result = _run(
+        "view",
+        str(demo_dir / "dicom"),
+        "--screenshot",
+        str(out),
+        "--layout",
+        "3",
+        "--preset",
+        "liver",
+        "--size",
+        "640x480",
+    )
+    assert result.returncode == 0, result.stderr
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (640, 480)
+
+
+def test_view_rejects_window_without_level(demo_dir: Path, tmp_path: Path, capsys):
+    code = main(
+        [
+            "view",
+            str(demo_dir / "dicom"),
+            "--screenshot",
+            str(tmp_path / "x.png"),
+            "--window",
+            "400",
+        ]
+    )
+    assert code == 2
+    assert "--window and --level go together" in capsys.readouterr().err

@@ -1,0 +1,53 @@
+"""The QApplication: theme, main window, and what to open at start."""
+
+from __future__ import annotations
+
+import sys
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from medgui import __version__
+from medgui.ui.main_window import MainWindow
+from medgui.ui.settings import AppSettings
+from medgui.ui.theme import apply_dark_theme
+
+APP_NAME = "medgui"
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (reused when one exists), named for QSettings and themed."""
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    # QSettings() with no arguments finds the store from these names.
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    apply_dark_theme(app)
+    return app
+
+
+def show_main_window(path: str | Path | None = None, demo: bool = False) -> MainWindow:
+    """Build and show the main window, then open `path`, or the demo study when `demo` is set
+    or on the very first run (so a new user sees an image, not an empty window)."""
+    settings = AppSettings()
+    window = MainWindow(settings)
+    window.show()
+    first_run = not settings.demo_opened_once()
+    # Opened from the event loop, so the window paints before the first worker starts.
+    if path is not None:
+        QTimer.singleShot(0, window, partial(window.open_path, path))
+    elif demo or first_run:
+        settings.set_demo_opened_once()
+        QTimer.singleShot(0, window, window.open_demo)
+    return window
+
+
+def run_app(path: str | Path | None = None, demo: bool = False) -> int:
+    """Run the medgui GUI until its window closes; returns the exit status."""
+    app = create_application()
+    window = show_main_window(path, demo)
+    status = app.exec()
+    del window
+    return status

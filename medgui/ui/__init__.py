@@ -1,0 +1,1 @@
+"""Qt widgets: thin views over `medgui.core` state. Never imports torch."""

@@ -1,0 +1,103 @@
+"""Render the views of a volume to a PNG without a display (`medgui view --screenshot`).
+
+The same widgets as the GUI draw the image, so a screenshot documents what a user sees and a
+test can check the rendered pixels against the window/level formula.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from medgui.core import load_volume
+from medgui.core.viewer_state import LAYOUTS
+from medgui.core.windowing import CT_PRESETS
+from medgui.ui.theme import apply_dark_theme
+from medgui.ui.view_layout import ViewFactory, ViewLayout
+
+# Views may coalesce renders on short timers; this is comfortably longer than any of them.
+_SETTLE_MS = 150
+
+
+def _application() -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        # Headless unless the caller chose a platform: a screenshot needs no display.
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QApplication([])
+        apply_dark_theme(app)
+    return app
+
+
+def _settle(ms: int = _SETTLE_MS) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def render_screenshot(
+    path: str | Path,
+    out_png: str | Path,
+    slice: int | None = None,  # noqa: A002 - the CLI's option name
+    preset: str | None = None,
+    window: float | None = None,
+    level: float | None = None,
+    layout: str = "1",
+    size: tuple[int, int] = (1024, 768),
+    *,
+    view_factory: ViewFactory | None = None,
+) -> Path:
+    """Load `path` (a series folder, DICOM file or NIfTI/NRRD/MHA file), show it as the viewer
+    would, and save the views as a PNG of `size` (width, height) pixels; returns the PNG path.
+
+    `slice` is the slice index of the plane on show (the acquisition plane; default the middle
+    one). The window is `preset` (a CT preset name, see `CT_PRESETS`), or `window` (width) and
+    `level` (centre) together, or by default the one the viewer opens with. `layout` is "1"
+    (one view) or "3" (axial, coronal, sagittal). Bad options raise ValueError naming them.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if preset is not None and (window is not None or level is not None):
+        raise ValueError("give either a preset or --window/--level, not both")
+    if (window is None) != (level is None):
+        raise ValueError("--window and --level go together")
+    if preset is not None and preset.lower() not in CT_PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(CT_PRESETS)}")
+    if window is not None and window < 1:
+        raise ValueError(f"window width must be at least 1, got {window}")
+    width, height = (int(n) for n in size)
+    if width < 16 or height < 16:
+        raise ValueError(f"size must be at least 16×16 pixels, got {width}×{height}")
+
+    app = _application()
+    volume = load_volume(path)
+    views = ViewLayout(view_factory)
+    views.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+    views.resize(width, height)
+    views.set_layout(layout)
+    views.set_volume(volume)
+    state = views.state
+    if slice is not None:
+        plane = state.active_plane
+        count = state.n_slices(plane)
+        if not 0 <= slice < count:
+            raise ValueError(f"slice {slice} is outside 0..{count - 1} ({plane.value})")
+        state.set_slice(plane, slice)
+    if preset is not None:
+        chosen = CT_PRESETS[preset.lower()]
+        state.set_window(chosen.center, chosen.width)
+    elif window is not None:
+        state.set_window(level, window)
+    views.show()
+    _settle()
+    app.processEvents()
+    out = Path(out_png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not views.grab().save(str(out), "PNG"):
+        raise OSError(f"{out}: could not write the PNG")
+    views.close()
+    views.deleteLater()
+    return out

@@ -1,0 +1,71 @@
+"""The dark theme: Fusion style, a dark palette and a small stylesheet.
+
+Reading rooms are dim and images are judged against a dark surround, so every workstation
+viewer is dark; a light frame around a CT slice makes it look washed out.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+BACKGROUND = QColor(30, 31, 34)
+BASE = QColor(22, 23, 25)
+SURFACE = QColor(43, 45, 49)
+TEXT = QColor(220, 222, 225)
+DISABLED_TEXT = QColor(110, 112, 116)
+ACCENT = QColor(62, 132, 220)
+
+_STYLESHEET = """
+QToolTip { color: #dcdee1; background-color: #2b2d31; border: 1px solid #3e84dc; }
+QDockWidget::title { background: #2b2d31; padding: 4px 6px; }
+QTreeView, QTableView, QListView { alternate-background-color: #1d1e21; }
+QHeaderView::section { background: #2b2d31; padding: 3px 6px; border: 0;
+                       border-right: 1px solid #1e1f22; }
+QStatusBar { border-top: 1px solid #2b2d31; }
+QStatusBar QProgressBar { max-height: 14px; min-width: 160px; }
+QMenu::separator { height: 1px; background: #3a3c41; margin: 4px 8px; }
+"""
+
+
+def dark_palette() -> QPalette:
+    """The application palette: dark greys, light text, one blue accent."""
+    palette = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: BACKGROUND,
+        QPalette.ColorRole.WindowText: TEXT,
+        QPalette.ColorRole.Base: BASE,
+        QPalette.ColorRole.AlternateBase: SURFACE,
+        QPalette.ColorRole.ToolTipBase: SURFACE,
+        QPalette.ColorRole.ToolTipText: TEXT,
+        QPalette.ColorRole.PlaceholderText: DISABLED_TEXT,
+        QPalette.ColorRole.Text: TEXT,
+        QPalette.ColorRole.Button: SURFACE,
+        QPalette.ColorRole.ButtonText: TEXT,
+        QPalette.ColorRole.BrightText: QColor(255, 90, 90),
+        QPalette.ColorRole.Link: ACCENT,
+        QPalette.ColorRole.Highlight: ACCENT,
+        QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
+        QPalette.ColorRole.Light: QColor(70, 72, 77),
+        QPalette.ColorRole.Midlight: QColor(55, 57, 62),
+        QPalette.ColorRole.Mid: QColor(40, 41, 45),
+        QPalette.ColorRole.Dark: QColor(18, 19, 21),
+        QPalette.ColorRole.Shadow: QColor(0, 0, 0),
+    }
+    for role, color in roles.items():
+        palette.setColor(role, color)
+    disabled = QPalette.ColorGroup.Disabled
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+    ):
+        palette.setColor(disabled, role, DISABLED_TEXT)
+    return palette
+
+
+def apply_dark_theme(app: QApplication) -> None:
+    """Give `app` the Fusion style (the same on every OS), the dark palette and the stylesheet."""
+    app.setStyle("Fusion")
+    app.setPalette(dark_palette())
+    app.setStyleSheet(_STYLESHEET)

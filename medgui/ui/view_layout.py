@@ -1,0 +1,352 @@
+"""The central widget: one slice view, or axial, coronal and sagittal side by side.
+
+All views of a volume share one `ViewerState`, so the crosshair, window and zoom are linked and
+a layout switch keeps them. A `ViewerState` belongs to one volume, so opening another volume
+builds a new state and new views; the layout choice carries over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QInputDialog,
+    QLabel,
+    QMenu,
+    QSplitter,
+    QStackedLayout,
+    QVBoxLayout,
+    QWidget,
+)
+
+from medgui.core import Volume
+from medgui.core.reformat import Plane
+from medgui.core.viewer_state import LAYOUTS, ViewerState
+from medgui.core.windowing import CT_PRESETS, default_window
+from medgui.ui.cine import CineController
+from medgui.ui.settings import AppSettings
+
+ViewFactory = Callable[[ViewerState, Plane], QWidget]
+
+PLACEHOLDER_TEXT = (
+    "Open a file (Ctrl+O) or a folder (Ctrl+Shift+O), drop one here, "
+    "or open the demo study from the File menu."
+)
+
+
+def slice_view_factory(state: ViewerState, plane: Plane) -> QWidget:
+    """The real view: `medgui.ui.slice_view.SliceView` (imported on first use)."""
+    from medgui.ui.slice_view import SliceView
+
+    return SliceView(state, plane)
+
+
+class ViewLayout(QWidget):
+    """Shows the loaded volume in layout "1" (the active plane) or "3" (axial large on the
+    left, coronal and sagittal stacked on the right), or a hint when nothing is loaded.
+
+    `view_factory(state, plane)` makes each view (the real `SliceView` by default); a view must
+    have ``set_volume(volume | None)`` and ``slice_updated(k)``.
+    """
+
+    state_changed = Signal(object)  # the new ViewerState, or None
+    layout_changed = Signal(str)
+
+    def __init__(self, view_factory: ViewFactory | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._factory = view_factory or slice_view_factory
+        self.state: ViewerState | None = None
+        self.volume: Volume | None = None
+        self.views: dict[Plane, QWidget] = {}
+        self._layout = "1"
+        self._shape: tuple[int, ...] | None = None
+        self._opening_window = None
+        self.cine = CineController(self)
+
+        self._placeholder = QLabel(PLACEHOLDER_TEXT, self)
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # Wrapped, so the hint never sets the window's minimum width.
+        self._placeholder.setWordWrap(True)
+        self._placeholder.setObjectName("ViewPlaceholder")
+        self._placeholder.setStyleSheet("color: #8a8d93; font-size: 13pt;")
+        self._main = QSplitter(Qt.Orientation.Horizontal)
+        self._side = QSplitter(Qt.Orientation.Vertical)
+        self._main.setChildrenCollapsible(False)
+        self._side.setChildrenCollapsible(False)
+        for plane in Plane:
+            # Empty holders keep the splitter slots (and their sizes) between volumes.
+            (self._side if plane is not Plane.AXIAL else self._main).addWidget(QWidget())
+        self._main.addWidget(self._side)
+        self._main.setStretchFactor(0, 3)
+        self._main.setStretchFactor(1, 2)
+        self._stack = QStackedLayout()
+        self._stack.addWidget(self._placeholder)
+        self._stack.addWidget(self._main)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(self._stack)
+
+    @property
+    def layout_name(self) -> str:
+        """The layout on show ("1" or "3"), kept across volumes."""
+        return self._layout
+
+    def set_layout(self, layout: str) -> None:
+        """Switch layout; with a volume this goes through the shared state."""
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+        if self.state is not None:
+            self.state.set_layout(layout)
+        else:
+            self._apply_layout(layout)
+
+    def _apply_layout(self, layout: str) -> None:
+        changed = layout != self._layout
+        self._layout = layout
+        self._arrange()
+        if changed:
+            if layout == "3":
+                # After the splitters have handled the views being shown (queued child events).
+                QTimer.singleShot(0, self._main, self._share_space)
+            self.layout_changed.emit(layout)
+
+    def _share_space(self) -> None:
+        """Axial three fifths of the width, coronal and sagittal half the height each."""
+        width, height = self._main.width(), self._side.height()
+        self._main.setSizes([width * 3 // 5, width - width * 3 // 5])
+        self._side.setSizes([height // 2, height - height // 2])
+
+    def visible_views(self) -> dict[Plane, QWidget]:
+        """The views the current layout shows."""
+        if self.state is None:
+            return {}
+        if self._layout == "3":
+            return dict(self.views)
+        return {self.state.active_plane: self.views[self.state.active_plane]}
+
+    def set_volume(self, volume: Volume | None) -> None:
+        """Show `volume` (None clears): a new shared state and new views, same layout."""
+        self.cine.set_state(None)
+        if self.state is not None:
+            self.state.events.disconnect(self._on_state_event)
+        for view in self.views.values():
+            view.set_volume(None)
+        self.volume = volume
+        self.state = ViewerState(volume) if volume is not None else None
+        self._shape = volume.array.shape if volume is not None else None
+        self._opening_window = self.state.window if self.state is not None else None
+        self.views = {}
+        if self.state is not None:
+            self.state.set_layout(self._layout)
+            self.state.events.connect(self._on_state_event)
+            self.views = {plane: self._factory(self.state, plane) for plane in Plane}
+        for plane in Plane:
+            self._put(plane, self.views.get(plane, QWidget()))
+        self.cine.set_state(self.state)
+        self._arrange()
+        # The layout is complete before any view draws, so a view may already ask about it.
+        for view in self.views.values():
+            view.set_volume(volume)
+        if self.state is not None:
+            # Keys (slices, presets, tools) go to the view on show without a click first.
+            self.views[self.state.active_plane].setFocus()
+        self.state_changed.emit(self.state)
+
+    def _put(self, plane: Plane, widget: QWidget) -> None:
+        splitter, index = (
+            (self._main, 0)
+            if plane is Plane.AXIAL
+            else (self._side, 0 if plane is Plane.CORONAL else 1)
+        )
+        old = splitter.replaceWidget(index, widget)
+        if old is not None:
+            old.hide()
+            old.deleteLater()
+
+    def slice_updated(self, k: int) -> None:
+        """Slice k (array index) of the volume has landed: refresh the views on show."""
+        for view in self.visible_views().values():
+            view.slice_updated(k)
+
+    def volume_complete(self, volume: Volume) -> None:
+        """The load finished: refresh every view with the final data.
+
+        The loader may resample an unevenly spaced stack at the end, which changes the shape,
+        so the state is rebuilt then. A window taken from percentiles at the first slice (no
+        header window) is recomputed from the whole volume, unless the user changed it already.
+        """
+        state = self.state
+        if state is None or volume is not self.volume or volume.array.shape != self._shape:
+            self.set_volume(volume)
+            return
+        if "WindowCenter" not in volume.metadata and state.window == self._opening_window:
+            window = default_window(volume)
+            state.set_window(window.center, window.width)
+        for view in self.views.values():
+            view.set_volume(volume)
+
+    def _on_state_event(self, name: str, value: Any) -> None:
+        if name == "layout":
+            self._apply_layout(value)
+        elif name == "active_plane":
+            self._arrange()
+
+    def _arrange(self) -> None:
+        if self.state is None:
+            self._stack.setCurrentWidget(self._placeholder)
+            return
+        shown = self.visible_views()
+        for plane, view in self.views.items():
+            view.setVisible(plane in shown)
+        self._side.setVisible(any(p in shown for p in (Plane.CORONAL, Plane.SAGITTAL)))
+        self._stack.setCurrentWidget(self._main)
+
+
+class ViewActions(QObject):
+    """The View menu's actions, bound to the layout's current `ViewerState`.
+
+    Each slot is one call on the state; check marks follow the state's events (with signals
+    blocked while they are set, so a mark never echoes back as a command).
+    """
+
+    def __init__(self, view_layout: ViewLayout, settings: AppSettings) -> None:
+        super().__init__(view_layout)
+        self._layout = view_layout
+        self._settings = settings
+        self._watched: ViewerState | None = None
+        self.actions: dict[str, QAction] = {}
+        self._checkable = QActionGroup(self), QActionGroup(self)
+        add = self._add
+        add("layout_1", "One view", "Ctrl+1", lambda: view_layout.set_layout("1"), group=0)
+        add("layout_3", "Three planes", "Ctrl+3", lambda: view_layout.set_layout("3"), group=0)
+        for plane, key in zip(Plane, ("Ctrl+Shift+A", "Ctrl+Shift+C", "Ctrl+Shift+S"), strict=True):
+            slot = partial(self._call, "set_active_plane", plane)
+            add(f"plane_{plane.value}", plane.value.capitalize(), key, slot, group=1)
+        add("reset", "Reset display", "R", partial(self._call, "reset"))
+        add("fit", "Fit to window", "F", self._fit)
+        # Toggles pass their checked state on to the setter.
+        add("invert", "Invert", "I", partial(self._call, "set_invert"), checkable=True)
+        add("flip_h", "Flip horizontally", "H", partial(self._call, "set_flip_h"), checkable=True)
+        add("flip_v", "Flip vertically", "V", partial(self._call, "set_flip_v"), checkable=True)
+        add("rotate_cw", "Rotate clockwise", "Ctrl+R", partial(self._turn, 90))
+        add("rotate_ccw", "Rotate counter-clockwise", "Ctrl+Shift+R", partial(self._turn, -90))
+        add("cine", "Play / pause cine", "Space", view_layout.cine.toggle)
+        add("cine_faster", "Cine faster", "]", partial(self._cine_rate, 1.25))
+        add("cine_slower", "Cine slower", "[", partial(self._cine_rate, 0.8))
+        # 0 is the slice view's key for it (as 1–8 are the presets'); shown, not claimed.
+        add("default_window", "Automatic window\t0", None, self._default_window)
+        add("save_preset", "Save window as preset…", None, self._save_preset)
+        self.presets_menu = QMenu("Presets")
+        self.presets_menu.aboutToShow.connect(self._fill_presets)
+        view_layout.state_changed.connect(self._watch)
+        view_layout.layout_changed.connect(self._sync)
+        self._watch(view_layout.state)
+
+    def _add(self, name, text, key, slot, *, checkable=False, group=None) -> QAction:
+        action = QAction(text, self)
+        if key:
+            action.setShortcut(QKeySequence(key))
+        action.setCheckable(checkable or group is not None)
+        if group is not None:
+            self._checkable[group].addAction(action)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self.actions[name] = action
+        return action
+
+    def populate(self, menu: QMenu) -> None:
+        """Add the actions to `menu`, grouped."""
+        a = self.actions
+        groups = (
+            ("layout_1", "layout_3", "plane_axial", "plane_coronal", "plane_sagittal"),
+            ("reset", "fit", "invert", "flip_h", "flip_v", "rotate_cw", "rotate_ccw"),
+        )
+        for names in groups:
+            for name in names:
+                menu.addAction(a[name])
+            menu.addSeparator()
+        menu.addMenu(self.presets_menu)
+        self._fill_presets()
+        menu.addSeparator()
+        for name in ("cine", "cine_faster", "cine_slower"):
+            menu.addAction(a[name])
+
+    def _fill_presets(self) -> None:
+        menu = self.presets_menu
+        menu.clear()
+        for n, (name, window) in enumerate(CT_PRESETS.items(), 1):
+            # Number keys are the slice view's (they act on the view under the keyboard); the
+            # text after the tab shows the key in the shortcut column without claiming it.
+            action = menu.addAction(f"{name.capitalize()}\t{n}")
+            action.triggered.connect(partial(self._call, "set_window", window.center, window.width))
+        user = self._settings.user_presets()
+        if user:
+            menu.addSeparator()
+            for name, window in user.items():
+                action = menu.addAction(name)
+                action.triggered.connect(
+                    partial(self._call, "set_window", window.center, window.width)
+                )
+        menu.addSeparator()
+        menu.addAction(self.actions["default_window"])
+        menu.addAction(self.actions["save_preset"])
+        menu.setEnabled(self._layout.state is not None)
+
+    def _call(self, method: str, *args) -> None:
+        if self._layout.state is not None:
+            getattr(self._layout.state, method)(*args)
+
+    def _fit(self) -> None:
+        self._call("set_zoom", 1.0)
+        self._call("set_pan", 0.0, 0.0)
+
+    def _turn(self, degrees: int) -> None:
+        if self._layout.state is not None:
+            self._layout.state.set_rotate(self._layout.state.rotate + degrees)
+
+    def _cine_rate(self, factor: float) -> None:
+        if self._layout.state is not None:
+            self._layout.state.set_cine_fps(self._layout.state.cine_fps * factor)
+
+    def _default_window(self) -> None:
+        if self._layout.volume is not None:
+            window = default_window(self._layout.volume)
+            self._call("set_window", window.center, window.width)
+
+    def _save_preset(self) -> None:
+        state = self._layout.state
+        if state is None:
+            return
+        name, ok = QInputDialog.getText(self._layout, "Save window preset", "Preset name:")
+        if ok and name.strip():
+            self._settings.set_user_preset(name.strip(), state.window)
+
+    def _watch(self, state: ViewerState | None) -> None:
+        if self._watched is not None:
+            self._watched.events.disconnect(self._on_state_event)
+        self._watched = state
+        if state is not None:
+            state.events.connect(self._on_state_event)
+        for name, action in self.actions.items():
+            if not name.startswith("layout_"):
+                action.setEnabled(state is not None)
+        self._sync()
+
+    def _on_state_event(self, name: str, value: Any) -> None:
+        if name in ("invert", "flip_h", "flip_v", "active_plane"):
+            self._sync()
+
+    def _sync(self, *_: Any) -> None:
+        state = self._layout.state
+        checks = {f"layout_{n}": self._layout.layout_name == n for n in LAYOUTS}
+        if state is not None:
+            checks.update({f"plane_{p.value}": state.active_plane is p for p in Plane})
+            checks.update(invert=state.invert, flip_h=state.flip_h, flip_v=state.flip_v)
+        for name, checked in checks.items():
+            action = self.actions[name]
+            blocked = action.blockSignals(True)
+            action.setChecked(checked)
+            action.blockSignals(blocked)

@@ -1,0 +1,95 @@
+"""The view layout: one shared state per volume, layouts, the end of a load, and cine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from medgui.core import Volume
+from medgui.core.reformat import Plane
+from medgui.ui.view_layout import ViewLayout
+
+
+@pytest.fixture
+def layout(qtbot, stand_in_view):
+    widget = ViewLayout(stand_in_view)
+    qtbot.addWidget(widget)
+    widget.resize(600, 400)
+    widget.show()
+    return widget
+
+
+def _mr(shape=(10, 32, 32)) -> Volume:
+    rng = np.random.default_rng(1)
+    return Volume(rng.integers(100, 900, size=shape).astype(np.int16), metadata={"Modality": "MR"})
+
+
+def test_each_volume_gets_its_own_state_and_views_layout_carries_over(layout):
+    layout.set_layout("3")
+    layout.set_volume(_mr())
+    first_state, first_views = layout.state, dict(layout.views)
+    assert set(layout.visible_views()) == set(Plane)
+    assert all(view.state is first_state for view in first_views.values())
+    layout.set_volume(_mr((4, 16, 16)))
+    assert layout.state is not first_state and layout.state.layout == "3"
+    assert all(view.state is layout.state for view in layout.views.values())
+    layout.set_volume(None)
+    assert layout.state is None and layout.views == {} and layout.visible_views() == {}
+
+
+def test_hidden_views_get_no_slice_updates_while_loading(layout):
+    layout.set_volume(_mr())
+    layout.slice_updated(3)
+    active = layout.state.active_plane
+    assert layout.views[active].updates == [3]
+    assert all(v.updates == [] for p, v in layout.views.items() if p is not active)
+
+
+def test_percentile_window_is_redone_when_the_load_completes(layout):
+    volume = _mr()
+    full = volume.array.copy()
+    volume.array[1:] = 0  # as at the first progress step: one slice landed
+    layout.set_volume(volume)
+    opening = layout.state.window
+    volume.array[:] = full
+    layout.volume_complete(volume)
+    assert layout.state.window != opening
+    assert 100 < layout.state.window.center < 900
+
+
+def test_a_window_the_user_chose_is_kept(layout):
+    volume = _mr()
+    layout.set_volume(volume)
+    layout.state.set_window(10, 20)
+    volume.array[:] += 1000
+    layout.volume_complete(volume)
+    assert (layout.state.window.center, layout.state.window.width) == (10, 20)
+
+
+def test_a_resampled_volume_rebuilds_the_state(layout):
+    volume = _mr()
+    layout.set_volume(volume)
+    before = layout.state
+    volume.array = np.zeros((19, 32, 32), np.int16)  # what the loader does to an uneven stack
+    layout.volume_complete(volume)
+    assert layout.state is not before
+    assert layout.state.n_slices(Plane.AXIAL) == 19
+
+
+def test_cine_loops_through_the_active_plane(qtbot, layout):
+    layout.set_volume(_mr((3, 8, 8)))
+    state = layout.state
+    state.set_cine_fps(60)
+    seen = []
+    state.events.connect(
+        lambda name, value: seen.append(value[1]) if name == "slice_index" else None
+    )
+    layout.cine.toggle()
+    assert layout.cine.playing
+    qtbot.waitUntil(lambda: len(seen) >= 4, timeout=2_000)
+    layout.cine.toggle()
+    assert not layout.cine.playing
+    assert seen[:4] == [2, 0, 1, 2]  # starts at the middle slice and wraps
+    layout.cine.toggle()
+    layout.set_volume(None)
+    assert not layout.cine.playing
