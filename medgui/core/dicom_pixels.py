@@ -137,10 +137,16 @@ def to_modality(stored: np.ndarray, h: InstanceHeader, out: np.ndarray) -> None:
     """Apply the modality LUT (rescale) from stored values into `out`, without a temporary."""
     if stored is not out:
         np.copyto(out, stored, casting="unsafe")
-    if h.rescale_slope != 1.0:
-        np.multiply(out, h.rescale_slope, out=out, casting="unsafe")
-    if h.rescale_intercept != 0.0:
-        np.add(out, h.rescale_intercept, out=out, casting="unsafe")
+    slope, intercept = h.rescale_slope, h.rescale_intercept
+    if out.dtype.kind in "iu":
+        # Integer output means choose_format found integral rescale values: as Python ints they
+        # keep the arithmetic in the output dtype (a float scalar would go through float64,
+        # four times slower).
+        slope, intercept = int(slope), int(intercept)
+    if slope != 1:
+        np.multiply(out, slope, out=out, casting="unsafe")
+    if intercept != 0:
+        np.add(out, intercept, out=out, casting="unsafe")
 
 
 def read_frames_directly(h: InstanceHeader, frames: list[tuple[int, np.ndarray]]) -> None:

@@ -7,9 +7,11 @@ first slice at once, and a worker can cancel between slices by closing the gener
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ from medgui.core.volume import Volume
 
 # Compressed series with fewer files than this decode in-process: workers cost ~0.3 s to start.
 POOL_MIN_FILES = 8
+READ_THREADS = max(1, min(4, os.cpu_count() or 1))
 _METADATA_FROM_HEADER = {
     "Modality": "modality",
     "PatientName": "patient_name",
@@ -163,14 +166,20 @@ def _read_all(jobs, by_path, array) -> Iterator[tuple[str, DicomReadError | None
     """Read every file's frames into `array`, yielding (path, error or None) as each finishes."""
     direct = [p for p in jobs if px.can_read_directly(by_path[p])]
     decode = [p for p in jobs if p not in set(direct)]
-    for path in direct:
+
+    def read_direct(path: str) -> DicomReadError | None:
         try:
             px.read_frames_directly(by_path[path], [(f, array[k]) for f, k in jobs[path]])
-            yield path, None
         except DicomReadError as exc:
-            yield path, exc
+            return exc
         except OSError as exc:
-            yield path, DicomReadError(path, f"cannot read file ({exc})")
+            return DicomReadError(path, f"cannot read file ({exc})")
+        return None
+
+    if direct:
+        # readinto and numpy release the GIL: two threads keep two cores copying pages.
+        with ThreadPoolExecutor(max_workers=READ_THREADS) as threads:
+            yield from zip(direct, threads.map(read_direct, direct))
     if not decode:
         return
     if len(decode) < POOL_MIN_FILES:
