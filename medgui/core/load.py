@@ -179,7 +179,7 @@ def _read_all(jobs, by_path, array) -> Iterator[tuple[str, DicomReadError | None
     if direct:
         # readinto and numpy release the GIL: two threads keep two cores copying pages.
         with ThreadPoolExecutor(max_workers=READ_THREADS) as threads:
-            yield from zip(direct, threads.map(read_direct, direct))
+            yield from zip(direct, threads.map(read_direct, direct), strict=True)
     if not decode:
         return
     if len(decode) < POOL_MIN_FILES:
