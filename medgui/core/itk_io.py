@@ -106,6 +106,12 @@ def read_itk_volume(path: str | Path) -> Volume:
         raise ValueError(f"{path}: not a NIfTI/NRRD/MetaImage file (expected {ITK_SUFFIXES})")
     if not path.is_file():
         raise ValueError(f"{path}: file not found")
+    if suffix == ".nii.gz" and path.with_name(path.name[:-3]).exists():
+        # niftilib opens "x.nii" in place of "x.nii.gz" when both exist: refuse to guess.
+        raise ValueError(
+            f"{path}: {path.name[:-3]} lies beside it and the NIfTI reader would read that file "
+            "instead; rename one of them"
+        )
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as error:
@@ -143,6 +149,8 @@ def read_itk_volume(path: str | Path) -> Volume:
             "Modality": _modality(image),
             "SeriesDescription": path.name,
             "source_format": _FORMAT_BY_SUFFIX[suffix],
+            # The series key of files without DICOM UIDs (workspace, measurements).
+            "source_path": str(path.resolve()),
             "itk": {key: image.GetMetaData(key) for key in image.GetMetaDataKeys()},
         },
     )

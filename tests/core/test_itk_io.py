@@ -185,3 +185,16 @@ def test_modality_survives_nrrd(tmp_path):
 def test_is_itk_file(name, expected):
     assert is_itk_file(name) is expected
     assert is_itk_file(f"/some/folder/{name}") is expected
+
+
+def test_nii_gz_beside_nii_is_refused_not_misread(tmp_path):
+    import numpy as np
+
+    from medgui.core.itk_io import read_itk_volume, write_itk_volume
+    from medgui.core.volume import Volume
+
+    write_itk_volume(Volume(np.zeros((2, 3, 4), np.int16)), tmp_path / "x.nii")
+    write_itk_volume(Volume(np.ones((2, 3, 4), np.int16)), tmp_path / "x.nii.gz")
+    with pytest.raises(ValueError, match="lies beside it"):
+        read_itk_volume(tmp_path / "x.nii.gz")
+    assert read_itk_volume(tmp_path / "x.nii").metadata["source_path"].endswith("x.nii")
