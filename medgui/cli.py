@@ -32,14 +32,52 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_seg_file(path: Path) -> bool:
+    from medgui.core.dicom_header import DicomReadError, read_instance_header
+
+    if not path.is_file() or path.suffix.lower() in (".nii", ".gz", ".nrrd", ".mha", ".mhd"):
+        return False
+    try:
+        return read_instance_header(path).kind == "SEG"
+    except DicomReadError:
+        return False
+
+
+def _convert_labels(args: argparse.Namespace) -> int:
+    """Label maps: NIfTI/NRRD → DICOM SEG (needs the reference series), SEG → NIfTI/NRRD."""
+    from medgui.core import load_volume
+    from medgui.core.dicom_seg import export_seg, import_seg
+    from medgui.core.label_io import load_label_map, save_label_map
+
+    source, out = Path(args.input), Path(args.output)
+    reference = load_volume(args.reference) if args.reference else None
+    if out.suffix.lower() == ".dcm":
+        if reference is None:
+            print("error: writing a DICOM SEG needs --reference SERIES", file=sys.stderr)
+            return 2
+        labels = import_seg(source, reference) if _is_seg_file(source) else None
+        labels = labels or load_label_map(source, reference)
+        export_seg(labels, reference, out)
+    else:
+        labels = import_seg(source, reference) if _is_seg_file(source) else None
+        labels = labels or load_label_map(source, reference)
+        save_label_map(labels, out)
+    names = ", ".join(label.name for label in labels.table.labels) or "no labels"
+    print(f"wrote {out} ({names})")
+    return 0
+
+
 def _cmd_convert(args: argparse.Namespace) -> int:
     from medgui.core import load_volume
     from medgui.core.itk_io import is_itk_file, write_itk_volume
     from medgui.core.resample import resample_to_orthonormal
 
+    if args.reference or _is_seg_file(Path(args.input)) or args.output.lower().endswith(".dcm"):
+        return _convert_labels(args)
     if not is_itk_file(args.output):
         print(
-            f"error: {args.output}: output must end in .nii, .nii.gz, .nrrd or .mha",
+            f"error: {args.output}: output must end in .nii, .nii.gz, .nrrd or .mha "
+            "(or .dcm for a DICOM SEG of a label map, with --reference)",
             file=sys.stderr,
         )
         return 2
@@ -93,9 +131,17 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the scan as JSON")
     p.add_argument("--no-index", action="store_true", help="ignore the local study index")
     p.set_defaults(func=_cmd_scan)
-    p = sub.add_parser("convert", help="load a series or image file and write NIfTI/NRRD/MHA")
+    p = sub.add_parser(
+        "convert",
+        help="a series or image file to NIfTI/NRRD/MHA; a label map to/from DICOM SEG",
+    )
     p.add_argument("input")
     p.add_argument("output")
+    p.add_argument(
+        "--reference",
+        metavar="SERIES",
+        help="the image series a label map belongs to (required to write a DICOM SEG)",
+    )
     p.set_defaults(func=_cmd_convert)
     p = sub.add_parser("demo-data", help="write the synthetic demo CT study and its labels")
     p.add_argument("folder")

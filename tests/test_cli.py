@@ -108,3 +108,35 @@ def test_view_rejects_window_without_level(demo_dir: Path, tmp_path: Path, capsy
     )
     assert code == 2
     assert "--window and --level go together" in capsys.readouterr().err
+
+
+def test_convert_label_map_to_seg_and_back(demo_dir: Path, tmp_path: Path):
+    from medgui.core import load_volume
+    from medgui.core.label_io import load_label_map
+
+    seg = tmp_path / "labels.dcm"
+    code = main(
+        [
+            "convert",
+            str(demo_dir / "labels.nii.gz"),
+            str(seg),
+            "--reference",
+            str(demo_dir / "dicom"),
+        ]
+    )
+    assert code == 0
+    back = tmp_path / "back.nii.gz"
+    assert main(["convert", str(seg), str(back), "--reference", str(demo_dir / "dicom")]) == 0
+    reference = load_volume(demo_dir / "dicom")
+    original = load_label_map(demo_dir / "labels.nii.gz", reference)
+    again = load_label_map(back, reference)
+    flat = lambda lm: np.max(np.stack(lm.layers), axis=0)  # noqa: E731
+    np.testing.assert_array_equal(flat(again) > 0, flat(original) > 0)
+    assert sorted(lb.name for lb in again.table.labels) == sorted(
+        lb.name for lb in original.table.labels
+    )
+
+
+def test_convert_to_seg_without_reference_is_refused(demo_dir: Path, tmp_path: Path, capsys):
+    assert main(["convert", str(demo_dir / "labels.nii.gz"), str(tmp_path / "x.dcm")]) == 2
+    assert "--reference" in capsys.readouterr().err
