@@ -13,7 +13,6 @@ the radiological display convention.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from collections.abc import Callable
@@ -22,8 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from medgui.core.atomic import atomic_write_json
 from medgui.core.dicom_write import SeriesInfo, write_dicom_series
 from medgui.core.itk_io import write_itk_volume
+from medgui.core.label_io import table_path_for, table_to_document
+from medgui.core.labelmap import Label, LabelTable
 from medgui.core.volume import Volume
 
 SHAPE_ZYX = (80, 256, 256)
@@ -267,18 +269,6 @@ def _is_demo_folder(folder: Path) -> bool:
     return isinstance(info, dict) and info.get("generator") == _GENERATOR
 
 
-def _write_json_atomic(path: Path, payload: dict) -> None:
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def write_demo_study(
     folder: str | Path,
     seed: int = 0,
@@ -327,8 +317,13 @@ def write_demo_study(
         shutil.rmtree(staging, ignore_errors=True)
 
     labels_path = write_itk_volume(phantom.labels, folder / "labels.nii.gz")
+    # The label table also as the sidecar every label-map reader looks for (labels.labels.json).
+    table = LabelTable(
+        [Label(d["value"], d["name"], tuple(d["color"])) for d in phantom.label_table]
+    )
+    atomic_write_json(table_path_for(labels_path), table_to_document(table))
     label_table_path = folder / "labels.json"
-    _write_json_atomic(
+    atomic_write_json(
         label_table_path,
         {
             "generator": _GENERATOR,

@@ -174,7 +174,8 @@ def test_write_demo_study_twice_replaces_cleanly(tmp_path):
     assert len(files) == make_phantom(seed=1).ct.shape_zyx[0]
     uids = {pydicom.dcmread(f, stop_before_pixels=True).SeriesInstanceUID for f in files}
     assert len(uids) == 1 and uids.isdisjoint(first_uids)
-    assert sorted(p.name for p in folder.iterdir()) == ["dicom", "labels.json", "labels.nii.gz"]
+    expected = ["dicom", "labels.json", "labels.labels.json", "labels.nii.gz"]
+    assert sorted(p.name for p in folder.iterdir()) == expected
 
 
 def test_write_demo_study_refuses_a_foreign_dicom_folder(tmp_path):
