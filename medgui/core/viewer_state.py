@@ -83,7 +83,9 @@ class ViewerState:
         self._normal = {plane: normal_axis(volume, plane) for plane in Plane}
         self._volume = volume
         self._crosshair = tuple(n // 2 for n in self._size_ijk)
-        self._window = default_window(volume)
+        # The window to open with and reset to, worked out again as the volume fills in.
+        self._default_window = default_window(volume)
+        self._window = self._default_window
         self._zoom = 1.0
         self._pan = (0.0, 0.0)
         self._invert = False
@@ -145,6 +147,27 @@ class ViewerState:
     @property
     def window(self) -> WindowLevel:
         return self._window
+
+    @property
+    def default_window(self) -> WindowLevel:
+        """The automatic window (`windowing.default_window`) of the volume as it was loaded when
+        last worked out: at the start, at `refresh_default_window` and at a reset."""
+        return self._default_window
+
+    def refresh_default_window(self) -> WindowLevel:
+        """Work the default window out again from the volume as loaded now (call it when a
+        progressive load completes: a window from percentiles was taken from the first slices).
+        The window on show follows when it is the previous default, so a window the user chose
+        stays. Returns the new default."""
+        previous, self._default_window = self._default_window, default_window(self._volume)
+        if self._window == previous:
+            self.set_window(self._default_window.center, self._default_window.width)
+        return self._default_window
+
+    def use_default_window(self) -> None:
+        """Show the default window, worked out from the volume as loaded now."""
+        window = self.refresh_default_window()
+        self.set_window(window.center, window.width)
 
     def set_window(self, center: float, width: float) -> None:
         """Set the window; a width below 1 (a drag past the end) is clamped to 1."""
@@ -236,11 +259,10 @@ class ViewerState:
 
         Where the user is (slices, crosshair, active plane), the layout and the cine rate stay:
         R resets the look of the image, not the place in the study. The default window is
-        worked out again, so a state made while the volume was still loading resets to the
-        window of the whole volume.
+        worked out again (`use_default_window`), so a state made while the volume was still
+        loading resets to the window of the whole volume.
         """
-        window = default_window(self._volume)
-        self.set_window(window.center, window.width)
+        self.use_default_window()
         self.set_zoom(1.0)
         self.set_pan(0.0, 0.0)
         self.set_invert(False)

@@ -86,6 +86,23 @@ def window_to_uint8(values: np.ndarray, center: float, width: float) -> np.ndarr
     return _linear_voi(values.astype(np.float64), center, width)
 
 
+def window_table(dtype: np.dtype, center: float, width: float) -> np.ndarray | None:
+    """The window as a lookup table over every value an 8- or 16-bit integer `dtype` (in native
+    byte order) can hold, or None for other dtypes.
+
+    The table is indexed by the stored bit pattern: ``table[values.view(f"u{itemsize}")]`` equals
+    ``window_to_uint8(values, center, width)`` (the same function, computed once per possible
+    value), so a display can window a slice with one lookup and rebuild the table only when the
+    window changes.
+    """
+    _check_window(center, width)
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iu" or dtype.itemsize > 2 or not dtype.isnative:
+        return None
+    patterns = np.arange(1 << (8 * dtype.itemsize), dtype=f"u{dtype.itemsize}")
+    return _linear_voi(patterns.view(dtype).astype(np.float64), center, width)
+
+
 def _linear_voi(x: np.ndarray, center: float, width: float) -> np.ndarray:
     """The VOI LUT function on a float64 array that may be modified in place."""
     if width == 1:

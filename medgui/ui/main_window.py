@@ -35,6 +35,7 @@ from medgui import __version__
 from medgui.core import Scan, Series, Volume
 from medgui.core.scan_index import data_dir
 from medgui.ui.cine import CineControls
+from medgui.ui.label_workbench import LabelWorkbench
 from medgui.ui.measurement_panel import MeasurementPanel
 from medgui.ui.measurement_tools import TOOL_NAMES, TOOL_SHORTCUTS, MeasurementContext, Tool
 from medgui.ui.problems_panel import ProblemsPanel
@@ -149,6 +150,8 @@ class MainWindow(QMainWindow):
         jobs.volume_loaded.connect(self._on_loaded)
         self.view_layout.layout_changed.connect(self.settings.set_layout)
         self._restore()
+        # Labels, boxes and class tags: their docks, menus, views' overlays and autosave.
+        self.labels = LabelWorkbench(self)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -222,6 +225,7 @@ class MainWindow(QMainWindow):
         for dock, key in docks:
             toggle = dock.toggleViewAction()
             toggle.setShortcut(QKeySequence(key))
+            toggle.triggered.connect(lambda shown, d=dock: shown and d.raise_())  # tabbed: to front
             view_menu.addAction(toggle)
         self._build_tools_menu(bar.addMenu("&Tools"))
         help_menu = bar.addMenu("&Help")
@@ -368,6 +372,7 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.labels.close()  # autosaves unsaved labels
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.jobs.shutdown()

@@ -1,9 +1,9 @@
 """`SliceView`: one plane of a volume on screen, driven by a shared `ViewerState`.
 
-Rendering is extract_slice → DICOM window (`window_to_uint8`) → 8-bit RGBA into a pyqtgraph
-ImageItem without levels, which pyqtgraph wraps in a QImage as it is. Everything that only
-moves the picture (zoom, pan, flips, rotation, millimetre aspect) is a transform, never a
-re-render: the image and the measurement/crosshair items sit in one "slice group" whose
+Rendering is extract_slice → one lookup from stored values to display pixels → a QImage drawn
+as it is (`medgui.ui.slice_image`). Everything that only moves the picture (zoom, pan, flips,
+rotation, millimetre aspect) is a transform, never a re-render: the image and the
+measurement/crosshair items sit in one "slice group" whose
 coordinates are slice pixels (x = column, y = row, centres at integers, as in `reformat`), and
 whose transform takes them to display millimetres. Render requests are coalesced in a 0 ms timer,
 so a burst of wheel or key events renders once, with the latest state (older requests are
@@ -17,7 +17,7 @@ from functools import partial
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
-from PySide6.QtGui import QImage, QKeyEvent, QTransform
+from PySide6.QtGui import QImage, QKeyEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from medgui.core.reformat import (
@@ -31,16 +31,22 @@ from medgui.core.reformat import (
 )
 from medgui.core.viewer_state import ViewerState
 from medgui.core.volume import Volume
-from medgui.core.windowing import WindowLevel, default_window, window_to_uint8
 from medgui.ui.measurement_tools import MeasurementContext, MeasurementLayer
+from medgui.ui.overlay_layer import OverlayLayer
 from medgui.ui.overlays import (
     PLANE_COLORS,
     CrosshairLines,
-    OverlayLayer,
     cursor_lines,
     patient_lines,
     series_lines,
     slice_lines,
+)
+from medgui.ui.slice_image import (
+    SliceGraphicsView,
+    SliceImageItem,
+    display_size_mm,
+    display_transform,
+    to_display,
 )
 from medgui.ui.slice_input import InputViewBox, SliceInput
 
@@ -48,62 +54,6 @@ from medgui.ui.slice_input import InputViewBox, SliceInput
 # this period instead of per slice keeps a fast load from re-rendering hundreds of times.
 LOADING_REFRESH_MS = 150
 _POSITION_AXIS = {Plane.AXIAL: (2, "z"), Plane.CORONAL: (1, "y"), Plane.SAGITTAL: (0, "x")}
-
-
-def display_transform(
-    shape: tuple[int, int], spacing_mm: tuple[float, float], flip_h: bool, flip_v: bool, rotate: int
-) -> QTransform:
-    """Slice pixel (x = col, y = row) → display millimetres (y down, origin at the slice
-    centre): scaled by the pixel spacing, then flipped, then rotated `rotate`° clockwise."""
-    rows, cols = shape
-    row_mm, col_mm = spacing_mm
-    scale = np.diag([col_mm, row_mm])
-    shift = -scale @ np.array([(cols - 1) / 2, (rows - 1) / 2])
-    flip = np.diag([-1.0 if flip_h else 1.0, -1.0 if flip_v else 1.0])
-    # With y pointing down, [[0, -1], [1, 0]] turns the top edge to the right: clockwise.
-    turn = np.linalg.matrix_power(np.array([[0.0, -1.0], [1.0, 0.0]]), (rotate % 360) // 90)
-    m, t = turn @ flip @ scale, turn @ flip @ shift
-    return QTransform(m[0, 0], m[1, 0], m[0, 1], m[1, 1], t[0], t[1])
-
-
-def display_size_mm(
-    shape: tuple[int, int], spacing_mm: tuple[float, float], rotate: int
-) -> tuple[float, float]:
-    """(width, height) of the displayed slice in millimetres."""
-    width, height = shape[1] * spacing_mm[1], shape[0] * spacing_mm[0]
-    return (height, width) if rotate % 180 else (width, height)
-
-
-# Grey level g as one opaque RGBA pixel (bytes g, g, g, 255 read as a native uint32), so a
-# single lookup writes all four channels; the inverted table runs backwards, so inverting
-# costs nothing.
-_LEVELS = np.arange(256, dtype=np.uint8)
-_GREY_RGBA = np.stack([_LEVELS, _LEVELS, _LEVELS, np.full(256, 255, np.uint8)], axis=1)
-_GREY_RGBA = _GREY_RGBA.view(np.uint32).ravel()
-_GREY_RGBA_INVERTED = _GREY_RGBA[::-1].copy()
-
-
-def to_display(values: np.ndarray, window: WindowLevel, invert: bool, color: bool) -> np.ndarray:
-    """The (rows, cols, 4) RGBA uint8 image to show for slice `values`: grey levels from the
-    DICOM window (`window_to_uint8`), inverted if asked; 8-bit colour as stored (DICOM applies
-    no window to colour).
-
-    RGBA rather than one grey channel because pyqtgraph makes a Grayscale8 QImage from the
-    latter, which Qt converts to 32 bits on every paint (several ms on a 512² slice at
-    800 px); RGBA8888 is drawn as it is.
-    """
-    if color and values.dtype == np.uint8:
-        rgb = values[..., :3]
-    elif color:
-        rgb = window_to_uint8(values[..., :3], window.center, window.width)
-    else:
-        grey = window_to_uint8(values, window.center, window.width)
-        table = _GREY_RGBA_INVERTED if invert else _GREY_RGBA
-        return np.take(table, grey).view(np.uint8).reshape(*grey.shape, 4)
-    image = np.empty((*rgb.shape[:2], 4), np.uint8)
-    image[..., :3] = 255 - rgb if invert else rgb
-    image[..., 3] = 255
-    return image
 
 
 def _unsubscribe(state: ViewerState, callback, *_args) -> None:
@@ -136,13 +86,15 @@ class SliceView(QWidget):
         self._index = 0
         self._shape, self._spacing = (1, 1), (1.0, 1.0)
         self._normal = 2
+        self._centre_ijk = [0.0, 0.0, 0.0]
+        self._crosshair_at: list[int] | None = None  # crosshair voxel placed, normal axis zeroed
         self._generation = self._rendered = 0
         self._connected = False
         self._crosshair_on = True
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(64, 64)
 
-        self.graphics = pg.GraphicsView(self, background="k")
+        self.graphics = SliceGraphicsView(self, background="k")
         # Keys must reach this widget, not QAbstractScrollArea's arrow-key scrolling.
         self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.box = InputViewBox()
@@ -150,11 +102,8 @@ class SliceView(QWidget):
         self.graphics.setCentralItem(self.box)
         self.slice_group = pg.ItemGroup()
         self.box.addItem(self.slice_group, ignoreBounds=True)
-        self.image_item = pg.ImageItem(axisOrder="row-major")
-        self.image_item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-        self.image_item.setParentItem(self.slice_group)
-        # pyqtgraph puts pixel centres at +0.5; slice coordinates have them at integers.
-        self.image_item.setPos(-0.5, -0.5)
+        self.image_item = SliceImageItem(self.slice_group)
+        self.graphics.image_item = self.image_item
         self.crosshair = CrosshairLines(self.slice_group)
         self.overlay = OverlayLayer(self)
         context = measurements if measurements is not None else MeasurementContext(parent=self)
@@ -219,8 +168,10 @@ class SliceView(QWidget):
             self._connected = True
         context.bind(volume, self._state)
         self._normal = normal_axis(volume, self._plane)
-        self.overlay.set_corner("top_left", patient_lines(volume.metadata))
-        self.overlay.set_corner("top_right", series_lines(volume.metadata))
+        # A narrow view (a side plane of layout "3") shows neither: they are the same in every
+        # view and in the window title.
+        self.overlay.set_corner("top_left", patient_lines(volume.metadata), compact=[])
+        self.overlay.set_corner("top_right", series_lines(volume.metadata), compact=[])
         self.crosshair.set_plane(volume, self._plane)
         self.crosshair.set_visible(self._crosshair_on)
         self._apply_geometry()
@@ -257,8 +208,7 @@ class SliceView(QWidget):
     def auto_window(self) -> None:
         """The automatic window: the header's, else from percentiles."""
         if self._volume is not None:
-            window = default_window(self._volume)
-            self._state.set_window(window.center, window.width)
+            self._state.use_default_window()
 
     def toggle_crosshair(self) -> None:
         """Show or hide the crosshair lines."""
@@ -299,13 +249,14 @@ class SliceView(QWidget):
         if volume is None:
             return
         self._index = self._state.slice_index(self._plane)
-        # A copy: a loader thread may be writing these voxels now, and the window's lookup
-        # table must see the values it was sized for (and the cursor readout a stable slice).
-        self._values = np.array(extract_slice(volume, self._plane, self._index))
+        # A view, not a copy: a loader thread may be writing these voxels now, which is safe
+        # because the display lookup covers every value the dtype can hold (and other dtypes
+        # are copied by `window_to_uint8` first); a slice that lands is rendered again.
+        self._values = extract_slice(volume, self._plane, self._index)
         state = self._state
-        image = to_display(self._values, state.window, state.invert, volume.is_color)
-        # levels=None with uint8 RGBA: pyqtgraph's direct QImage path, no scaling or LUT pass.
-        self.image_item.setImage(image, levels=None, autoLevels=False)
+        self.image_item.set_image(
+            to_display(self._values, state.window, state.invert, volume.is_color)
+        )
         self.measurements.show_slice(self._index)
         self._update_slice_text()
 
@@ -318,6 +269,10 @@ class SliceView(QWidget):
             self._shape, self._spacing, state.flip_h, state.flip_v, state.rotate
         )
         self.slice_group.setTransform(transform)
+        # The voxel at the slice centre, but for the slice index: the position readout.
+        centre = ((self._shape[0] - 1) / 2, (self._shape[1] - 1) / 2)
+        self._centre_ijk = list(slice_pixel_to_voxel(volume, self._plane, 0, *centre))
+        self._crosshair_at = None
         labels = orientation_labels(
             volume, self._plane, flip_h=state.flip_h, flip_v=state.flip_v, rotate=state.rotate
         )
@@ -350,17 +305,24 @@ class SliceView(QWidget):
             return
         n = self._state.n_slices(self._plane)
         axis, name = _POSITION_AXIS[self._plane]
-        centre = ((self._shape[0] - 1) / 2, (self._shape[1] - 1) / 2)
-        ijk = slice_pixel_to_voxel(volume, self._plane, self._index, *centre)
+        ijk = list(self._centre_ijk)
+        ijk[self._normal] = self._index
         position = (name, float(volume.voxel_to_world(ijk)[axis]))
         magnification = self.pixels_per_mm() * self._spacing[1]
         window = None if volume.is_color and volume.array.dtype == np.uint8 else self._state.window
         frame = bool(volume.metadata.get("frames_are_time")) and self._normal == 2
         lines = slice_lines(self._index, n, position, window, magnification, frame=frame)
-        self.overlay.set_corner("bottom_left", lines)
+        compact = slice_lines(self._index, n, position, window, None, frame=frame)
+        self.overlay.set_corner("bottom_left", lines, compact)
 
     def _update_crosshair(self) -> None:
-        if self._volume is not None:
+        if self._volume is None:
+            return
+        # Scrolling this view's own slices moves the crosshair along the normal only.
+        in_plane = list(self._state.crosshair)
+        in_plane[self._normal] = 0
+        if in_plane != self._crosshair_at:
+            self._crosshair_at = in_plane
             _, row, col = voxel_to_slice_pixel(self._volume, self._plane, self._state.crosshair)
             self.crosshair.place(row, col, self._shape)
 
@@ -398,9 +360,8 @@ class SliceView(QWidget):
         ijk = slice_pixel_to_voxel(self._volume, self._plane, self._index, row, col)
         lps = self._volume.voxel_to_world(ijk)
         value = self._values[row, col]
-        self.overlay.set_corner(
-            "bottom_right", cursor_lines(value, ijk, lps, self._volume.modality)
-        )
+        lines = cursor_lines(value, ijk, lps, self._volume.modality)
+        self.overlay.set_corner("bottom_right", lines, compact=lines[:1])  # the value alone
 
     def eventFilter(self, watched, event) -> bool:
         if event.type() == QEvent.Type.MouseMove:

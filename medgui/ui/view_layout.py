@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from medgui.core import Volume
 from medgui.core.reformat import Plane
 from medgui.core.viewer_state import LAYOUTS, ViewerState
-from medgui.core.windowing import CT_PRESETS, default_window
+from medgui.core.windowing import CT_PRESETS
 from medgui.ui.cine import CineController
 from medgui.ui.settings import AppSettings
 
@@ -64,7 +64,6 @@ class ViewLayout(QWidget):
         self.views: dict[Plane, QWidget] = {}
         self._layout = "1"
         self._shape: tuple[int, ...] | None = None
-        self._opening_window = None
         self.cine = CineController(self)
 
         self._placeholder = QLabel(PLACEHOLDER_TEXT, self)
@@ -81,8 +80,8 @@ class ViewLayout(QWidget):
             # Empty holders keep the splitter slots (and their sizes) between volumes.
             (self._side if plane is not Plane.AXIAL else self._main).addWidget(QWidget())
         self._main.addWidget(self._side)
-        self._main.setStretchFactor(0, 3)
-        self._main.setStretchFactor(1, 2)
+        # No stretch factors: without them a splitter that shrinks (a dock opens beside the
+        # views) keeps its proportions, where with them it takes the room from the side views.
         self._stack = QStackedLayout()
         self._stack.addWidget(self._placeholder)
         self._stack.addWidget(self._main)
@@ -138,7 +137,6 @@ class ViewLayout(QWidget):
         self.volume = volume
         self.state = ViewerState(volume) if volume is not None else None
         self._shape = volume.array.shape if volume is not None else None
-        self._opening_window = self.state.window if self.state is not None else None
         self.views = {}
         if self.state is not None:
             self.state.set_layout(self._layout)
@@ -176,16 +174,15 @@ class ViewLayout(QWidget):
         """The load finished: refresh every view with the final data.
 
         The loader may resample an unevenly spaced stack at the end, which changes the shape,
-        so the state is rebuilt then. A window taken from percentiles at the first slice (no
-        header window) is recomputed from the whole volume, unless the user changed it already.
+        so the state is rebuilt then. A default window taken from percentiles of the first
+        slices (no header window) is worked out again from the whole volume, for reset (R) as
+        well; the window on show follows unless the user changed it.
         """
         state = self.state
         if state is None or volume is not self.volume or volume.array.shape != self._shape:
             self.set_volume(volume)
             return
-        if "WindowCenter" not in volume.metadata and state.window == self._opening_window:
-            window = default_window(volume)
-            state.set_window(window.center, window.width)
+        state.refresh_default_window()
         for view in self.views.values():
             view.set_volume(volume)
 
@@ -312,9 +309,7 @@ class ViewActions(QObject):
             self._layout.state.set_cine_fps(self._layout.state.cine_fps * factor)
 
     def _default_window(self) -> None:
-        if self._layout.volume is not None:
-            window = default_window(self._layout.volume)
-            self._call("set_window", window.center, window.width)
+        self._call("use_default_window")
 
     def _save_preset(self) -> None:
         state = self._layout.state

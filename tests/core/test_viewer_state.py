@@ -208,3 +208,56 @@ def test_reset_window_comes_from_the_volume_as_loaded_by_then():
     state.reset()
     low, high = np.percentile(volume.array, [1, 99])
     assert state.window == WindowLevel((low + high) / 2 + 0.5, high - low + 1)
+
+
+def _loading() -> tuple[ViewerState, Volume, np.ndarray]:
+    """A state made at the first step of a progressive load (one slice landed, no header
+    window), its volume and the values the volume will hold once loaded."""
+    full = (np.arange(np.prod(SHAPE_ZYX)) * 7 - 50).reshape(SHAPE_ZYX).astype(np.int16)
+    volume = Volume(np.zeros(SHAPE_ZYX, np.int16))
+    volume.array[0] = full[0]
+    return ViewerState(volume), volume, full
+
+
+def _percentile_window(values: np.ndarray) -> WindowLevel:
+    low, high = np.percentile(values, [1, 99])
+    return WindowLevel((low + high) / 2 + 0.5, high - low + 1)
+
+
+def test_refresh_default_window_after_a_load_moves_an_unchanged_window():
+    state, volume, full = _loading()
+    opening = state.window
+    assert state.default_window == opening
+    volume.array[:] = full
+    assert state.refresh_default_window() == _percentile_window(full) != opening
+    assert state.window == state.default_window == _percentile_window(full)
+
+
+def test_refresh_default_window_keeps_the_window_the_user_chose():
+    state, volume, full = _loading()
+    state.set_window(10, 20)
+    volume.array[:] = full
+    state.refresh_default_window()
+    assert state.window == WindowLevel(10, 20)
+    # R then shows the window of the whole volume, not the one of the first slice.
+    state.reset()
+    assert state.window == _percentile_window(full)
+
+
+def test_reset_during_the_load_follows_the_rest_of_the_load():
+    state, volume, full = _loading()
+    volume.array[:2] = full[:2]  # half loaded
+    state.set_window(10, 20)
+    state.reset()
+    assert state.window == _percentile_window(volume.array)  # the default as loaded by then
+    volume.array[:] = full
+    state.refresh_default_window()  # the load completes: still the default, so it follows
+    assert state.window == _percentile_window(full)
+
+
+def test_use_default_window():
+    state, events = _state(WindowCenter=40.0, WindowWidth=400.0)
+    state.set_window(1, 2)
+    events.clear()
+    state.use_default_window()
+    assert state.window == WindowLevel(40, 400) and events == [("window", WindowLevel(40, 400))]

@@ -14,6 +14,7 @@ from medgui.core.windowing import (
     WindowLevel,
     default_window,
     percentile_window,
+    window_table,
     window_to_uint8,
 )
 
@@ -69,6 +70,26 @@ def test_integer_lookup_path_equals_float_path():
             slow = window_to_uint8(values.astype(np.float64), center, width)
             assert fast.shape == values.shape
             np.testing.assert_array_equal(fast, slow)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.uint16, np.int8, np.uint8])
+def test_window_table_indexed_by_bit_pattern_equals_window_to_uint8(dtype):
+    rng = np.random.default_rng(5)
+    info = np.iinfo(dtype)
+    values = rng.integers(info.min, info.max, size=(64, 96), endpoint=True).astype(dtype)
+    values.flat[:2] = info.min, info.max  # both ends of the table
+    patterns = values.view(f"u{values.itemsize}")
+    for center, width in [(40, 400), (-600, 1500), (127.3, 18.9), (0, 1), (3e4, 2e4)]:
+        table = window_table(values.dtype, center, width)
+        assert table.dtype == np.uint8 and table.shape == (1 << (8 * values.itemsize),)
+        np.testing.assert_array_equal(table[patterns], window_to_uint8(values, center, width))
+
+
+def test_window_table_is_for_small_integers_only():
+    for dtype in (np.int32, np.uint32, np.int64, np.float32, np.float64):
+        assert window_table(np.dtype(dtype), 40, 400) is None
+    with pytest.raises(ValueError, match="width"):
+        window_table(np.dtype(np.int16), 40, 0)
 
 
 def test_small_and_wide_integer_arrays_are_exact_too():

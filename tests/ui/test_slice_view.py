@@ -202,9 +202,9 @@ def test_display_keys(qtbot, view):
 
 def test_stale_render_requests_are_dropped(qtbot, view, monkeypatch):
     rendered = []
-    original = view.image_item.setImage
+    original = view.image_item.set_image
     monkeypatch.setattr(
-        view.image_item, "setImage", lambda *a, **k: (rendered.append(1), original(*a, **k))
+        view.image_item, "set_image", lambda *a, **k: (rendered.append(1), original(*a, **k))
     )
     for k in range(8):
         view.state.set_slice(Plane.AXIAL, k)
@@ -220,13 +220,13 @@ def test_loading_updates_are_throttled_off_axis(qtbot, volume, monkeypatch):
     coronal = make_view(qtbot, volume, Plane.CORONAL, state=state)
     rendered = {Plane.AXIAL: 0, Plane.CORONAL: 0}
     for view in (axial, coronal):
-        original = view.image_item.setImage
+        original = view.image_item.set_image
 
         def counting(*a, plane=view.plane, original=original, **k):
             rendered[plane] += 1
             return original(*a, **k)
 
-        monkeypatch.setattr(view.image_item, "setImage", counting)
+        monkeypatch.setattr(view.image_item, "set_image", counting)
     for k in range(8):
         axial.slice_updated(k)
         coronal.slice_updated(k)

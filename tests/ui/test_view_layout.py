@@ -7,6 +7,7 @@ import pytest
 
 from medgui.core import Volume
 from medgui.core.reformat import Plane
+from medgui.core.windowing import default_window
 from medgui.ui.view_layout import ViewLayout
 
 
@@ -93,3 +94,33 @@ def test_cine_loops_through_the_active_plane(qtbot, layout):
     layout.cine.toggle()
     layout.set_volume(None)
     assert not layout.cine.playing
+
+
+def test_reset_after_a_progressive_load_uses_the_whole_volume(layout):
+    volume = _mr()
+    full = volume.array.copy()
+    volume.array[1:] = 0  # the first progress step: one slice landed
+    layout.set_volume(volume)
+    opening = layout.state.window
+    layout.state.set_window(10, 20)  # the user adjusts W/L while the rest loads
+    volume.array[:] = full
+    layout.volume_complete(volume)
+    assert (layout.state.window.center, layout.state.window.width) == (10, 20)
+    layout.state.reset()  # R
+    assert layout.state.window == default_window(volume) != opening
+    assert layout.state.window == layout.state.default_window
+
+
+def test_three_planes_keep_their_share_when_the_space_changes(qtbot):
+    layout = ViewLayout()  # the real slice views
+    qtbot.addWidget(layout)
+    layout.resize(1000, 600)
+    layout.show()
+    layout.set_volume(_mr())
+    layout.set_layout("3")
+    qtbot.wait(10)  # the first split waits for the splitters to show the views
+    sizes = layout._main.sizes()
+    assert sizes[0] == pytest.approx(sum(sizes) * 3 / 5, abs=4)
+    layout.resize(550, 600)  # docks opened beside the views: both sides give up room
+    sizes = layout._main.sizes()
+    assert sizes[0] == pytest.approx(sum(sizes) * 3 / 5, abs=3)
