@@ -1,0 +1,280 @@
+"""Labels drawn over a slice view: each layer's slice through a per-table lookup table of
+premultiplied ARGB32 pixels, in fill (colour × opacity) or outline mode, plus the previews of
+what a tool would do (an interpolation proposal, threshold paint's in-range pixels) hatched, and
+the boxes.
+
+Only the slice on show is converted: one `extract_slice` view per layer and one `np.take` into
+the table (a table change rebuilds the table, not the image). A label edit redraws a view only
+when its box crosses that view's slice. Redraws are coalesced on a 0 ms timer, and a pending one
+is drawn before the view paints, so labels and image never disagree on screen.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache, partial
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QColor
+
+from medgui.core.label_ops import threshold_preview
+from medgui.core.labelmap import DEFAULT_COLORS, LabelTable
+from medgui.core.reformat import extract_slice, normal_axis
+from medgui.ui.label_items import BoxItems, LabelImageItem, box_3d_section
+from medgui.ui.label_session import LabelContext, LabelSession
+from medgui.ui.label_tools import LabelTool, LabelTools
+
+# Alpha of a preview's hatch stripes and of the pixels between them.
+PREVIEW_ALPHA = (210, 60)
+_HATCH_PERIOD = 4
+_UNKNOWN_ALPHA = 0.5  # for values missing from the table (an undone "remove label")
+
+
+def argb(rgb: np.ndarray, alpha) -> np.ndarray:
+    """Premultiplied ARGB32 pixels (uint32) from (..., 3) uint8 colours and 0..255 alphas."""
+    a = np.asarray(alpha, np.uint32)
+    r, g, b = (np.asarray(rgb[..., n], np.uint32) * a // 255 for n in range(3))
+    return (a << 24) | (r << 16) | (g << 8) | b
+
+
+def to_rgba(pixels: np.ndarray) -> np.ndarray:
+    """(..., 4) premultiplied R, G, B, A bytes of ARGB32 `pixels` (for checks)."""
+    channels = [(pixels >> shift) & 0xFF for shift in (16, 8, 0, 24)]
+    return np.stack(channels, axis=-1).astype(np.uint8)
+
+
+def _colors(table: LabelTable, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-value colour, opacity (0..1) and visibility; values not in the table get default
+    colours, so no painted voxel is ever invisible by accident."""
+    defaults = np.array(DEFAULT_COLORS, np.uint8)
+    rgb = defaults[(np.arange(size) - 1) % len(defaults)]
+    opacity = np.full(size, _UNKNOWN_ALPHA)
+    visible = np.ones(size, bool)
+    for label in table.labels:
+        if label.value < size:
+            rgb[label.value], opacity[label.value] = label.color, label.opacity
+            visible[label.value] = label.visible
+    visible[0] = False
+    return rgb, opacity, visible
+
+
+def label_lut(table: LabelTable, size: int, *, outline: bool = False) -> np.ndarray:
+    """`size` ARGB32 pixels, one per label value: the label's colour at its opacity (opaque in
+    `outline` mode), transparent for 0 and for hidden labels."""
+    rgb, opacity, visible = _colors(table, size)
+    alpha = np.where(visible, 255 if outline else np.rint(opacity * 255), 0)
+    return argb(rgb, alpha)
+
+
+def preview_luts(table: LabelTable, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (stripe, between-stripes) ARGB32 tables a proposal is drawn with: every label,
+    hidden ones too, since a proposal is shown to be judged."""
+    rgb, _, _ = _colors(table, size)
+    strong, weak = (argb(rgb, np.full(size, alpha)) for alpha in PREVIEW_ALPHA)
+    strong[0] = weak[0] = 0
+    return strong, weak
+
+
+def outline_mask(values: np.ndarray) -> np.ndarray:
+    """Labelled pixels with a 4-neighbour of another value (or outside the slice)."""
+    padded = np.pad(values, 1)
+    centre = padded[1:-1, 1:-1]
+    edge = (
+        (padded[:-2, 1:-1] != centre)
+        | (padded[2:, 1:-1] != centre)
+        | (padded[1:-1, :-2] != centre)
+        | (padded[1:-1, 2:] != centre)
+    )
+    return edge & (centre != 0)
+
+
+@lru_cache(maxsize=8)
+def stripes(shape: tuple[int, int]) -> np.ndarray:
+    """Diagonal hatch stripes over a slice of `shape` (True on a stripe)."""
+    rows, cols = np.ogrid[: shape[0], : shape[1]]
+    return (rows + cols) % _HATCH_PERIOD < _HATCH_PERIOD // 2
+
+
+def compose(slices: list[np.ndarray], lut: np.ndarray, outline: bool) -> np.ndarray | None:
+    """ARGB32 pixels of label slices (one per layer, later layers on top); None if all empty."""
+    image = None
+    for values in slices:
+        if not values.any():
+            continue
+        colors = np.take(lut, values)
+        if outline:
+            colors[~outline_mask(values)] = 0
+        if image is None:
+            image = colors
+        else:
+            top = colors != 0
+            image[top] = colors[top]
+    return image
+
+
+def hatched(strong: np.ndarray, weak: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """A preview of label `values`: `strong` colours on the stripes, `weak` between them."""
+    return np.where(stripes(tuple(values.shape)), np.take(strong, values), np.take(weak, values))
+
+
+def _unsubscribe(state, callback, *_args) -> None:
+    try:
+        state.events.disconnect(callback)
+    except ValueError:
+        pass  # already gone
+
+
+class LabelOverlay(QObject):
+    """The labels, previews and boxes of one `SliceView` (a child of it). `pixels` and
+    `preview_pixels` are the ARGB32 arrays on show (None: nothing drawn)."""
+
+    def __init__(self, view, context: LabelContext, tools: LabelTools) -> None:
+        super().__init__(view)
+        self._view, self._context, self._tools = view, context, tools
+        self._session: LabelSession | None = None
+        self._luts: dict[tuple, np.ndarray] = {}
+        # Same z as the image and made after it: above the image, below the crosshair (z 5)
+        # and the measurements made later.
+        self.item = LabelImageItem(view.slice_group)
+        self.preview_item = LabelImageItem(view.slice_group)
+        self.boxes = BoxItems(view.slice_group)
+        self._timer = QTimer(self, singleShot=True, interval=0)
+        self._timer.timeout.connect(self.render)
+        context.session_changed.connect(self._bind)
+        context.display_changed.connect(self.request)
+        tools.changed.connect(self._on_tools)
+        view.state.events.connect(self._on_state)
+        view.destroyed.connect(partial(_unsubscribe, view.state, self._on_state))
+        view.graphics.viewport().installEventFilter(self)
+        self._bind(context.session)
+
+    @property
+    def pixels(self) -> np.ndarray | None:
+        return self.item.pixels
+
+    @property
+    def preview_pixels(self) -> np.ndarray | None:
+        return self.preview_item.pixels
+
+    def _bind(self, session: LabelSession | None) -> None:
+        old = self._session
+        if old is not None:
+            for signal, slot in self._slots(old):
+                signal.disconnect(slot)
+        self._session = session
+        if session is not None:
+            for signal, slot in self._slots(session):
+                signal.connect(slot)
+        self._luts.clear()
+        self.request()
+
+    def _slots(self, session: LabelSession):
+        return (
+            (session.voxels_changed, self._on_voxels),
+            (session.table_changed, self._on_table),
+            (session.proposal_changed, self.request),
+            (session.annotations_changed, self.request),
+            (session.active_changed, self._on_active),
+        )
+
+    # Change events.
+
+    def _on_table(self) -> None:
+        self._luts.clear()
+        self.request()
+
+    def _on_active(self, _value: int) -> None:
+        if self._tools.tool is LabelTool.THRESHOLD:
+            self.request()
+
+    def _on_voxels(self, _layer: int, bbox) -> None:
+        view = self._view
+        if view.volume is None:
+            return
+        if bbox is not None:
+            axis = 2 - normal_axis(view.volume, view.plane)
+            index = view.state.slice_index(view.plane)
+            if not bbox[axis].start <= index < bbox[axis].stop:
+                return  # another slice changed: nothing to redraw here
+        self.request()
+
+    def _on_tools(self, name: str) -> None:
+        if name in ("tool", "threshold"):
+            self.request()
+
+    def _on_state(self, name: str, value) -> None:
+        if name == "slice_index" and value[0] is self._view.plane:
+            self.request()
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.flush()  # the view is about to paint: never show stale labels
+        return False
+
+    # Rendering.
+
+    def request(self, *_args) -> None:
+        """Redraw on the next pass of the event loop (requests in between coalesce)."""
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> None:
+        """Draw a pending redraw now."""
+        if self._timer.isActive():
+            self.render()
+
+    def _lut(self, table: LabelTable, dtype: np.dtype, kind: str):
+        size = int(np.iinfo(dtype).max) + 1
+        key = (size, kind)
+        if key not in self._luts:
+            if kind == "preview":
+                self._luts[key] = preview_luts(table, size)
+            else:
+                self._luts[key] = label_lut(table, size, outline=kind == "outline")
+        return self._luts[key]
+
+    def render(self) -> None:
+        """Draw the labels, previews and boxes of the view's current slice."""
+        self._timer.stop()
+        view, session, context = self._view, self._session, self._context
+        volume = view.volume
+        if session is None or volume is None or session.labelmap.shape_zyx != volume.shape_zyx:
+            self.item.set_pixels(None)
+            self.preview_item.set_pixels(None)
+            self.boxes.clear()
+            return
+        plane, index = view.plane, view.state.slice_index(view.plane)
+        labelmap = session.labelmap
+        pixels = None
+        if context.overlay_visible:
+            slices = [extract_slice(volume, plane, index, array=lay) for lay in labelmap.layers]
+            kind = "outline" if context.outline else "fill"
+            pixels = compose(
+                slices, self._lut(labelmap.table, slices[0].dtype, kind), context.outline
+            )
+        self.item.set_pixels(pixels)
+        self.preview_item.set_pixels(self._preview(session, plane, index))
+        self._show_boxes(session, plane, index)
+
+    def _preview(self, session: LabelSession, plane, index: int) -> np.ndarray | None:
+        labelmap, volume = session.labelmap, session.volume
+        if session.proposal is not None:
+            values = session.proposal.preview_slice(labelmap, plane, index)
+            if values.any():
+                return hatched(*self._lut(labelmap.table, values.dtype, "preview"), values)
+        if self._tools.tool is LabelTool.THRESHOLD and not volume.is_color:
+            low, high = self._tools.threshold
+            inside = threshold_preview(extract_slice(volume, plane, index), low, high)
+            color = np.array(session.active_label.color, np.uint8)
+            strong, weak = (np.array([0, int(argb(color, a))], np.uint32) for a in PREVIEW_ALPHA)
+            return hatched(strong, weak, inside.view(np.uint8))
+        return None
+
+    def _show_boxes(self, session: LabelSession, plane, index: int) -> None:
+        notes = session.annotations
+        flat = [b for b in notes.boxes_2d if b.plane is plane and b.slice_index == index]
+        sections = [(b, box_3d_section(b, session.volume, plane, index)) for b in notes.boxes_3d]
+        crossing = [(box, corners) for box, corners in sections if corners is not None]
+        colors = {lb.name: QColor(*lb.color) for lb in session.labelmap.table.labels}
+        white = QColor(255, 255, 255)
+        self.boxes.show(flat, crossing, lambda name: colors.get(name, white))

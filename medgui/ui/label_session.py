@@ -1,0 +1,322 @@
+"""The labels, boxes and class tags of the volume on show, as a Qt model the label widgets watch.
+
+`LabelSession` (one per open volume) owns the `LabelMap`, its `EditHistory` and the series'
+`SeriesAnnotations`, and turns every change into a signal: views redraw the voxels that changed,
+panels refresh, the autosave marks the series dirty. Edits themselves are the plain functions of
+`medgui.core.label_ops` & co., called with ``session.labelmap`` and ``session.history``; the
+history's callback is what tells everyone. `LabelContext` (one per window) says which session is
+on show and how the overlay is drawn.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from medgui.core.annotations import Box2D, Box3D, ClassTagSet, SeriesAnnotations
+from medgui.core.label_interpolate import (
+    InterpolationProposal,
+    accept_interpolation,
+    propose_interpolation,
+)
+from medgui.core.label_io import GeometryMismatchError, describe_grid
+from medgui.core.label_stats import LabelStats, label_statistics
+from medgui.core.labelmap import Label, LabelMap
+from medgui.core.measurement_store import series_key
+from medgui.core.reformat import Plane
+from medgui.core.undo import Edit, EditHistory, label_bbox, require_unlocked
+from medgui.core.viewer_state import ViewerState
+from medgui.core.volume import Volume
+
+DEFAULT_CLASSES = ("normal", "abnormal")
+_EDITABLE = ("name", "color", "visible", "opacity", "locked", "layer")
+
+
+class LabelSession(QObject):
+    """Labels, boxes and tags of one volume (`key`: its series key), with change signals."""
+
+    voxels_changed = Signal(int, object)  # layer index, BBox (z, y, x slices); -1, None: all
+    table_changed = Signal()  # a row added, removed or edited
+    active_changed = Signal(int)  # the value painting uses
+    history_changed = Signal()  # what undo/redo would do
+    proposal_changed = Signal()  # an interpolation proposal shown or dropped
+    annotations_changed = Signal()  # boxes or class tags
+    edited = Signal()  # anything the workspace saves changed
+
+    def __init__(
+        self,
+        volume: Volume,
+        key: str | None = None,
+        *,
+        labelmap: LabelMap | None = None,
+        annotations: SeriesAnnotations | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.volume = volume
+        self.key = key or series_key(volume)
+        self.history = EditHistory()
+        self.history.connect(self._on_history)
+        self.labelmap = LabelMap.empty_like(volume)
+        self.annotations = SeriesAnnotations()
+        self.proposal: InterpolationProposal | None = None
+        # True while a brush stroke is being drawn: its segments are in the map but not yet in
+        # the history, so undo and redo wait until the button is released.
+        self.stroking = False
+        self._active = 0
+        self.replace(labelmap, annotations, notify=False)
+
+    # Whole-content changes.
+
+    def replace(
+        self,
+        labelmap: LabelMap | None,
+        annotations: SeriesAnnotations | None = None,
+        *,
+        notify=True,
+    ) -> None:
+        """Show `labelmap` (None: an empty one) and `annotations` (None: keep the current ones)
+        instead; undo history is cleared. `GeometryMismatchError` if the map is off the grid."""
+        if labelmap is not None and not labelmap.matches(self.volume):
+            raise GeometryMismatchError(
+                "the label map's grid does not match the image's.\n"
+                f"  label map: {describe_grid(labelmap)}\n  image:     {describe_grid(self.volume)}"
+            )
+        self.labelmap = labelmap if labelmap is not None else LabelMap.empty_like(self.volume)
+        if not self.labelmap.table.labels:
+            self.labelmap.table.add("Label 1")
+        if annotations is not None:
+            self.annotations = annotations
+        self.history.clear()
+        self.proposal = None
+        self._active = self.labelmap.table.labels[0].value
+        if notify:
+            self.table_changed.emit()
+            self.active_changed.emit(self._active)
+            self.voxels_changed.emit(-1, None)
+            self.history_changed.emit()
+            self.proposal_changed.emit()
+            self.annotations_changed.emit()
+            self.edited.emit()
+
+    def _on_history(self, action: str, edit: Edit) -> None:
+        self.notify_voxels(action, edit)
+        self.history_changed.emit()
+        self.edited.emit()
+
+    def notify_voxels(self, _action: str, edit: Edit) -> None:
+        """Tell the views that `edit` changed voxels (also for a stroke's live segments)."""
+        self.voxels_changed.emit(edit.layer, edit.bbox)
+
+    # The label table.
+
+    @property
+    def active_value(self) -> int:
+        """The label painting uses."""
+        return self._active
+
+    @property
+    def active_label(self) -> Label:
+        return self.labelmap.table.get(self._active)
+
+    def set_active(self, value: int) -> None:
+        """Paint with label `value` from now on (KeyError if it is not in the table)."""
+        self.labelmap.table.get(value)
+        if value != self._active:
+            self._active = value
+            self.active_changed.emit(value)
+
+    def add_label(self, name: str | None = None, layer: int = 0) -> Label:
+        """A new label (named "Label k" by default) that becomes the active one."""
+        table = self.labelmap.table
+        label = table.add(name or f"Label {max((lb.value for lb in table.labels), default=0) + 1}")
+        label.layer = int(layer)
+        self.labelmap.ensure_layer(label.layer)
+        self.table_changed.emit()
+        self.edited.emit()
+        self.set_active(label.value)
+        return label
+
+    def remove_label(self, value: int) -> None:
+        """Drop label `value` from the table and erase its voxels (that erase can be undone)."""
+        require_unlocked(self.labelmap, value)
+        if len(self.labelmap.table.labels) == 1:
+            raise ValueError("the last label cannot be removed; rename it instead")
+        bbox = label_bbox(self.labelmap, value)
+        if bbox is not None:
+            layer = self.labelmap.table.get(value).layer
+            with self.history.edit(self.labelmap, layer, "Remove label", bbox) as region:
+                region.view[region.view == value] = 0
+        self.labelmap.table.remove(value)
+        if value == self._active:
+            self.set_active(self.labelmap.table.labels[0].value)
+        self.table_changed.emit()
+        self.edited.emit()
+
+    def set_label(self, value: int, **changes) -> None:
+        """Change fields of label `value` (name, color, visible, opacity, locked, layer).
+        ValueError for bad values, and for moving a label that has voxels to another layer."""
+        label = self.labelmap.table.get(value)
+        unknown = set(changes) - set(_EDITABLE)
+        if unknown:
+            raise ValueError(f"cannot set {', '.join(sorted(unknown))} of a label")
+        if "name" in changes and not str(changes["name"]).strip():
+            raise ValueError("a label needs a name")
+        if "opacity" in changes and not 0.0 <= float(changes["opacity"]) <= 1.0:
+            raise ValueError(f"opacity must lie within 0..1, got {changes['opacity']}")
+        layer = int(changes.get("layer", label.layer))
+        if layer != label.layer:
+            if not 0 <= layer <= 15:
+                raise ValueError(f"layer must lie within 0..15, got {layer}")
+            if label_bbox(self.labelmap, value) is not None:
+                raise ValueError(f"'{label.name}' has voxels; only an empty label changes layer")
+            self.labelmap.ensure_layer(layer)
+        for name, new in changes.items():
+            if name == "name":
+                new = str(new).strip()
+            elif name == "color":
+                new = tuple(int(c) for c in new)
+            elif name == "opacity":
+                new = float(new)
+            elif name == "layer":
+                new = layer
+            else:
+                new = bool(new)
+            setattr(label, name, new)
+        self.table_changed.emit()
+        self.edited.emit()
+
+    # Undo, statistics, interpolation.
+
+    def undo(self) -> str | None:
+        """Undo the last label edit; its description, or None (also while stroking)."""
+        return None if self.stroking else self.history.undo(self.labelmap)
+
+    def redo(self) -> str | None:
+        """Redo the last undone label edit; its description, or None (also while stroking)."""
+        return None if self.stroking else self.history.redo(self.labelmap)
+
+    def statistics(self) -> list[LabelStats]:
+        """Per-label statistics, with the image's values inside (grey images only)."""
+        image = None if self.volume.is_color else self.volume
+        return label_statistics(self.labelmap, image)
+
+    def propose(self, plane: Plane) -> InterpolationProposal:
+        """Propose filling the slices of `plane` between annotated ones, for the unlocked
+        labels of the active label's layer (shown as a preview; nothing is written)."""
+        proposal = propose_interpolation(self.labelmap, plane, self.active_label.layer)
+        self.proposal = None if proposal.is_empty else proposal
+        self.proposal_changed.emit()
+        return proposal
+
+    def accept_proposal(self) -> None:
+        """Write the shown proposal as one undoable edit."""
+        proposal, self.proposal = self.proposal, None
+        if proposal is not None:
+            accept_interpolation(self.labelmap, self.history, proposal)
+        self.proposal_changed.emit()
+
+    def cancel_proposal(self) -> None:
+        if self.proposal is not None:
+            self.proposal = None
+            self.proposal_changed.emit()
+
+    # Boxes and tags.
+
+    def add_box(self, box: Box2D) -> None:
+        self.annotations.boxes_2d.append(box)
+        self._annotated()
+
+    def remove_boxes(self, uids: set[str]) -> None:
+        """Delete the 2-D and 3-D boxes whose uid is in `uids`."""
+        self.annotations.boxes_2d = [b for b in self.annotations.boxes_2d if b.uid not in uids]
+        self.annotations.boxes_3d = [b for b in self.annotations.boxes_3d if b.uid not in uids]
+        self._annotated()
+
+    def make_box_3d(self, label: str) -> Box3D:
+        """A 3-D box (min/max) over the 2-D boxes named `label`; ValueError if there are none."""
+        boxes = [b for b in self.annotations.boxes_2d if b.label == label]
+        if not boxes:
+            raise ValueError(f"there are no 2-D boxes of '{label}' to make a 3-D box from")
+        box = Box3D.from_boxes(self.volume, boxes, label)
+        self.annotations.boxes_3d.append(box)
+        self._annotated()
+        return box
+
+    @property
+    def tags(self) -> ClassTagSet:
+        """The class tags (made with the default classes on first use); images are slices k."""
+        if self.annotations.tags is None:
+            n_images = self.volume.shape_zyx[0]
+            self.annotations.tags = ClassTagSet(list(DEFAULT_CLASSES), n_images)
+        return self.annotations.tags
+
+    def set_classes(self, classes: list[str], renamed: dict[str, str] | None = None) -> None:
+        """Use the class list `classes`; tags of a class in `renamed` follow its new name and
+        tags of classes no longer listed are dropped."""
+        renamed = renamed or {}
+        old = self.tags
+        follow = {name: renamed.get(name, name) for name in old.classes}
+        new = ClassTagSet(classes, old.n_images)
+        if old.series_tag is not None and follow[old.series_tag] in new.classes:
+            new.series_tag = follow[old.series_tag]
+        for image, name in old.image_tags.items():
+            if follow[name] in new.classes:
+                new.image_tags[image] = follow[name]
+        self.annotations.tags = new
+        self._annotated()
+
+    def tag(self, image: int | None, class_name: str | None) -> None:
+        """Tag `image` (slice k; None: the series) with `class_name` (None: untag)."""
+        if class_name is None:
+            self.tags.clear(image)
+        else:
+            self.tags.set(image, class_name)
+        self._annotated()
+
+    def _annotated(self) -> None:
+        self.annotations_changed.emit()
+        self.edited.emit()
+
+    def is_empty(self) -> bool:
+        """Whether nothing has been labelled, boxed or tagged."""
+        return (
+            all(not layer.any() for layer in self.labelmap.layers)
+            and not self.annotations.boxes_2d
+            and not self.annotations.boxes_3d
+            and self.annotations.tags is None
+        )
+
+
+class LabelContext(QObject):
+    """The session on show (with its view state) and how every view draws labels."""
+
+    session_changed = Signal(object)  # LabelSession | None
+    display_changed = Signal()  # overlay shown/hidden, fill/outline
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session: LabelSession | None = None
+        self.state: ViewerState | None = None
+        self.overlay_visible = True
+        self.outline = False
+
+    def set_session(self, session: LabelSession | None, state: ViewerState | None) -> None:
+        """Show `session`, whose volume `state` views (None, None: nothing)."""
+        if session is self.session and state is self.state:
+            return
+        self.session, self.state = session, state
+        self.session_changed.emit(session)
+
+    def set_overlay_visible(self, visible: bool) -> None:
+        if bool(visible) != self.overlay_visible:
+            self.overlay_visible = bool(visible)
+            self.display_changed.emit()
+
+    def toggle_overlay(self) -> None:
+        """Show or hide every label in every view."""
+        self.set_overlay_visible(not self.overlay_visible)
+
+    def set_outline(self, outline: bool) -> None:
+        if bool(outline) != self.outline:
+            self.outline = bool(outline)
+            self.display_changed.emit()
