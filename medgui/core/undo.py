@@ -10,6 +10,10 @@ All label edits go through `EditHistory.edit`: it snapshots the box the op will 
 op write, puts back any voxel that belonged to a locked label (`protect_locked`, the one place
 that rule lives), records the diff, and restores the box if the op raised, so an edit is
 all-or-nothing.
+
+Edits of other things (boxes, class tags, the label table) go into the same history as a
+`StateChange`: the object before and after, and the function that puts one of them back. An
+`EditGroup` undoes several entries as one step (removing a label: its voxels and its row).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from medgui.core.labelmap import LabelMap, LabelTable
 BBox = tuple[slice, slice, slice]
 """A box of array indices (z, y, x) with unit steps: `layer[bbox]` is the box's block."""
 
-ChangeCallback = Callable[[str, "Edit"], None]
+ChangeCallback = Callable[[str, "Entry"], None]
 
 DEFAULT_MAX_BYTES = 512 * 2**20
 # Python object overhead of one edit (dataclass, slices, array headers), so many tiny edits
@@ -183,6 +187,59 @@ def make_edit(
     return Edit(layer, absolute, description, old.copy(), new.copy(), None)
 
 
+@dataclass(frozen=True, eq=False)
+class StateChange:
+    """One recorded edit of something other than voxels: `restore(before)` undoes it and
+    `restore(after)` redoes it. `before` and `after` are snapshots nobody changes afterwards
+    (`restore` must not keep them: copy what it installs). `nbytes` is the caller's estimate
+    of the memory they hold."""
+
+    description: str
+    before: object
+    after: object
+    restore: Callable[[object], None]
+    size: int = 0
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.size) + _EDIT_OVERHEAD_BYTES
+
+    def apply(self, _labelmap: LabelMap, forward: bool) -> None:
+        self.restore(self.after if forward else self.before)
+
+
+@dataclass(frozen=True, eq=False)
+class EditGroup:
+    """Several entries undone and redone as one step (applied in order, undone in reverse)."""
+
+    description: str
+    entries: tuple[Edit | StateChange, ...]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(entry.nbytes for entry in self.entries)
+
+    @property
+    def edits(self) -> list[Edit]:
+        """The voxel edits in the group."""
+        return [entry for entry in self.entries if isinstance(entry, Edit)]
+
+    def apply(self, labelmap: LabelMap, forward: bool) -> None:
+        for entry in self.entries if forward else reversed(self.entries):
+            entry.apply(labelmap, forward)
+
+
+Entry = Edit | StateChange | EditGroup
+"""What the history holds: a voxel diff, a change of other state, or a group of them."""
+
+
+def voxel_edits(entry: Entry) -> list[Edit]:
+    """The voxel edits of a history entry (none for a `StateChange`)."""
+    if isinstance(entry, Edit):
+        return [entry]
+    return entry.edits if isinstance(entry, EditGroup) else []
+
+
 class EditRegion:
     """What `EditHistory.edit` yields: the layer and box an op may write.
 
@@ -207,9 +264,10 @@ class EditRegion:
 class EditHistory:
     """Undo and redo stacks of sparse edits, capped at `max_bytes` (oldest dropped first).
 
-    `on_change` callbacks are called as ``callback(action, edit)`` with action "edit", "undo"
-    or "redo", after the label map has changed: views redraw `edit.bbox` of `edit.layer`,
-    autosave marks the map dirty.
+    `on_change` callbacks are called as ``callback(action, entry)`` with action "edit", "undo"
+    or "redo", after the label map has changed: views redraw the boxes of the entry's
+    `voxel_edits`, autosave marks the series dirty. Entries are `Edit`s (voxel diffs),
+    `StateChange`s (boxes, tags, the table) and `EditGroup`s of them.
     """
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
@@ -217,8 +275,8 @@ class EditHistory:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}")
         self.max_bytes = int(max_bytes)
         self.on_change: list[ChangeCallback] = []
-        self._undo: list[Edit] = []
-        self._redo: list[Edit] = []
+        self._undo: list[Entry] = []
+        self._redo: list[Entry] = []
         # Kept as a running total so the cap check stays O(1) per edit.
         self._bytes = 0
 
@@ -231,7 +289,7 @@ class EditHistory:
         """Unsubscribe `callback`; ValueError if it was not connected."""
         self.on_change.remove(callback)
 
-    def _emit(self, action: str, edit: Edit) -> None:
+    def _emit(self, action: str, edit: Entry) -> None:
         # A copy, so a subscriber may disconnect while being called.
         for callback in list(self.on_change):
             callback(action, edit)
@@ -271,7 +329,13 @@ class EditHistory:
         edit, or None if nothing changed."""
         return self._push(make_edit(layer_index, bbox_slices, before, after, description))
 
-    def _push(self, edit: Edit | None) -> Edit | None:
+    def push(self, entry: Entry) -> Entry:
+        """Record an entry whose change the caller has already made (a `StateChange` or an
+        `EditGroup`; voxel edits come through `edit` or `record`). Returns it."""
+        self._push(entry)
+        return entry
+
+    def _push(self, edit):
         if edit is None:
             return None
         self._bytes -= sum(e.nbytes for e in self._redo)
@@ -316,7 +380,7 @@ class EditHistory:
         return bool(self._redo)
 
     @property
-    def last_edit(self) -> Edit | None:
+    def last_edit(self) -> Entry | None:
         """The edit Ctrl+Z would undo, or None."""
         return self._undo[-1] if self._undo else None
 

@@ -82,7 +82,13 @@ class LabelActions(QObject):
             partial(tools.scale_radius, 1 / RADIUS_STEP)
         )
         add("flood_3d", "Flood fill in 3-D", checkable=True).toggled.connect(tools.set_three_d)
-        add("interpolate", "Interpolate between slices").triggered.connect(self.interpolate)
+        add("erase_all", "Eraser takes all labels", checkable=True).toggled.connect(
+            tools.set_erase_all
+        )
+        add("interpolate", "Interpolate active label").triggered.connect(self.interpolate)
+        add("interpolate_all", "Interpolate all labels of the layer").triggered.connect(
+            partial(self.interpolate, True)
+        )
         add("accept_interpolation", "Accept interpolation").triggered.connect(self._accept)
         add("cancel_interpolation", "Cancel interpolation").triggered.connect(self._cancel)
         add("remove_islands", "Remove small islands…").triggered.connect(self._islands)
@@ -127,11 +133,12 @@ class LabelActions(QObject):
             menu.addAction(a[f"tool_{tool.value}"])
         menu.addAction(a["tool_none"])
         menu.addSeparator()
-        for name in ("sphere", "radius_up", "radius_down", "flood_3d"):
+        for name in ("sphere", "radius_up", "radius_down", "flood_3d", "erase_all"):
             menu.addAction(a[name])
         menu.addSeparator()
-        for name in ("interpolate", "accept_interpolation", "cancel_interpolation"):
+        for name in ("interpolate", "interpolate_all", "accept_interpolation"):
             menu.addAction(a[name])
+        menu.addAction(a["cancel_interpolation"])
         cleanup = menu.addMenu("Clean up active label")
         for name in ("remove_islands", "keep_largest", "fill_holes", "fill_holes_2d", "grow"):
             cleanup.addAction(a[name])
@@ -163,7 +170,7 @@ class LabelActions(QObject):
         """Check marks, texts and enabled states from the models."""
         tools, context, session = self._tools, self._context, self._session
         checks = {f"tool_{t.value}": tools.tool is t for t in LabelTool}
-        checks.update(sphere=tools.sphere, flood_3d=tools.three_d)
+        checks.update(sphere=tools.sphere, flood_3d=tools.three_d, erase_all=tools.erase_all)
         checks.update(overlay=context.overlay_visible, outline=context.outline)
         for name, checked in checks.items():
             action = self.actions[name]
@@ -221,12 +228,13 @@ class LabelActions(QObject):
             done = self._session.redo()
             self.message.emit(f"Redid {done}" if done else "Nothing to redo")
 
-    def interpolate(self) -> None:
+    def interpolate(self, all_labels: bool = False) -> None:
+        """Preview the interpolation of the active label (`all_labels`: of its layer's)."""
         session, state = self._session, self._context.state
         if session is None or state is None:
             return
         try:
-            proposal = session.propose(state.active_plane)
+            proposal = session.propose(state.active_plane, all_labels=bool(all_labels))
         except ValueError as error:
             self._dialogs.warn("Interpolate", str(error))
             return

@@ -48,6 +48,10 @@ class Dialogs:
         path, _ = QFileDialog.getOpenFileName(self._parent, title, folder, LABEL_FILES)
         return path or None
 
+    def folder(self, title: str, start: str = "") -> str | None:
+        """A folder (the workspace), or None if cancelled."""
+        return QFileDialog.getExistingDirectory(self._parent, title, start) or None
+
     def save_path(self, title: str, folder: str = "") -> str | None:
         """Where to write a label file (with the suffix of the chosen type), or None."""
         path, chosen = QFileDialog.getSaveFileName(self._parent, title, folder, LABEL_FILES)

@@ -8,13 +8,15 @@ pixels `label_ops.brush` gives for that pixel. The edits are the core ops themse
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import QEvent, QObject, Qt
 
 from medgui.core.annotations import Box2D
 from medgui.core.label_ops import erase, erase_stroke, flood_fill, polygon_fill, stroke
 from medgui.core.label_ops import threshold_paint as threshold_op
 from medgui.core.reformat import slice_geometry
-from medgui.core.undo import require_unlocked
+from medgui.core.undo import Edit, require_unlocked
 from medgui.ui.label_items import BoxDraft, BrushCursor, PolygonDraft
 from medgui.ui.label_session import LabelContext, LabelSession
 from medgui.ui.label_tools import (
@@ -24,9 +26,9 @@ from medgui.ui.label_tools import (
     LabelTools,
     Point,
     Stroke,
-    busy,
     snap,
 )
+from medgui.workers.label_workers import flood_fill_scratch, flood_fill_worker
 
 
 class LabelInput(QObject):
@@ -46,6 +48,7 @@ class LabelInput(QObject):
         self._polygon_index = 0  # the slice the polygon is drawn on
         self._drag: str | None = None  # the tool of the drag under way ("" when refused)
         self._start: Point = (0.0, 0.0)
+        self._floods: list = []  # 3-D flood fill workers running
         view.graphics.viewport().installEventFilter(self)
         view.installEventFilter(self)
         tools.changed.connect(self._on_tools)
@@ -148,9 +151,9 @@ class LabelInput(QObject):
             self._tools.threshold,
         )
         if tool is LabelTool.ERASER:
-            layer = session.active_label.layer
+            layer, only = self._erasing(session)
             return lambda h, pts: erase_stroke(
-                lm, h, layer, plane, index, pts, radius, sphere=sphere
+                lm, h, layer, plane, index, pts, radius, sphere=sphere, only_value=only
             )
         require_unlocked(lm, value)
         if tool is LabelTool.THRESHOLD:
@@ -159,6 +162,11 @@ class LabelInput(QObject):
                 lm, h, value, image, low, high, plane, index, pts, radius, sphere=sphere
             )
         return lambda h, pts: stroke(lm, h, value, plane, index, pts, radius, sphere=sphere)
+
+    def _erasing(self, session: LabelSession) -> tuple[int, int | None]:
+        """The layer the eraser works on and the one label it takes (None: all of them)."""
+        label = session.active_label
+        return label.layer, None if self._tools.erase_all else label.value
 
     def _begin(self, session: LabelSession) -> None:
         tool = self._drag
@@ -208,13 +216,48 @@ class LabelInput(QObject):
             options = dict(image=session.volume, tolerance=tools.tolerance, three_d=tools.three_d)
             if session.volume.is_color:
                 options["image"] = None
-            with busy(tools.three_d):
+            if options.pop("three_d"):
+                self._flood_3d(session, value, plane, index, point, **options)
+            else:
                 flood_fill(lm, history, value, plane, index, point, **options)
         elif tool is LabelTool.ERASER:
-            layer = session.active_label.layer
-            erase(lm, history, layer, plane, index, point, tools.radius_mm, sphere=tools.sphere)
+            layer, only = self._erasing(session)
+            erase(lm, history, layer, plane, index, point, tools.radius_mm, sphere=tools.sphere,
+                  only_value=only)  # fmt: skip
         else:
             self._painter(session, tool)(history, [point])
+
+    @property
+    def flooding(self) -> bool:
+        """Whether a 3-D flood fill is running."""
+        return bool(self._floods)
+
+    def _flood_3d(self, session: LabelSession, value: int, plane, index: int, point, **options):
+        """Grow the region in a worker (it may take a second on a big volume) and write it on
+        this thread when it comes back, as one undoable edit."""
+        labelmap = session.labelmap
+        scratch = flood_fill_scratch(labelmap, blank=options["image"] is not None)
+        worker = flood_fill_worker(scratch, value, plane, index, point, **options)
+        self._floods.append(worker)
+        worker.returned.connect(partial(self._flooded, worker, session, labelmap, value))
+        worker.errored.connect(partial(self._flood_failed, worker))
+        worker.start()
+
+    def _flooded(self, worker, session, labelmap, value: int, fill: Edit | None) -> None:
+        self._floods.remove(worker)
+        if fill is None or self._context.session is not session or session.labelmap is not labelmap:
+            return  # nothing matched, or the series changed meanwhile
+        self._guard(self._write_fill, session, value, fill)
+
+    def _write_fill(self, session: LabelSession, value: int, fill: Edit) -> None:
+        labelmap = session.labelmap
+        require_unlocked(labelmap, value)  # locked or removed while the fill ran?
+        with session.history.edit(labelmap, fill.layer, "Flood fill", fill.bbox):
+            fill.apply(labelmap, forward=True)
+
+    def _flood_failed(self, worker, error: Exception) -> None:
+        self._floods.remove(worker)
+        self._report(str(error))
 
     def close_polygon(self) -> None:
         """Fill the polygon drawn so far (at least three vertices) and start a new one."""

@@ -91,7 +91,7 @@ class LabelAutosave(QObject):
     `measurements_of(key)` gives the series' measurements (saved with the labels).
     """
 
-    saved = Signal(str, bool)  # series key, explicit
+    saved = Signal(str, bool, str)  # series key, explicit, the series' folder
     failed = Signal(str)  # why a save failed
 
     def __init__(
@@ -134,6 +134,17 @@ class LabelAutosave(QObject):
         if session is not None:
             session.edited.connect(self.mark_dirty)
 
+    def set_workspace(self, workspace: Workspace) -> None:
+        """Save into `workspace` from now on. Unsaved edits of the watched series are saved
+        (explicitly) into the old one first, and its work goes into the new one too."""
+        session = self._session
+        if session is not None and self.policy.dirty:
+            self._start(session, explicit=True, policy=None)
+        self.workspace = workspace
+        self.autosaved_keys.clear()
+        if session is not None and (not session.is_empty() or self._measurements_of(session.key)):
+            self.mark_dirty()
+
     def mark_dirty(self) -> None:
         """Something the workspace keeps changed (the session's `edited`, a measurement)."""
         if self._session is not None:
@@ -160,13 +171,17 @@ class LabelAutosave(QObject):
     def _start(self, session: LabelSession, *, explicit: bool, policy) -> None:
         work = snapshot(session, self._measurements_of(session.key))
         token = policy.begin_save(time.monotonic()) if policy is not None else None
-        worker = save_series_worker(self.workspace, work, autosave=not explicit)
+        workspace = self.workspace
+        worker = save_series_worker(workspace, work, autosave=not explicit)
         self._workers.append(worker)
-        worker.returned.connect(lambda _ns: self._done(worker, work.key, explicit, policy, token))
+        folder = str(workspace.series_dir(work.key))
+        worker.returned.connect(
+            lambda _ns: self._done(worker, work.key, explicit, policy, token, folder)
+        )
         worker.errored.connect(lambda error: self._error(worker, work.key, policy, error))
         worker.start()
 
-    def _done(self, worker, key: str, explicit: bool, policy, token) -> None:
+    def _done(self, worker, key: str, explicit: bool, policy, token, folder: str) -> None:
         if self._closed:
             return  # the window went away while the save ran
         self._workers.remove(worker)
@@ -176,7 +191,7 @@ class LabelAutosave(QObject):
             self.autosaved_keys.add(key)
         if policy is not None:
             policy.saved(token)
-        self.saved.emit(key, explicit)
+        self.saved.emit(key, explicit, folder)
         self._schedule()
 
     def _error(self, worker, key: str, policy, error: Exception) -> None:

@@ -10,6 +10,10 @@ on show and how the overlay is drawn.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from PySide6.QtCore import QObject, Signal
 
 from medgui.core.annotations import Box2D, Box3D, ClassTagSet, SeriesAnnotations
@@ -20,10 +24,20 @@ from medgui.core.label_interpolate import (
 )
 from medgui.core.label_io import GeometryMismatchError, describe_grid
 from medgui.core.label_stats import LabelStats, label_statistics
-from medgui.core.labelmap import Label, LabelMap
+from medgui.core.labelmap import Label, LabelMap, LabelTable
 from medgui.core.measurement_store import series_key
 from medgui.core.reformat import Plane
-from medgui.core.undo import Edit, EditHistory, label_bbox, require_unlocked
+from medgui.core.undo import (
+    Edit,
+    EditGroup,
+    EditHistory,
+    Entry,
+    StateChange,
+    label_bbox,
+    make_edit,
+    require_unlocked,
+    voxel_edits,
+)
 from medgui.core.viewer_state import ViewerState
 from medgui.core.volume import Volume
 
@@ -98,8 +112,9 @@ class LabelSession(QObject):
             self.annotations_changed.emit()
             self.edited.emit()
 
-    def _on_history(self, action: str, edit: Edit) -> None:
-        self.notify_voxels(action, edit)
+    def _on_history(self, action: str, entry: Entry) -> None:
+        for edit in voxel_edits(entry):
+            self.notify_voxels(action, edit)
         self.history_changed.emit()
         self.edited.emit()
 
@@ -137,20 +152,36 @@ class LabelSession(QObject):
         return label
 
     def remove_label(self, value: int) -> None:
-        """Drop label `value` from the table and erase its voxels (that erase can be undone)."""
+        """Drop label `value` from the table and erase its voxels: one undoable step that
+        brings back both."""
         require_unlocked(self.labelmap, value)
-        if len(self.labelmap.table.labels) == 1:
+        table = self.labelmap.table
+        if len(table.labels) == 1:
             raise ValueError("the last label cannot be removed; rename it instead")
+        entries: list = []
         bbox = label_bbox(self.labelmap, value)
         if bbox is not None:
-            layer = self.labelmap.table.get(value).layer
-            with self.history.edit(self.labelmap, layer, "Remove label", bbox) as region:
-                region.view[region.view == value] = 0
-        self.labelmap.table.remove(value)
+            block = self.labelmap.ensure_layer(table.get(value).layer)[bbox]
+            before = block.copy()
+            block[block == value] = 0
+            layer = table.get(value).layer
+            entries.append(make_edit(layer, bbox, before, block, "Remove label"))
+        before_table = table.to_json()
+        table.remove(value)
+        entries.append(
+            StateChange("Remove label", before_table, table.to_json(), self._restore_table)
+        )
         if value == self._active:
-            self.set_active(self.labelmap.table.labels[0].value)
+            self.set_active(table.labels[0].value)
+        self.history.push(EditGroup("Remove label", tuple(entries)))
         self.table_changed.emit()
-        self.edited.emit()
+
+    def _restore_table(self, document) -> None:
+        restored = LabelTable.from_json(document)
+        self.labelmap.table.labels[:] = restored.labels
+        if all(label.value != self._active for label in restored.labels):
+            self.set_active(restored.labels[0].value)
+        self.table_changed.emit()
 
     def set_label(self, value: int, **changes) -> None:
         """Change fields of label `value` (name, color, visible, opacity, locked, layer).
@@ -200,10 +231,13 @@ class LabelSession(QObject):
         image = None if self.volume.is_color else self.volume
         return label_statistics(self.labelmap, image)
 
-    def propose(self, plane: Plane) -> InterpolationProposal:
-        """Propose filling the slices of `plane` between annotated ones, for the unlocked
-        labels of the active label's layer (shown as a preview; nothing is written)."""
-        proposal = propose_interpolation(self.labelmap, plane, self.active_label.layer)
+    def propose(self, plane: Plane, *, all_labels: bool = False) -> InterpolationProposal:
+        """Propose filling the slices of `plane` between annotated ones, for the active label
+        (with `all_labels`: every unlocked label of its layer). Shown as a preview; nothing is
+        written."""
+        label = self.active_label
+        values = None if all_labels else [label.value]
+        proposal = propose_interpolation(self.labelmap, plane, label.layer, values)
         self.proposal = None if proposal.is_empty else proposal
         self.proposal_changed.emit()
         return proposal
@@ -223,14 +257,17 @@ class LabelSession(QObject):
     # Boxes and tags.
 
     def add_box(self, box: Box2D) -> None:
-        self.annotations.boxes_2d.append(box)
-        self._annotated()
+        with self._annotating("Box"):
+            self.annotations.boxes_2d.append(box)
 
     def remove_boxes(self, uids: set[str]) -> None:
         """Delete the 2-D and 3-D boxes whose uid is in `uids`."""
-        self.annotations.boxes_2d = [b for b in self.annotations.boxes_2d if b.uid not in uids]
-        self.annotations.boxes_3d = [b for b in self.annotations.boxes_3d if b.uid not in uids]
-        self._annotated()
+        annotations = self.annotations
+        if not any(b.uid in uids for b in annotations.boxes_2d + annotations.boxes_3d):
+            return
+        with self._annotating("Delete boxes"):
+            annotations.boxes_2d = [b for b in annotations.boxes_2d if b.uid not in uids]
+            annotations.boxes_3d = [b for b in annotations.boxes_3d if b.uid not in uids]
 
     def make_box_3d(self, label: str) -> Box3D:
         """A 3-D box (min/max) over the 2-D boxes named `label`; ValueError if there are none."""
@@ -238,8 +275,8 @@ class LabelSession(QObject):
         if not boxes:
             raise ValueError(f"there are no 2-D boxes of '{label}' to make a 3-D box from")
         box = Box3D.from_boxes(self.volume, boxes, label)
-        self.annotations.boxes_3d.append(box)
-        self._annotated()
+        with self._annotating("3-D box"):
+            self.annotations.boxes_3d.append(box)
         return box
 
     @property
@@ -254,6 +291,10 @@ class LabelSession(QObject):
         """Use the class list `classes`; tags of a class in `renamed` follow its new name and
         tags of classes no longer listed are dropped."""
         renamed = renamed or {}
+        with self._annotating("Class list"):
+            self._set_classes(classes, renamed)
+
+    def _set_classes(self, classes: list[str], renamed: dict[str, str]) -> None:
         old = self.tags
         follow = {name: renamed.get(name, name) for name in old.classes}
         new = ClassTagSet(classes, old.n_images)
@@ -263,19 +304,36 @@ class LabelSession(QObject):
             if follow[name] in new.classes:
                 new.image_tags[image] = follow[name]
         self.annotations.tags = new
-        self._annotated()
 
     def tag(self, image: int | None, class_name: str | None) -> None:
         """Tag `image` (slice k; None: the series) with `class_name` (None: untag)."""
-        if class_name is None:
-            self.tags.clear(image)
-        else:
-            self.tags.set(image, class_name)
-        self._annotated()
+        with self._annotating("Untag" if class_name is None else "Tag"):
+            if class_name is None:
+                self.tags.clear(image)
+            else:
+                self.tags.set(image, class_name)
 
-    def _annotated(self) -> None:
+    @contextmanager
+    def _annotating(self, description: str) -> Iterator[None]:
+        """Change the boxes or tags inside the block as one undoable step (snapshots of the
+        annotations before and after; a block that raises changes nothing)."""
+        before = copy.deepcopy(self.annotations)
+        try:
+            yield
+        except BaseException:
+            self.annotations = before
+            raise
+        after = copy.deepcopy(self.annotations)
+        if after.to_json() != before.to_json():
+            size = len(repr(after.to_json()))
+            self.history.push(
+                StateChange(description, before, after, self._restore_annotations, size)
+            )
         self.annotations_changed.emit()
-        self.edited.emit()
+
+    def _restore_annotations(self, annotations: SeriesAnnotations) -> None:
+        self.annotations = copy.deepcopy(annotations)
+        self.annotations_changed.emit()
 
     def is_empty(self) -> bool:
         """Whether nothing has been labelled, boxed or tagged."""

@@ -8,12 +8,10 @@ is released, is re-applied as one edit of the whole polyline, which is what Ctrl
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from enum import Enum
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QObject, Signal
 
 from medgui.core.undo import EditHistory
 from medgui.ui.label_session import LabelSession
@@ -67,6 +65,8 @@ class LabelTools(QObject):
         self.threshold = (-100.0, 200.0)
         self.tolerance = 50.0
         self.three_d = False
+        # The eraser takes only the active label's voxels unless this is on.
+        self.erase_all = False
 
     def _set(self, name: str, value) -> None:
         if getattr(self, name) != value:
@@ -97,6 +97,10 @@ class LabelTools(QObject):
 
     def set_three_d(self, three_d: bool) -> None:
         self._set("three_d", bool(three_d))
+
+    def set_erase_all(self, erase_all: bool) -> None:
+        """Let the eraser take every label's voxels (off: only the active label's)."""
+        self._set("erase_all", bool(erase_all))
 
 
 def snap(point: Point) -> Point:
@@ -136,15 +140,3 @@ class Stroke:
         self.cancel()
         if self.points:
             self._paint(self._session.history, self.points)
-
-
-@contextmanager
-def busy(on: bool) -> Iterator[None]:
-    """A wait cursor while a slow edit (a 3-D flood fill) runs, when `on`."""
-    if on:
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        yield
-    finally:
-        if on:
-            QGuiApplication.restoreOverrideCursor()

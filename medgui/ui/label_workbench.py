@@ -10,8 +10,10 @@ Label tools and measurement tools exclude each other: picking one puts the other
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QFrame, QMenu, QScrollArea, QSplitter, QWidget
 
 from medgui.core.label_io import GeometryMismatchError
@@ -34,6 +36,7 @@ from medgui.ui.measurement_tools import Tool
 from medgui.ui.tags_panel import TagCommands, TagsPanel
 
 _MESSAGE_MS = 6000
+WORKSPACE_SETTING = "labels/workspace"  # the folder the user chose (absent: the default)
 _LABEL_DOCK_WIDTH = 420  # the label table's columns without a scroll bar
 
 
@@ -55,9 +58,10 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     return area
 
 
-def _open_workspace(dialogs: Dialogs) -> Workspace:
+def _open_workspace(dialogs: Dialogs, settings) -> Workspace:
+    chosen = str(settings.store.value(WORKSPACE_SETTING, "") or "")
     try:
-        return Workspace()
+        return Workspace(chosen or None)
     except ValueError as error:
         # Never lose the session over an unreadable folder: work goes to a new one instead.
         fallback = data_dir() / f"workspace-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -73,7 +77,9 @@ class LabelWorkbench(QObject):
         super().__init__(window)
         self.window = window
         self.dialogs = Dialogs(window)
-        self.workspace = workspace if workspace is not None else _open_workspace(self.dialogs)
+        self.workspace = (
+            workspace if workspace is not None else _open_workspace(self.dialogs, window.settings)
+        )
         self.context = LabelContext(self)
         self.tools = LabelTools(self)
         self.autosave = LabelAutosave(self.workspace, self._measurements_of, parent=self)
@@ -133,8 +139,10 @@ class LabelWorkbench(QObject):
         bar = window.menuBar()
         file_menu = _menu_holding(bar, window.menu_actions["quit"])
         quit_action = window.menu_actions["quit"]
-        for name in ("save_labels", "import_labels", "export_labels"):
-            file_menu.insertAction(quit_action, a[name])
+        self.choose_workspace_action = choose = QAction("Choose &workspace folder…", window)
+        choose.triggered.connect(self.choose_workspace)
+        for action in (a["save_labels"], a["import_labels"], a["export_labels"], choose):
+            file_menu.insertAction(quit_action, action)
         file_menu.insertSeparator(quit_action)
         view_menu = _menu_holding(bar, window.menu_actions["reset"])
         edit = QMenu("&Edit", window)
@@ -151,6 +159,7 @@ class LabelWorkbench(QObject):
         help_menu = _menu_holding(bar, window.menu_actions["about"])
         bar.insertMenu(help_menu.menuAction(), label_menu)
         window.menu_actions.update({f"label_{name}": action for name, action in a.items()})
+        window.menu_actions["choose_workspace"] = choose
         self.edit_menu, self.label_menu = edit, label_menu
 
     # Sessions.
@@ -243,9 +252,33 @@ class LabelWorkbench(QObject):
     def _refused(self, text: str) -> None:
         self.dialogs.warn("Label", text)
 
-    def _on_saved(self, key: str, explicit: bool) -> None:
+    def _on_saved(self, key: str, explicit: bool, folder: str) -> None:
         if explicit:
-            self._say(f"Labels saved in {self.workspace.series_dir(key)}")
+            self._say(f"Labels saved in {folder}")
+
+    # The workspace folder.
+
+    def choose_workspace(self) -> None:
+        """File → Choose workspace folder…: ask for a folder and keep the work there."""
+        folder = self.dialogs.folder("Choose workspace folder", str(self.workspace.root))
+        if folder:
+            self.set_workspace(folder)
+
+    def set_workspace(self, folder: str | Path) -> bool:
+        """Keep labels, measurements, boxes and tags in `folder` from now on (remembered for
+        the next start). The open series' unsaved work is saved into the old folder first.
+        False (with a warning) if `folder` holds something that is not a workspace."""
+        try:
+            workspace = Workspace(Path(folder))
+        except ValueError as error:
+            self.dialogs.warn("Workspace", f"{folder} cannot be the workspace: {error}")
+            return False
+        old = self.workspace.root
+        self.autosave.set_workspace(workspace)
+        self.workspace = workspace
+        self.window.settings.store.setValue(WORKSPACE_SETTING, str(workspace.root))
+        self._say(f"Workspace: {workspace.root} (was {old})")
+        return True
 
     def _on_measurement_tool(self, tool: Tool) -> None:
         if tool is not Tool.NAVIGATE:

@@ -22,12 +22,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QHBoxLayout,
-    QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QToolButton,
     QWidget,
 )
 
@@ -43,6 +39,7 @@ from medgui.ui.series_browser import SeriesBrowser
 from medgui.ui.settings import AppSettings
 from medgui.ui.slice_view import SliceView
 from medgui.ui.tag_browser import TagBrowser
+from medgui.ui.task_progress import TaskProgress
 from medgui.ui.view_layout import ViewActions, ViewFactory, ViewLayout
 from medgui.workers.load_worker import StudyJobs
 
@@ -56,33 +53,6 @@ _ABOUT = (
 _BROWSER_WIDTH = 320
 # How long closing the window waits for cancelled workers to reach their next cancel point.
 _CLOSE_WAIT_MS = 3000
-
-
-class TaskProgress(QWidget):
-    """Status-bar strip for the running job: what it does, a progress bar and Cancel."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.label = QLabel(self)
-        self.bar = QProgressBar(self)
-        self.bar.setTextVisible(False)
-        self.cancel_button = QToolButton(self)
-        self.cancel_button.setText("Cancel")
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.label, self.bar, self.cancel_button):
-            row.addWidget(widget)
-        self.hide()
-
-    def report(self, text: str, done: int, total: int) -> None:
-        """Show `text` and `done` of `total` (a busy bar while total is 0)."""
-        self.label.setText(text)
-        self.bar.setRange(0, total)
-        self.bar.setValue(done)
-        self.show()
-
-    def end(self) -> None:
-        self.hide()
 
 
 class MainWindow(QMainWindow):
@@ -278,7 +248,8 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About medgui", _ABOUT % __version__)
+        workspace = f"<br><br>Workspace folder: {self.labels.workspace.root}"
+        QMessageBox.about(self, "About medgui", _ABOUT % __version__ + workspace)
 
     @property
     def busy(self) -> bool:

@@ -1,5 +1,5 @@
 """Workers for label work that would stall the GUI: workspace saves, label import and export,
-per-label statistics.
+per-label statistics, 3-D flood fill.
 
 Each is a superqt `FunctionWorker` in Qt's thread pool: the result comes back through the
 queued `returned` signal and any exception through `errored`, so widgets only ever see them on
@@ -13,12 +13,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from superqt.utils import FunctionWorker, create_worker
 
 from medgui.core.dicom_seg import export_seg, import_seg
 from medgui.core.label_io import load_label_map, resample_nearest, save_label_map
+from medgui.core.label_ops import flood_fill
 from medgui.core.label_stats import label_statistics
-from medgui.core.labelmap import LabelMap
+from medgui.core.labelmap import LabelMap, LabelTable
+from medgui.core.reformat import Plane
+from medgui.core.undo import Edit, EditHistory
 from medgui.core.volume import Volume
 from medgui.core.workspace import SeriesWork, Workspace
 
@@ -74,3 +78,35 @@ def statistics_worker(labelmap: LabelMap, image: Volume | None) -> FunctionWorke
     """An unstarted worker running `label_statistics` on a label map nobody changes meanwhile
     (a copy); `returned(list[LabelStats])`."""
     return _worker(label_statistics, labelmap, image)
+
+
+def flood_fill_scratch(labelmap: LabelMap, *, blank: bool) -> tuple:
+    """What a 3-D flood fill worker needs of `labelmap`, taken on the GUI thread: a copy of its
+    table and geometry, and a copy of its layers unless `blank` (a fill that follows the image
+    never reads them: the worker then starts from empty layers of the same shape)."""
+    table = LabelTable.from_json(labelmap.table.to_json())
+    layers = None if blank else [layer.copy() for layer in labelmap.layers]
+    shapes = [(layer.shape, layer.dtype) for layer in labelmap.layers]
+    geometry = (labelmap.spacing_mm, labelmap.origin, labelmap.direction.copy())
+    return table, layers, shapes, geometry
+
+
+def _flood_diff(
+    scratch: tuple, value: int, plane: Plane, index: int, seed_rc, **options: Any
+) -> Edit | None:
+    table, layers, shapes, (spacing, origin, direction) = scratch
+    if layers is None:
+        layers = [np.zeros(shape, dtype) for shape, dtype in shapes]
+    copy = LabelMap(layers, spacing, origin, direction, table)
+    history = EditHistory()
+    flood_fill(copy, history, value, plane, index, seed_rc, three_d=True, **options)
+    return history.last_edit
+
+
+def flood_fill_worker(
+    scratch: tuple, value: int, plane: Plane, index: int, seed_rc, **options: Any
+) -> FunctionWorker:
+    """An unstarted worker running `label_ops.flood_fill(three_d=True)` on the copy that
+    `flood_fill_scratch` took; `returned(Edit | None)`: the fill as a diff, for the GUI thread
+    to apply to the live map as one undoable edit (`options`: image, tolerance)."""
+    return _worker(_flood_diff, scratch, value, plane, index, seed_rc, **options)

@@ -253,3 +253,31 @@ def test_bbox_helpers():
     other = (slice(0, 1), slice(7, 8), slice(0, 1))
     assert bbox_union(box, other) == (slice(0, 3), slice(2, 8), slice(0, 7))
     assert bbox_expand(box, (2, 1, 5), lm.shape_zyx) == (slice(0, 5), slice(1, 6), slice(1, 9))
+
+
+def test_state_changes_and_groups_share_the_history_with_voxel_edits():
+    from medgui.core.undo import EditGroup, StateChange, voxel_edits
+
+    _volume, labelmap = make_map((4, 6, 6))
+    history, state, heard = EditHistory(), {"boxes": []}, []
+    history.connect(lambda action, entry: heard.append((action, len(voxel_edits(entry)))))
+
+    def restore(value):
+        state["boxes"] = list(value)
+
+    state["boxes"] = ["box"]
+    history.push(StateChange("Box", [], ["box"], restore))
+    layer = labelmap.layers[0]
+    before = layer[1:2, 1:3, 1:3].copy()
+    layer[1:2, 1:3, 1:3] = 1
+    edit = make_edit(0, (slice(1, 2), slice(1, 3), slice(1, 3)), before, layer[1:2, 1:3, 1:3], "x")
+    state["boxes"] = []
+    group = EditGroup("Both", (edit, StateChange("Unbox", ["box"], [], restore)))
+    history.push(group)
+    assert history.undo(labelmap) == "Both"
+    assert state["boxes"] == ["box"] and not layer.any()
+    assert history.undo(labelmap) == "Box" and state["boxes"] == []
+    assert history.redo(labelmap) == "Box" and history.redo(labelmap) == "Both"
+    assert state["boxes"] == [] and layer.sum() == 4
+    assert [n for _, n in heard] == [0, 1, 1, 0, 0, 1]
+    assert history.memory_bytes > 0

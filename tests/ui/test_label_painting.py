@@ -167,12 +167,19 @@ def test_flood_fill_2d_and_3d(qtbot, lab):
     assert tools.three_d
     tools.set_tolerance(1000.0)
     click(view, at(view, 20, 20))
+    # The 3-D fill runs in a worker: the event loop goes on, the fill lands when it is done.
+    filling = lab.bench.inputs[lab.plane]
+    assert filling.flooding and not session.labelmap.layers[0].any()
+    qtbot.waitUntil(lambda: not filling.flooding, timeout=10_000)
     want = expected(
         session.labelmap, flood_fill, 1, lab.plane, lab.index, (20.0, 20.0),
         image=session.volume, tolerance=1000.0, three_d=True,
     )  # fmt: skip
     assert np.array_equal(session.labelmap.layers[0], want.layers[0])
     assert session.labelmap.layers[0].any(axis=(1, 2)).sum() > 1
+    assert len(session.history) == 1 and session.history.undo_description == "Flood fill"
+    qtbot.keyClick(view, K.Key_Z, CTRL)  # one step takes the whole 3-D fill back
+    assert not session.labelmap.layers[0].any()
 
 
 def test_polygon_by_clicks_closed_with_enter_or_a_double_click(qtbot, lab):

@@ -29,7 +29,8 @@ class ScriptedDialogs:
 
     def install(self, dialogs) -> ScriptedDialogs:
         """Replace the methods of the window's (shared) `Dialogs` object with these."""
-        for name in ("warn", "confirm", "number", "color", "open_path", "save_path"):
+        names = ("warn", "confirm", "number", "color", "open_path", "save_path", "folder")
+        for name in names:
             setattr(dialogs, name, getattr(self, name))
         return self
 
@@ -50,6 +51,9 @@ class ScriptedDialogs:
         return self.paths.pop(0) if self.paths else None
 
     def save_path(self, title, folder=""):
+        return self.paths.pop(0) if self.paths else None
+
+    def folder(self, title, start=""):
         return self.paths.pop(0) if self.paths else None
 
 
