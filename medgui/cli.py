@@ -9,7 +9,8 @@ from pathlib import Path
 
 from medgui import __version__
 
-COMMANDS = ("scan", "convert", "demo-data", "view")
+# train/infer import torch only when run (medgui.cli_ml), so the other commands start fast.
+COMMANDS = ("scan", "convert", "demo-data", "view", "train", "infer")
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -157,6 +158,9 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", choices=("1", "3"), default="1")
     p.add_argument("--size", default="1024x768", help="image size WIDTHxHEIGHT")
     p.set_defaults(func=_cmd_view)
+    from medgui.cli_ml import add_commands
+
+    add_commands(sub)
     return parser
 
 

@@ -1,0 +1,244 @@
+"""The classification task ("classify"): images or slices → one class each.
+
+`make_split` collects the labelled images (an ImageFolder directory or the workspace's class
+tags), decides the channels (RGB if any image is in colour) and the input size, and splits by
+patient / series / file, stratified by class. `build_network` needs the classes and channels:
+it reads them from ``config.options`` ("classes", "in_channels") when given (inference rebuilds a
+network from its card that way), else from the last `make_split`.
+
+Options (``TrainConfig.options``): "size" (input side, default per network), "in_channels"
+(1 or 3; default from the data), "classes" (fixes their order), "ct_window" ([centre, width]
+HU), "flip" ("horizontal", "both", "none"), "rotate_deg", "intensity", "cache_mb".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from medgui.core.atomic import atomic_write_json
+from medgui.core.scan import Series
+from medgui.core.workspace import Workspace
+from medgui.ml.classification.data import (
+    ClassificationDataset,
+    Collected,
+    ImageFolderSource,
+    WorkspaceSource,
+    class_counts,
+    stratified_group_split,
+)
+from medgui.ml.classification.images import DEFAULT_CT_WINDOW, normalisation_description
+from medgui.ml.classification.infer import classify_images
+from medgui.ml.classification.metrics import classification_metrics
+from medgui.ml.classification.networks import build_classifier, network_spec
+from medgui.ml.model_card import series_entry
+from medgui.ml.task import DataSplit, Task, TrainConfig, register_task
+
+
+def as_source(sources: Any) -> ImageFolderSource | WorkspaceSource:
+    """The data source `sources` names: a folder (ImageFolder layout, or a workspace folder),
+    a `Workspace`, {"images": DIR} or {"workspace": DIR} (what `medgui train` passes), or a
+    source object (anything with `collect()`)."""
+    if hasattr(sources, "collect"):
+        return sources
+    if isinstance(sources, Workspace):
+        return WorkspaceSource(sources)
+    if isinstance(sources, Mapping) and sources.get("workspace"):
+        return WorkspaceSource(Workspace(sources["workspace"]))
+    if isinstance(sources, Mapping) and sources.get("images"):
+        return ImageFolderSource(sources["images"])
+    if isinstance(sources, str | Path):
+        if (Path(sources) / "workspace.json").is_file():
+            return WorkspaceSource(Workspace(sources))
+        return ImageFolderSource(sources)
+    raise ValueError(f"classification data must be a folder or a workspace, got {sources!r}")
+
+
+def _unit(groups: list[str]) -> str:
+    kinds = sorted({g.split(":", 1)[0] for g in groups})
+    return {"patient": "patients", "series": "series", "file": "files"}.get(
+        kinds[0] if len(kinds) == 1 else "", "patients, series or files"
+    )
+
+
+@register_task("classify")
+class ClassificationTask(Task):
+    """Classify each image (or tagged slice) into one of the user's classes."""
+
+    primary_metric = "accuracy"
+
+    def __init__(self) -> None:
+        self.classes: list[str] = []
+        self.channels = 1
+        #: The confusion matrix (rows: true class) of the last `validate`, for the UI.
+        self.last_confusion: list[list[int]] = []
+        #: That of the most accurate `validate` so far (the epoch whose weights are kept).
+        self.best_confusion: list[list[int]] = []
+        self._best_accuracy = -math.inf
+        self._loss = nn.CrossEntropyLoss()
+
+    def input_size(self, config: TrainConfig) -> int:
+        """The side of the square input: options["size"], else the network's default."""
+        return int(config.options.get("size") or network_spec(config.model).default_size)
+
+    def build_network(self, config: TrainConfig) -> nn.Module:
+        """A fresh network (config.model: "" or "small_cnn", "densenet121", "resnet18")."""
+        classes = list(config.options.get("classes") or self.classes)
+        if not classes:
+            raise ValueError("the classes are not known yet: call make_split first")
+        channels = int(config.options.get("in_channels") or self.channels)
+        return build_classifier(config.model, channels, len(classes), self.input_size(config))
+
+    def build_loss(self, config: TrainConfig) -> nn.Module:
+        """Cross-entropy on the logits."""
+        return nn.CrossEntropyLoss()
+
+    def make_split(self, config: TrainConfig, sources: Any) -> DataSplit:
+        """Datasets from `sources` (see `as_source`), split by patient/series/file."""
+        if not 0 < config.val_split < 1:
+            raise ValueError(
+                f"val_split must be between 0 and 1, got {config.val_split}: classification "
+                "needs validation images to choose the best model"
+            )
+        options = config.options
+        source = as_source(sources)
+        if isinstance(source, WorkspaceSource):
+            found: Collected = source.collect(options.get("classes"))
+        else:
+            found = source.collect()
+        self.classes = list(found.classes)
+        self.best_confusion, self._best_accuracy = [], -math.inf  # a new run
+        self.channels = int(options.get("in_channels") or (3 if found.colour else 1))
+        votes: dict[str, Counter] = {}
+        for ref in found.refs:
+            votes.setdefault(ref.group, Counter())[ref.label] += 1
+        group_labels = {g: c.most_common(1)[0][0] for g, c in votes.items()}
+        if len(group_labels) < 2:
+            raise ValueError("at least two patients, series or files are needed for a split")
+        train_ids, val_ids, stratified = stratified_group_split(
+            group_labels, config.val_split, config.seed
+        )
+        if not val_ids:
+            # Every class has a single group: validate on one anyway rather than not at all.
+            val_ids, train_ids = train_ids[-1:], train_ids[:-1]
+            stratified = False
+        val_set = set(val_ids)
+        train_refs = [r for r in found.refs if r.group not in val_set]
+        val_refs = [r for r in found.refs if r.group in val_set]
+        common = dict(
+            channels=self.channels,
+            size=self.input_size(config),
+            series=found.series,
+            ct_window=tuple(options.get("ct_window", DEFAULT_CT_WINDOW)),
+            cache_mb=float(options.get("cache_mb", 1024.0)),
+        )
+        augment = None
+        if config.augment:
+            augment = {
+                "flip": str(options.get("flip", "horizontal")),
+                "rotate_deg": float(options.get("rotate_deg", 10.0)),
+                "intensity": float(options.get("intensity", 0.1)),
+            }
+        info = {
+            "unit": _unit(list(group_labels)),
+            "classes": self.classes,
+            "stratified": stratified,
+            "train_images": len(train_refs),
+            "val_images": len(val_refs),
+            "train_counts": class_counts(train_refs, self.classes),
+            "val_counts": class_counts(val_refs, self.classes),
+            "channels": self.channels,
+            "problems": found.problems,
+        }
+        return DataSplit(
+            ClassificationDataset(train_refs, augment=augment, **common),
+            ClassificationDataset(val_refs, **common),
+            train_ids,
+            val_ids,
+            info,
+        )
+
+    def validate(
+        self, model: nn.Module, loader: torch.utils.data.DataLoader, device: torch.device
+    ) -> dict[str, float]:
+        """ "accuracy" (primary), "val_loss", "auc" (macro one-vs-rest) and "recall_<class>";
+        the confusion matrix goes to `last_confusion`."""
+        model.eval()
+        losses, probabilities, labels, n = 0.0, [], [], 0
+        with torch.no_grad():
+            for inputs, targets in loader:
+                inputs, targets = inputs.to(device), targets.to(device)
+                logits = model(inputs).float()
+                losses += float(self._loss(logits, targets)) * len(targets)
+                n += len(targets)
+                probabilities.append(torch.softmax(logits, dim=1).cpu().numpy())
+                labels.append(targets.cpu().numpy())
+        if n == 0:
+            raise ValueError("no validation images")
+        classes = self.classes or [str(i) for i in range(probabilities[0].shape[1])]
+        metrics, confusion = classification_metrics(
+            np.concatenate(labels), np.concatenate(probabilities), classes
+        )
+        self.last_confusion = confusion.tolist()
+        if metrics.get("accuracy", -math.inf) > self._best_accuracy:
+            self._best_accuracy = metrics["accuracy"]
+            # In place: the card fields, taken when training starts, hold this very list.
+            self.best_confusion[:] = self.last_confusion
+        return {**metrics, "val_loss": losses / n}
+
+    def card_fields(self, config: TrainConfig, split: DataSplit) -> dict[str, Any]:
+        """Classes, network, input size/channels, normalisation, the split and its problems,
+        and the confusion matrix of the best validation (what inference needs to rebuild and feed
+        the model, and what the model panel shows)."""
+        size = self.input_size(config)
+        ct_window = tuple(config.options.get("ct_window", DEFAULT_CT_WINDOW))
+        return {
+            "classes": list(self.classes),
+            "model": network_spec(config.model).name,
+            "input_size": [size, size],
+            "input_channels": self.channels,
+            "input_spacing_mm": None,
+            "normalisation": normalisation_description(ct_window) | {"ct_window": ct_window},
+            "series": data_provenance(split, self.classes),
+            "split": {"train": split.train_ids, "val": split.val_ids, "info": split.info},
+            "confusion": self.best_confusion,
+        }
+
+    def infer_files(self, model_dir: Path, source: Path, output: Path) -> dict[str, str]:
+        """`medgui infer` for classification: the class probabilities of the image `source` or
+        of every image below the folder `source`, written to the JSON file `output` keyed by
+        path. Returns {path: reason} for the images that could not be read (the others are
+        written); ValueError when none could."""
+        errors: dict[str, str] = {}
+        found = classify_images(model_dir, source, errors=errors)
+        if not found:
+            reasons = "; ".join(errors.values()) or "no PNG, JPEG or DICOM images"
+            raise ValueError(f"{source}: nothing to classify ({reasons})")
+        atomic_write_json(output, found)
+        return errors
+
+
+def data_provenance(split: DataSplit, classes: list[str]) -> list[dict[str, Any]]:
+    """Card entries for the data used: one per workspace series (UID and content hash of its
+    files), and one per class folder of an ImageFolder (hash of the images in the split)."""
+    refs = [*getattr(split.train, "refs", []), *getattr(split.val, "refs", [])]
+    series = {**getattr(split.train, "series", {}), **getattr(split.val, "series", {})}
+    entries = []
+    for key in sorted({r.series for r in refs if r.series}):
+        target = series[key]
+        files = target.files if isinstance(target, Series) else [target]
+        entries.append(series_entry(key, files, getattr(target, "uid", "")))
+    by_class: dict[str, set[str]] = {}
+    for ref in refs:
+        if not ref.series:
+            by_class.setdefault(classes[ref.label], set()).add(ref.path)
+    for name, files in sorted(by_class.items()):
+        entries.append(series_entry(f"class:{name}", sorted(files)))
+    return entries

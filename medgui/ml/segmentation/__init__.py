@@ -1,0 +1,7 @@
+"""Segmentation: the "segment" task (MONAI U-Net, 2-D slices or 3-D patches), its data and its
+inference. Importing this package registers the task."""
+
+from medgui.ml.segmentation.infer import InferenceCancelled, segment_volume
+from medgui.ml.segmentation.task import SegmentationTask
+
+__all__ = ["InferenceCancelled", "SegmentationTask", "segment_volume"]
