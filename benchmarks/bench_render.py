@@ -11,8 +11,10 @@ letters and crosshair as well. Both paint synchronously (the viewport's repaint(
 sweeps alternate, so a machine busy with something else slows both alike; each figure is the
 median of the sweeps.
 
-The issue's target also has a label overlay on the SliceView; label maps are not drawn in the
-view yet (their own issue), so none is here: add it when they are.
+As the issue asks, the SliceView also shows a label map: a `LabelOverlay` attached the way
+the app's `LabelWorkbench` attaches one (a `LabelContext` showing a `LabelSession` of the
+volume), with three labelled structures (discs of varying size) on most slices and none on the
+rest. The baseline ImageView has no overlay, as the issue words it.
 
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_render.py [--slices N]
 Prints a table, then (last line) one JSON object with milliseconds and ratios.
@@ -42,6 +44,9 @@ from _common import synthetic_ct, write_ct  # noqa: E402
 
 from medgui.core.reformat import Plane  # noqa: E402
 from medgui.core.viewer_state import ViewerState  # noqa: E402
+from medgui.ui.label_overlay import LabelOverlay  # noqa: E402
+from medgui.ui.label_session import LabelContext, LabelSession  # noqa: E402
+from medgui.ui.label_tools import LabelTools  # noqa: E402
 from medgui.ui.slice_view import SliceView  # noqa: E402
 
 VIEW_PX = 800
@@ -85,14 +90,38 @@ def imageview(volume):
     return view, view.setCurrentIndex, view.ui.graphicsView
 
 
-def slice_view(volume):
-    """medgui's SliceView showing `volume` (abdomen window), and its slice step and viewport."""
+def labelled_session(volume) -> LabelSession:
+    """A label session of `volume` with three structures (discs whose radius varies along z;
+    the first and last tenth of the slices have none)."""
+    session = LabelSession(volume)
+    table = session.labelmap.table
+    values = [table.add(name).value for name in ("liver", "kidney", "lesion")]
+    layer = session.labelmap.layers[0]
+    n, rows, cols = layer.shape
+    yy, xx = np.ogrid[:rows, :cols]
+    for k in range(n // 10, n - n // 10):
+        grow = np.sin(np.pi * k / n)
+        for value, (cy, cx, radius) in zip(
+            values, [(0.45, 0.35, 0.16), (0.55, 0.7, 0.08), (0.3, 0.55, 0.04)], strict=True
+        ):
+            r = radius * rows * (0.5 + 0.5 * grow)
+            layer[k][(yy - cy * rows) ** 2 + (xx - cx * cols) ** 2 < r * r] = value
+    return session
+
+
+def slice_view(volume, session: LabelSession | None = None):
+    """medgui's SliceView showing `volume` (abdomen window), with `session`'s labels drawn
+    over it when given, and its slice step and viewport."""
     state = ViewerState(volume)
     state.set_window(40, 400)
     view = SliceView(state, Plane.AXIAL)
     view.resize(VIEW_PX, VIEW_PX)
     view.show()
     view.set_volume(volume)
+    if session is not None:
+        context = LabelContext(view)
+        view.label_overlay = LabelOverlay(view, context, LabelTools(view))
+        context.set_session(session, state)
     QApplication.processEvents()
 
     def step(k: int) -> None:
@@ -106,7 +135,7 @@ def bench_slice_change(volume) -> dict[str, float]:
     """Per-slice milliseconds of both views, their sweeps alternating (image sizes printed)."""
     n = volume.shape_zyx[0]
     reference, reference_step, reference_graphics = imageview(volume)
-    medgui, medgui_step, medgui_graphics = slice_view(volume)
+    medgui, medgui_step, medgui_graphics = slice_view(volume, labelled_session(volume))
     times: dict[str, list[float]] = {"imageview": [], "medgui": []}
     for _ in range(SWEEPS):
         times["imageview"].append(_sweep_ms(reference_step, n, reference_graphics.viewport()))
@@ -118,6 +147,11 @@ def bench_slice_change(volume) -> dict[str, float]:
     }
     for name, (width, height) in sizes.items():
         print(f"{name}: image drawn at {width}×{height} screen pixels")
+    labels = medgui.label_overlay
+    medgui_step(n // 2)
+    medgui_graphics.viewport().repaint()
+    shown = labels.pixels is not None and labels.item.isVisible()
+    print(f"medgui: label overlay on show at slice {n // 2}: {shown}")
     reference.close()
     medgui.close()
     return figures

@@ -69,7 +69,21 @@ class _Layout:
 
 def _lps_axis_per_index_axis(direction: np.ndarray) -> tuple[int, int, int]:
     """The LPS axis matched to each of i, j, k: the one-to-one matching with the largest total
-    |direction cosine| (a per-axis argmax can give two index axes the same LPS axis)."""
+    |direction cosine| (a per-axis argmax can give two index axes the same LPS axis).
+    Remembered per direction matrix: every slice shown asks again."""
+    key = np.asarray(direction, float).tobytes()
+    found = _MATCHED.get(key)
+    if found is None:
+        if len(_MATCHED) >= 64:
+            _MATCHED.clear()
+        found = _MATCHED[key] = _match_axes(direction)
+    return found
+
+
+_MATCHED: dict[bytes, tuple[int, int, int]] = {}
+
+
+def _match_axes(direction: np.ndarray) -> tuple[int, int, int]:
     cosines = np.abs(direction) / np.linalg.norm(direction, axis=0)
     best, best_score = (0, 1, 2), -1.0
     # Identity first, so ties keep the axial-acquisition default.

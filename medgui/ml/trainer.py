@@ -18,7 +18,6 @@ import math
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,67 +51,14 @@ from medgui.ml.device import (
 from medgui.ml.model_card import ModelCard
 from medgui.ml.safe_load import load_safetensors
 from medgui.ml.task import DataSplit, Task, TrainConfig
-
-
-@dataclass
-class EpochStarted:
-    epoch: int  # 1-based
-    epochs: int
-    batch_size: int
-    n_batches: int
-
-
-@dataclass
-class BatchDone:
-    epoch: int
-    batch: int  # 1-based, within the epoch
-    n_batches: int  # may grow when an out-of-memory error halves the batch size
-    loss: float
-    samples_per_s: float
-
-
-@dataclass
-class EpochDone:
-    epoch: int
-    metrics: dict[str, float]  # "train_loss" and the task's validation metrics
-    lr: float
-    best: bool  # this epoch is the best so far
-    eta_s: float | None  # estimated seconds until the run ends
-
-
-@dataclass
-class Message:
-    text: str
-
-
-@dataclass
-class TrainResult:
-    model: TrainedModel  # the best epoch's weights, in eval mode
-    metrics: dict[str, float]  # of the best epoch
-    best_epoch: int
-    epochs_run: int
-    stopped: str  # "epochs" | "early_stopping" | "minutes"
-    history: list[dict[str, float]] = field(default_factory=list)
-    model_dir: Path | None = None
-
-    def summary(self) -> dict[str, Any]:
-        """The final metrics as one JSON-safe dict (the CLI's last line)."""
-        clean = {k: (v if math.isfinite(v) else None) for k, v in self.metrics.items()}
-        return {
-            "task": self.model.card.task,
-            "best_epoch": self.best_epoch,
-            "epochs_run": self.epochs_run,
-            "stopped": self.stopped,
-            "device": self.model.card.device,
-            "model_dir": str(self.model_dir) if self.model_dir else None,
-            **clean,
-        }
-
-
-@dataclass
-class Finished:
-    result: TrainResult
-
+from medgui.ml.train_events import (  # noqa: F401 - re-exported: the trainer's public events
+    BatchDone,
+    EpochDone,
+    EpochStarted,
+    Finished,
+    Message,
+    TrainResult,
+)
 
 Event = EpochStarted | BatchDone | EpochDone | Message | Finished
 
@@ -172,7 +118,13 @@ class Trainer:
             optimizer, mode="max", factor=0.5, patience=max(1, patience // 3)
         )
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp)
-        state: dict[str, Any] = {"epoch": 0, "best": -math.inf, "best_epoch": 0, "history": []}
+        state: dict[str, Any] = {
+            "epoch": 0,
+            "best": -math.inf,
+            "best_loss": math.inf,
+            "best_epoch": 0,
+            "history": [],
+        }
         best_weights: dict[str, torch.Tensor] | None = None
         if checkpoint:
             folder = checkpoint_file(resume_from).parent
@@ -190,9 +142,14 @@ class Trainer:
             metrics.update(self._validate(split))
             primary = self._tracked(metrics)
             self.scheduler.step(primary)
-            improved = primary > state["best"]
+            # A tie on the primary metric (accuracy saturates at 1.0 early) goes to the lower
+            # validation loss: the better-calibrated model.
+            loss = metrics.get("val_loss", math.inf)
+            improved = primary > state["best"] or (
+                primary == state["best"] and loss < state["best_loss"]
+            )
             if improved:
-                state["best"], state["best_epoch"] = primary, epoch
+                state["best"], state["best_loss"], state["best_epoch"] = primary, loss, epoch
                 best_weights = cpu_state_dict(network)
             lr = float(optimizer.param_groups[0]["lr"])
             state["history"].append({"epoch": epoch, "lr": lr, **metrics})
@@ -347,6 +304,7 @@ class Trainer:
             )
         unpack(checkpoint, *self._parts())
         state.update({k: checkpoint[k] for k in ("epoch", "best", "best_epoch", "history")})
+        state["best_loss"] = checkpoint.get("best_loss", math.inf)
         self.batch_size = int(checkpoint["batch_size"])
         if not state["best_epoch"]:
             return None

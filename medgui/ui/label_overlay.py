@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache, partial
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor
 
 from medgui.core.label_ops import threshold_preview
@@ -97,8 +97,50 @@ def stripes(shape: tuple[int, int]) -> np.ndarray:
 
 def compose(slices: list[np.ndarray], lut: np.ndarray, outline: bool) -> np.ndarray | None:
     """ARGB32 pixels of label slices (one per layer, later layers on top); None if all empty."""
-    image = None
+    cropped = compose_cropped(slices, lut, outline)
+    if cropped is None:
+        return None
+    pixels, (row, col) = cropped
+    image = np.zeros(slices[0].shape, np.uint32)
+    image[row : row + pixels.shape[0], col : col + pixels.shape[1]] = pixels
+    return image
+
+
+def labelled_box(slices: list[np.ndarray]) -> tuple[slice, slice] | None:
+    """The (rows, cols) box of a slice holding every labelled pixel of `slices`, one pixel
+    larger all round where the slice allows (so a scaled or smoothed drawing of the box never
+    samples past its edge); None if nothing is labelled."""
+    box = None
     for values in slices:
+        rows = np.flatnonzero(values.any(axis=1))
+        if rows.size == 0:
+            continue
+        cols = np.flatnonzero(values[rows[0] : rows[-1] + 1].any(axis=0))
+        found = (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)
+        box = found if box is None else (
+            min(box[0], found[0]), max(box[1], found[1]),
+            min(box[2], found[2]), max(box[3], found[3]),
+        )  # fmt: skip
+    if box is None:
+        return None
+    n_rows, n_cols = slices[0].shape[:2]
+    return (
+        slice(max(int(box[0]) - 1, 0), min(int(box[1]) + 1, n_rows)),
+        slice(max(int(box[2]) - 1, 0), min(int(box[3]) + 1, n_cols)),
+    )
+
+
+def compose_cropped(
+    slices: list[np.ndarray], lut: np.ndarray, outline: bool
+) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """`compose` of only the box of the slices that holds labels (`labelled_box`): its ARGB32
+    pixels and the slice (row, col) of their top-left; None if nothing is labelled. Outside
+    the box every layer is 0, so outlines found in the box are those of the whole slice."""
+    box = labelled_box(slices)
+    if box is None:
+        return None
+    image = None
+    for values in (values[box] for values in slices):
         if not values.any():
             continue
         colors = np.take(lut, values)
@@ -109,12 +151,42 @@ def compose(slices: list[np.ndarray], lut: np.ndarray, outline: bool) -> np.ndar
         else:
             top = colors != 0
             image[top] = colors[top]
-    return image
+    if image is None:
+        return None
+    return image, (box[0].start, box[1].start)
 
 
 def hatched(strong: np.ndarray, weak: np.ndarray, values: np.ndarray) -> np.ndarray:
     """A preview of label `values`: `strong` colours on the stripes, `weak` between them."""
     return np.where(stripes(tuple(values.shape)), np.take(strong, values), np.take(weak, values))
+
+
+class _BoxedLabelItem(LabelImageItem):
+    """A `LabelImageItem` painted only inside `box` (rows, cols of the slice; None: all), the
+    part of the slice that holds labels: the rest is transparent, and blending it scaled over
+    the whole view cost as much as drawing the image. The clip edge runs through the box's
+    transparent margin (`labelled_box`), and the image is still drawn whole through it, so
+    every pixel drawn is the one drawing the whole image gives."""
+
+    def __init__(self, parent) -> None:
+        super().__init__(parent)
+        self.box: tuple[slice, slice] | None = None
+
+    def set_pixels(self, pixels: np.ndarray | None) -> None:
+        if pixels is None:
+            self.box = None
+        super().set_pixels(pixels)
+
+    def paint(self, painter, option, widget=None) -> None:
+        box = self.box
+        if box is not None:
+            rows, cols = box
+            painter.setClipRect(
+                QRectF(cols.start - 0.5, rows.start - 0.5, cols.stop - cols.start,
+                       rows.stop - rows.start),
+                Qt.ClipOperation.IntersectClip,
+            )  # fmt: skip
+        super().paint(painter, option, widget)
 
 
 def _unsubscribe(state, callback, *_args) -> None:
@@ -133,9 +205,13 @@ class LabelOverlay(QObject):
         self._view, self._context, self._tools = view, context, tools
         self._session: LabelSession | None = None
         self._luts: dict[tuple, np.ndarray] = {}
+        # The whole slice's label pixels, reused from slice to slice: only the box that held
+        # labels last time is cleared and only the new box is written.
+        self._buffer: np.ndarray | None = None
+        self._written: tuple[slice, slice] | None = None
         # Same z as the image and made after it: above the image, below the crosshair (z 5)
         # and the measurements made later.
-        self.item = LabelImageItem(view.slice_group)
+        self.item = _BoxedLabelItem(view.slice_group)
         self.preview_item = LabelImageItem(view.slice_group)
         self.boxes = BoxItems(view.slice_group)
         self._timer = QTimer(self, singleShot=True, interval=0)
@@ -239,22 +315,40 @@ class LabelOverlay(QObject):
         view, session, context = self._view, self._session, self._context
         volume = view.volume
         if session is None or volume is None or session.labelmap.shape_zyx != volume.shape_zyx:
-            self.item.set_pixels(None)
+            self._show_labels(None, None)
             self.preview_item.set_pixels(None)
             self.boxes.clear()
             return
         plane, index = view.plane, view.state.slice_index(view.plane)
         labelmap = session.labelmap
-        pixels = None
+        cropped, shape = None, None
         if context.overlay_visible:
             slices = [extract_slice(volume, plane, index, array=lay) for lay in labelmap.layers]
             kind = "outline" if context.outline else "fill"
-            pixels = compose(
-                slices, self._lut(labelmap.table, slices[0].dtype, kind), context.outline
-            )
-        self.item.set_pixels(pixels)
+            lut = self._lut(labelmap.table, slices[0].dtype, kind)
+            cropped, shape = compose_cropped(slices, lut, context.outline), slices[0].shape[:2]
+        self._show_labels(cropped, shape)
         self.preview_item.set_pixels(self._preview(session, plane, index))
         self._show_boxes(session, plane, index)
+
+    def _show_labels(self, cropped, shape) -> None:
+        """Show `compose_cropped`'s pixels in place in the slice (None: hide the item). Only
+        their box is looked up, written and drawn: labels rarely cover much of a slice. The
+        slice-sized array on show (`pixels`) is reused, so it changes with the next render."""
+        buffer = self._buffer
+        if buffer is not None and self._written is not None:
+            buffer[self._written] = 0
+        self._written = None
+        if cropped is None:
+            self.item.set_pixels(None)
+            return
+        pixels, (row, col) = cropped
+        if buffer is None or buffer.shape != shape:
+            buffer = self._buffer = np.zeros(shape, np.uint32)
+        box = (slice(row, row + pixels.shape[0]), slice(col, col + pixels.shape[1]))
+        buffer[box] = pixels
+        self._written = self.item.box = box
+        self.item.set_pixels(buffer)
 
     def _preview(self, session: LabelSession, plane, index: int) -> np.ndarray | None:
         labelmap, volume = session.labelmap, session.volume

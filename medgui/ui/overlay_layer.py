@@ -7,7 +7,8 @@ image. Text is white with a dark halo so it reads on any grey, from air to bone.
 
 Each block of text is drawn into a cached pixmap when its text changes. The layer lies over the
 image, so it is repainted with every slice change; that paint is then one drawPixmap per block
-instead of nine drawText calls per line.
+instead of nine drawText calls per line. Pixmaps are also kept by their text and place (up to
+`_PIXMAP_BYTES_KEPT`), so scrolling back over slices already seen draws no text at all.
 
 The text fits the view at any size: below `COMPACT_WIDTH` each corner shows its compact lines
 (given with `set_corner`), lines wider than the view are elided, and while a block would overlap
@@ -37,7 +38,8 @@ _TRIM_ORDER = ("top_left", "top_right", "bottom_right", "bottom_left")
 _TEXT = QColor(235, 235, 235)
 _LETTER = QColor(255, 214, 90)
 _OUTLINE = QColor(0, 0, 0, 220)
-_ADVANCES_KEPT = 512  # text widths remembered (the cursor readout makes new lines per move)
+_PIXMAP_BYTES_KEPT = 32 << 20  # text pixmaps kept by content: ~800 slices' bottom-left block
+_ADVANCES_KEPT = 4096  # text widths remembered (the slice lines and cursor readout make new ones)
 # A one-pixel dark halo: the text at these offsets in the outline colour, then the text on top.
 _HALO = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
 
@@ -82,6 +84,8 @@ class OverlayLayer(QWidget):
         self._elided: dict[str, tuple[tuple, list[str]]] = {}
         self._placed: dict[str, tuple[tuple, _Block]] = {}
         self._pixmaps: dict[str, tuple[_Block, float, QPixmap]] = {}
+        self._drawn: dict[tuple, QPixmap] = {}  # by `_content_key`
+        self._drawn_bytes = 0
         self._advances: dict[tuple[str, bool], float] = {}
 
     def corner_text(self, corner: str) -> list[str]:
@@ -278,6 +282,21 @@ class OverlayLayer(QWidget):
         cached = self._pixmaps.get(name)
         if cached is not None and cached[0] is block and cached[1] == ratio:
             return cached[2]
+        key = _content_key(block, ratio)
+        pixmap = self._drawn.get(key)
+        if pixmap is None:
+            pixmap = self._draw(block, ratio)
+            size = pixmap.width() * pixmap.height() * 4
+            if self._drawn_bytes + size > _PIXMAP_BYTES_KEPT:
+                self._drawn.clear()
+                self._drawn_bytes = 0
+            self._drawn[key] = pixmap
+            self._drawn_bytes += size
+        self._pixmaps[name] = (block, ratio, pixmap)
+        return pixmap
+
+    def _draw(self, block: _Block, ratio: float) -> QPixmap:
+        """`block`'s text with its halo on a transparent pixmap."""
         font = self._letter_font if block.letters else self.font()
         spacing = self._metrics[block.letters].lineSpacing()
         text = _transparent_pixmap(block.rect.size(), ratio)
@@ -302,12 +321,21 @@ class OverlayLayer(QWidget):
             painter.drawPixmap(QPoint(dx, dy), halo)
         painter.drawPixmap(QPoint(0, 0), text)
         painter.end()
-        self._pixmaps[name] = (block, ratio, pixmap)
         return pixmap
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._relayout()
+
+
+def _content_key(block: _Block, ratio: float) -> tuple:
+    """What a block's pixmap depends on: its lines, size, text origin, style and pixel ratio
+    (the font is the layer's own and never changes)."""
+    rect, origin = block.rect, block.origin
+    return (
+        block.lines, rect.width(), rect.height(), origin.x(), origin.y(),
+        block.letters, block.right, ratio,
+    )  # fmt: skip
 
 
 def _transparent_pixmap(size: QSize, ratio: float) -> QPixmap:
