@@ -147,8 +147,7 @@ class ViewLayout(QWidget):
         self.cine.set_state(self.state)
         self._arrange()
         # The layout is complete before any view draws, so a view may already ask about it.
-        for view in self.views.values():
-            view.set_volume(volume)
+        self._show_in_views(volume)
         if self.state is not None:
             # Keys (slices, presets, tools) go to the view on show without a click first.
             self.views[self.state.active_plane].setFocus()
@@ -183,7 +182,20 @@ class ViewLayout(QWidget):
             self.set_volume(volume)
             return
         state.refresh_default_window()
-        for view in self.views.values():
+        self._show_in_views(volume)
+
+    def _show_in_views(self, volume: Volume | None) -> None:
+        """The views on show get `volume` now; hidden ones on later turns of the event loop,
+        so that no single event handler stalls the loop (each first render costs ~10 ms)."""
+        shown = self.visible_views()
+        for view in shown.values():
+            view.set_volume(volume)
+        for plane, view in self.views.items():
+            if plane not in shown:
+                QTimer.singleShot(0, view, partial(self._late_volume, view, volume))
+
+    def _late_volume(self, view: QWidget, volume: Volume | None) -> None:
+        if self.volume is volume and view in self.views.values():
             view.set_volume(volume)
 
     def _on_state_event(self, name: str, value: Any) -> None:
