@@ -10,14 +10,13 @@ the workspace saves it as JSON.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
+from medgui.core.events import Callbacks
 from medgui.core.measurements import Measurement, measurement_from_dict
 from medgui.core.reformat import Plane
 from medgui.core.volume import Volume
 
-StoreCallback = Callable[[str, str, Measurement], None]
 _FORMAT_VERSION = 1
 
 
@@ -42,21 +41,11 @@ class MeasurementStore:
 
     def __init__(self) -> None:
         self._series: dict[str, dict[str, Measurement]] = {}
-        self._callbacks: list[StoreCallback] = []
-
-    def connect(self, callback: StoreCallback) -> StoreCallback:
-        """Subscribe `callback(action, series_key, measurement)`; returns it."""
-        self._callbacks.append(callback)
-        return callback
-
-    def disconnect(self, callback: StoreCallback) -> None:
-        """Unsubscribe `callback`; ValueError if it was not connected."""
-        self._callbacks.remove(callback)
-
-    def _emit(self, action: str, key: str, measurement: Measurement) -> None:
-        # A copy, so a subscriber may disconnect while being called.
-        for callback in list(self._callbacks):
-            callback(action, key, measurement)
+        self._events = Callbacks()
+        # Subscribers are called as callback(action, series_key, measurement).
+        self.connect = self._events.connect
+        self.disconnect = self._events.disconnect
+        self._emit = self._events.emit
 
     def add(self, key: str, measurement: Measurement) -> None:
         """Add `measurement` to series `key`; ValueError if its uid is already there."""

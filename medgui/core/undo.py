@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from medgui.core.events import Callbacks
 from medgui.core.labelmap import LabelMap, LabelTable
 
 BBox = tuple[slice, slice, slice]
 """A box of array indices (z, y, x) with unit steps: `layer[bbox]` is the box's block."""
 
-ChangeCallback = Callable[[str, "Entry"], None]
 
 DEFAULT_MAX_BYTES = 512 * 2**20
 # Python object overhead of one edit (dataclass, slices, array headers), so many tiny edits
@@ -264,7 +264,7 @@ class EditRegion:
 class EditHistory:
     """Undo and redo stacks of sparse edits, capped at `max_bytes` (oldest dropped first).
 
-    `on_change` callbacks are called as ``callback(action, entry)`` with action "edit", "undo"
+    `connect`ed callbacks are called as ``callback(action, entry)`` with action "edit", "undo"
     or "redo", after the label map has changed: views redraw the boxes of the entry's
     `voxel_edits`, autosave marks the series dirty. Entries are `Edit`s (voxel diffs),
     `StateChange`s (boxes, tags, the table) and `EditGroup`s of them.
@@ -274,25 +274,15 @@ class EditHistory:
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}")
         self.max_bytes = int(max_bytes)
-        self.on_change: list[ChangeCallback] = []
+        # Subscribers are called as callback(action, entry).
+        self._events = Callbacks()
+        self.connect = self._events.connect
+        self.disconnect = self._events.disconnect
+        self._emit = self._events.emit
         self._undo: list[Entry] = []
         self._redo: list[Entry] = []
         # Kept as a running total so the cap check stays O(1) per edit.
         self._bytes = 0
-
-    def connect(self, callback: ChangeCallback) -> ChangeCallback:
-        """Subscribe `callback(action, edit)`; returns it."""
-        self.on_change.append(callback)
-        return callback
-
-    def disconnect(self, callback: ChangeCallback) -> None:
-        """Unsubscribe `callback`; ValueError if it was not connected."""
-        self.on_change.remove(callback)
-
-    def _emit(self, action: str, edit: Entry) -> None:
-        # A copy, so a subscriber may disconnect while being called.
-        for callback in list(self.on_change):
-            callback(action, edit)
 
     @contextmanager
     def edit(

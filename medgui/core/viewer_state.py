@@ -20,6 +20,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+from medgui.core.events import Callbacks
 from medgui.core.reformat import Plane, normal_axis, plane_for_axis
 from medgui.core.volume import Volume
 from medgui.core.windowing import WindowLevel, default_window
@@ -36,26 +37,8 @@ DEFAULT_CINE_FPS = 15.0
 Callback = Callable[[str, Any], None]
 
 
-class Events:
+class Events(Callbacks):
     """The subscribers to a state's changes; each is called as ``callback(name, value)``."""
-
-    def __init__(self) -> None:
-        self._callbacks: list[Callback] = []
-
-    def connect(self, callback: Callback) -> Callback:
-        """Subscribe `callback` (returned, so this works as a decorator)."""
-        self._callbacks.append(callback)
-        return callback
-
-    def disconnect(self, callback: Callback) -> None:
-        """Unsubscribe `callback`; ValueError if it was not connected."""
-        self._callbacks.remove(callback)
-
-    def emit(self, name: str, value: Any) -> None:
-        """Call every subscriber with the change (connected at the time of the call)."""
-        # A copy, so a callback may disconnect itself while being called.
-        for callback in list(self._callbacks):
-            callback(name, value)
 
 
 def _finite(name: str, value: float) -> float:
