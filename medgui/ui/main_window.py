@@ -40,6 +40,7 @@ from medgui.ui.settings import AppSettings
 from medgui.ui.slice_view import SliceView
 from medgui.ui.tag_browser import TagBrowser
 from medgui.ui.task_progress import TaskProgress
+from medgui.ui.training_workbench import TrainingWorkbench
 from medgui.ui.view_layout import ViewActions, ViewFactory, ViewLayout
 from medgui.workers.load_worker import StudyJobs
 
@@ -122,6 +123,8 @@ class MainWindow(QMainWindow):
         self._restore()
         # Labels, boxes and class tags: their docks, menus, views' overlays and autosave.
         self.labels = LabelWorkbench(self)
+        # Training, model versions, inference and the proposal layer.
+        self.training = TrainingWorkbench(self)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -344,6 +347,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.labels.close()  # autosaves unsaved labels
+        self.training.close()  # training stops within a batch
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.jobs.shutdown()

@@ -1,0 +1,205 @@
+"""Training in the window: a generator worker that runs `Trainer.run` on the workspace.
+
+The worker saves the open series into the workspace first (the training data are the
+workspace's saved label maps), then forwards the trainer's events as plain `TrainUpdate`s
+(at most one batch update per `BATCH_INTERVAL_S`, every epoch update), runs the model of the
+moment on the slice on show after each epoch (`SlicePreview`: the user sees the model learn),
+and at the end saves the best weights as a new active version in the workspace's model
+registry (`Trained`). `quit()` closes the trainer's generator: training stops within a batch
+and the checkpoint of the last complete epoch stays for "Resume".
+
+The ML code (torch, MONAI) is imported inside the functions that run in the worker thread, so
+opening the window never imports torch; the import-linter contracts still see these imports
+(ui may reach medgui.ml only through workers).
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from superqt.utils import GeneratorWorker, thread_worker
+
+from medgui.core.volume import Volume
+from medgui.core.workspace import SeriesWork, Workspace
+from medgui.workers.load_worker import _ClosingGeneratorWorker
+
+BATCH_INTERVAL_S = 0.1  # batch updates forwarded at most this often
+CHECKPOINTS = ".checkpoints"  # under <workspace>/models/ (not a valid model name: never listed)
+
+
+_frozen = False
+
+
+def _freeze_once() -> None:
+    """Everything alive after the first ML import (the window, torch, MONAI) lives as long as
+    the process: keep it out of the collector's full passes, which otherwise scan it all while
+    holding the GIL and stall the window for 100-200 ms each time training allocates. Once per
+    process, so later garbage is never frozen."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
+
+
+def checkpoint_dir(workspace_root: str | Path, task: str) -> Path:
+    """Where the checkpoints of the workspace's `task` training go (for "Resume")."""
+    return Path(workspace_root) / "models" / CHECKPOINTS / task
+
+
+def can_resume(workspace_root: str | Path, task: str) -> bool:
+    """Whether an interrupted (or finished) run of `task` left a checkpoint to continue."""
+    return (checkpoint_dir(workspace_root, task) / "last.pt").is_file()
+
+
+@dataclass
+class TrainRequest:
+    """What one training run is told. `config` is a `TrainConfig` as JSON; `work` the open
+    series to save first (None: nothing to save); `volume` and `preview_slice` the slice to
+    predict after each epoch (None: no preview)."""
+
+    config: dict[str, Any]
+    workspace_root: Path
+    work: SeriesWork | None = None
+    volume: Volume | None = None
+    preview_slice: int | None = None
+    resume: bool = False
+    model_name: str = ""  # the registry name; default: the task's name
+
+
+@dataclass
+class TrainUpdate:
+    """One forwarded event. kind: "device" | "epoch_started" | "batch" | "epoch" | "message"."""
+
+    kind: str
+    epoch: int = 0
+    epochs: int = 0
+    batch: int = 0
+    n_batches: int = 0
+    loss: float = math.nan
+    metrics: dict[str, float] = field(default_factory=dict)
+    lr: float = math.nan
+    best: bool = False
+    eta_s: float | None = None
+    text: str = ""
+
+
+@dataclass
+class SlicePreview:
+    """The current model's prediction on slice `k` (axial) of the open volume:
+    probabilities float32 (L+1, y, x), channel c the label `label_values[c-1]`."""
+
+    epoch: int
+    k: int
+    probabilities: np.ndarray
+    label_values: list[int]
+    colors: dict[int, tuple[int, int, int]]
+
+
+@dataclass
+class Trained:
+    """The run's end: the registry version saved (name/vN) and the final summary."""
+
+    version_id: str
+    number: int
+    summary: dict[str, Any]
+
+
+def _plain(metrics: dict[str, Any]) -> dict[str, float]:
+    return {str(k): float(v) for k, v in metrics.items()}
+
+
+def _preview(trainer, volume: Volume, k: int, epoch: int) -> SlicePreview | None:
+    from medgui.ml.segmentation.infer import segment_volume
+
+    if trainer.task.name != "segment":
+        return None
+    proposal = segment_volume(trainer.snapshot(), volume, slices=[k])
+    colors = {lb.value: tuple(lb.color) for lb in proposal.table.labels}
+    return SlicePreview(
+        epoch, k, proposal.probabilities[:, k].copy(), list(proposal.label_values), colors
+    )
+
+
+def _train(request: TrainRequest):
+    from medgui.ml import train_events as te
+    from medgui.ml.checkpoint import register_tasks
+    from medgui.ml.registry import ModelRegistry
+    from medgui.ml.task import TrainConfig, get_task
+    from medgui.ml.trainer import Trainer
+
+    root = Path(request.workspace_root)
+    workspace = Workspace(root)
+    if request.work is not None:
+        workspace.save_series(request.work)
+    register_tasks()
+    config = TrainConfig.from_json(dict(request.config))
+    task = get_task(config.task)
+    folder = checkpoint_dir(root, task.name)
+    resume_from = folder if request.resume and can_resume(root, task.name) else None
+    trainer = Trainer(task, config, checkpoint_dir=folder)
+    _freeze_once()
+    yield TrainUpdate("device", text=trainer.choice.reason)
+    events = trainer.run(workspace, resume_from)
+    last_batch = -math.inf
+    try:
+        for event in events:
+            if isinstance(event, te.BatchDone):
+                now = time.monotonic()
+                if now - last_batch < BATCH_INTERVAL_S and event.batch != event.n_batches:
+                    continue
+                last_batch = now
+                yield TrainUpdate(
+                    "batch",
+                    epoch=event.epoch,
+                    batch=event.batch,
+                    n_batches=event.n_batches,
+                    loss=float(event.loss),
+                )
+            elif isinstance(event, te.EpochStarted):
+                yield TrainUpdate(
+                    "epoch_started",
+                    epoch=event.epoch,
+                    epochs=event.epochs,
+                    n_batches=event.n_batches,
+                )
+            elif isinstance(event, te.EpochDone):
+                yield TrainUpdate(
+                    "epoch",
+                    epoch=event.epoch,
+                    epochs=config.epochs,
+                    metrics=_plain(event.metrics),
+                    lr=float(event.lr),
+                    best=bool(event.best),
+                    eta_s=event.eta_s,
+                )
+                if request.volume is not None and request.preview_slice is not None:
+                    preview = _preview(trainer, request.volume, request.preview_slice, event.epoch)
+                    if preview is not None:
+                        yield preview
+            elif isinstance(event, te.Message):
+                yield TrainUpdate("message", text=event.text)
+            elif isinstance(event, te.Finished):
+                result = event.result
+                registry = ModelRegistry(root)
+                name = request.model_name or task.name
+                state = {k: v.detach().cpu() for k, v in result.model.network.state_dict().items()}
+                version = registry.save_version(name, state, result.model.card)
+                return Trained(version.id, version.number, result.summary())
+    finally:
+        events.close()  # cancelled: the trainer stops within the batch
+    return None
+
+
+_train_worker = thread_worker(_train, worker_class=_ClosingGeneratorWorker, ignore_errors=True)
+
+
+def train_worker(request: TrainRequest) -> GeneratorWorker:
+    """An unstarted worker training as `request` says: `yielded(TrainUpdate | SlicePreview)`,
+    `returned(Trained | None)`, `errored(exc)`, `aborted()` after `quit()`, `finished()`."""
+    return _train_worker(request, _start_thread=False)
