@@ -6,80 +6,18 @@ within a few minutes on two cores.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pytest
 import torch
+from ml_testing import disc_case
 
-from medgui.core.itk_io import write_itk_volume
-from medgui.core.labelmap import LabelMap, LabelTable
+from medgui.core.labelmap import LabelMap
 from medgui.core.volume import Volume
-from medgui.ml.task import TrainConfig
-
-TINY_OPTIONS = {"channels": [8, 16, 32], "res_units": 1, "patch_size": 64}
-
-
-def disc_case(seed: int, shape=(6, 64, 64)) -> tuple[Volume, LabelMap]:
-    """Noise with a bright disc (label 1, "disc") and a dimmer square (label 2, "square") at
-    random places on every slice: easy to learn, impossible to guess."""
-    rng = np.random.default_rng(seed)
-    nz, ny, nx = shape
-    image = rng.normal(100.0, 20.0, shape).astype(np.float32)
-    labels = np.zeros(shape, np.uint8)
-    yy, xx = np.mgrid[:ny, :nx]
-    for z in range(nz):
-        cy, cx = rng.integers(14, ny - 14, 2)
-        radius = rng.integers(6, 11)
-        disc = (yy - cy) ** 2 + (xx - cx) ** 2 <= radius**2
-        sy, sx = rng.integers(4, ny - 16, 2)
-        square = np.zeros_like(disc)
-        square[sy : sy + 10, sx : sx + 10] = True
-        square &= ~disc
-        image[z][disc] += 120.0
-        image[z][square] += 70.0
-        labels[z][disc], labels[z][square] = 1, 2
-    geometry = {"spacing_mm": (1.0, 1.0, 2.0), "origin": (-32.0, -32.0, 0.0)}
-    volume = Volume(image, metadata={"Modality": "MR"}, **geometry)
-    table = LabelTable()
-    table.add("disc")
-    table.add("square")
-    return volume, LabelMap([labels], volume.spacing_mm, volume.origin, np.eye(3), table)
 
 
 @pytest.fixture(scope="session")
 def disc_cases() -> list[tuple[str, Volume, LabelMap]]:
     """Six generated series as (id, Volume, LabelMap): in-memory training sources."""
     return [(f"case{i}", *disc_case(i)) for i in range(6)]
-
-
-def write_folders(root: Path, n: int = 4, shape=(6, 64, 64)) -> tuple[Path, Path]:
-    """`n` generated series as NIfTI images and "_seg" label files, the CLI's folder layout."""
-    images, labels = root / "images", root / "labels"
-    images.mkdir(parents=True)
-    labels.mkdir(parents=True)
-    for i in range(n):
-        volume, labelmap = disc_case(i, shape)
-        write_itk_volume(volume, images / f"case{i}.nii.gz")
-        write_itk_volume(labelmap.as_volume(), labels / f"case{i}_seg.nii.gz")
-    return images, labels
-
-
-def tiny_config(**changes) -> TrainConfig:
-    """A CPU configuration that trains the tiny U-Net in seconds."""
-    options = dict(TINY_OPTIONS) | changes.pop("options", {})
-    base = dict(
-        task="segment",
-        epochs=3,
-        batch_size=8,
-        learning_rate=1e-2,
-        device="cpu",
-        seed=0,
-        val_split=0.34,
-        early_stopping_patience=0,
-        options=options,
-    )
-    return TrainConfig(**(base | changes))
 
 
 @pytest.fixture(autouse=True)

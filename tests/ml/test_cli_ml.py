@@ -10,7 +10,7 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
-from conftest import disc_case, write_folders
+from ml_testing import disc_case, write_folders
 
 from medgui.cli_ml import main
 from medgui.core.dicom_write import SeriesInfo, write_dicom_series

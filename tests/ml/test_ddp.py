@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import write_folders
+from ml_testing import write_folders
 
 TOLERANCE = 1e-3  # Dice and losses, absolute (observed: about 1e-7)
 TINY = ["--option", "channels=[8,16,32]", "--option", "res_units=1", "--option", "patch_size=64"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import disc_case, tiny_config
+from ml_testing import disc_case, tiny_config
 
 import medgui.ml.segmentation  # noqa: F401
 from medgui.core.volume import Volume

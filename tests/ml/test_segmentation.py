@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_config
+from ml_testing import tiny_config
 
 import medgui.ml.segmentation  # noqa: F401  (registers "segment")
 from medgui.ml.segmentation.infer import segment_volume
@@ -44,7 +44,7 @@ def test_the_split_is_by_series_and_listed(trained):
 
 
 def test_the_trained_model_segments_an_unseen_series(trained):
-    from conftest import disc_case
+    from ml_testing import disc_case
 
     volume, truth = disc_case(99)
     proposal = segment_volume(trained.model, volume)

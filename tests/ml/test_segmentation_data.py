@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import disc_case, tiny_config, write_folders
+from ml_testing import disc_case, tiny_config, write_folders
 
 from medgui.core.itk_io import write_itk_volume
 from medgui.core.volume import Volume
