@@ -18,6 +18,10 @@ import pydicom
 from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.uid import UID
 
+from medgui.core.bounded_file import BoundedFile
+from medgui.core.dicom_functional_groups import read_functional_groups
+from medgui.core.dicom_values import as_text, first_float, floats, int_or_none
+
 # Non-image storage classes, by SOP Class UID prefix, and what a user would call them.
 _NON_IMAGE_KINDS = (
     ("1.2.840.10008.5.1.4.1.1.88.", "SR"),
@@ -37,58 +41,6 @@ _RT_DOSE = "1.2.840.10008.5.1.4.1.1.481.2"
 # Values larger than this are not read while scanning (protects against declared huge lengths).
 HEADER_DEFER_BYTES = 64 * 1024
 PIXEL_DATA_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
-
-
-class BoundedFile:
-    """A binary file for pydicom whose reads stop at the end of the file.
-
-    pydicom reads a value with one read of its declared length, so a damaged length field
-    (0xFFFFFFF0) allocates 4 GB before it finds the file too short. Capped, the read comes back
-    short, and `overrun_bytes` says how far past the end of the file a value was declared to
-    run. Not an `io.BufferedReader`, so that pydicom reads deferred values through it too (it
-    would reopen a plain file by name).
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()/__exit__
-        self._size = os.fstat(self._fh.fileno()).st_size
-        self.name = str(path)
-        self.overrun_bytes = 0
-
-    def _note_end(self, end: int) -> None:
-        self.overrun_bytes = max(self.overrun_bytes, end - self._size)
-
-    def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0:
-            return self._fh.read()
-        position = self._fh.tell()
-        available = self._size - position
-        # pydicom reads up to an element header's 12 bytes at the end to look for another
-        # element; any other read that finds too few bytes was cut off by the end of the file.
-        if size > available and (available > 0 or size > 12):
-            self._note_end(position + size)
-        return self._fh.read(max(0, min(size, available)))
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        position = self._fh.seek(offset, whence)
-        self._note_end(position)  # pydicom skips deferred values by seeking past them
-        return position
-
-    def tell(self) -> int:
-        return self._fh.tell()
-
-    @property
-    def closed(self) -> bool:
-        return self._fh.closed
-
-    def close(self) -> None:
-        self._fh.close()
-
-    def __enter__(self) -> BoundedFile:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._fh.close()
 
 
 class DicomReadError(ValueError):
@@ -194,72 +146,32 @@ def classify_sop_class(sop_class_uid: str, has_pixels: bool) -> str:
     return "non-image object"
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple, pydicom.multival.MultiValue)):
-        return "\\".join(str(v) for v in value)
-    return str(value).strip()
-
-
-def _first_float(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, (list, tuple, pydicom.multival.MultiValue)):
-        if not value:
-            return None
-        value = value[0]
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _int_or_none(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _floats(value: Any, n: int) -> list[float] | None:
-    if value is None:
-        return None
-    try:
-        floats = [float(v) for v in value]
-    except (TypeError, ValueError):
-        return None
-    return floats if len(floats) == n else None
-
-
 def header_from_dataset(ds: pydicom.Dataset, path: str | Path) -> InstanceHeader:
     """Fill an `InstanceHeader` from a parsed dataset (pixel location is left to the caller)."""
     meta = getattr(ds, "file_meta", None)
-    sop_class = _text(ds.get("SOPClassUID")) or _text(
+    sop_class = as_text(ds.get("SOPClassUID")) or as_text(
         meta.get("MediaStorageSOPClassUID") if meta else ""
     )
-    tsyntax = _text(meta.get("TransferSyntaxUID")) if meta is not None else ""
+    tsyntax = as_text(meta.get("TransferSyntaxUID")) if meta is not None else ""
     h = InstanceHeader(path=str(path))
     h.sop_class_uid = sop_class
-    h.sop_instance_uid = _text(ds.get("SOPInstanceUID"))
+    h.sop_instance_uid = as_text(ds.get("SOPInstanceUID"))
     h.transfer_syntax_uid = tsyntax
-    h.patient_id = _text(ds.get("PatientID"))
-    h.patient_name = _text(ds.get("PatientName"))
-    h.patient_birth_date = _text(ds.get("PatientBirthDate"))
-    h.patient_sex = _text(ds.get("PatientSex"))
-    h.study_instance_uid = _text(ds.get("StudyInstanceUID"))
-    h.study_date = _text(ds.get("StudyDate"))
-    h.study_time = _text(ds.get("StudyTime"))
-    h.study_description = _text(ds.get("StudyDescription"))
-    h.accession_number = _text(ds.get("AccessionNumber"))
-    h.series_instance_uid = _text(ds.get("SeriesInstanceUID"))
-    h.series_number = _int_or_none(ds.get("SeriesNumber"))
-    h.series_description = _text(ds.get("SeriesDescription"))
-    h.modality = _text(ds.get("Modality"))
-    h.instance_number = _int_or_none(ds.get("InstanceNumber"))
-    h.acquisition_number = _int_or_none(ds.get("AcquisitionNumber"))
+    h.patient_id = as_text(ds.get("PatientID"))
+    h.patient_name = as_text(ds.get("PatientName"))
+    h.patient_birth_date = as_text(ds.get("PatientBirthDate"))
+    h.patient_sex = as_text(ds.get("PatientSex"))
+    h.study_instance_uid = as_text(ds.get("StudyInstanceUID"))
+    h.study_date = as_text(ds.get("StudyDate"))
+    h.study_time = as_text(ds.get("StudyTime"))
+    h.study_description = as_text(ds.get("StudyDescription"))
+    h.accession_number = as_text(ds.get("AccessionNumber"))
+    h.series_instance_uid = as_text(ds.get("SeriesInstanceUID"))
+    h.series_number = int_or_none(ds.get("SeriesNumber"))
+    h.series_description = as_text(ds.get("SeriesDescription"))
+    h.modality = as_text(ds.get("Modality"))
+    h.instance_number = int_or_none(ds.get("InstanceNumber"))
+    h.acquisition_number = int_or_none(ds.get("AcquisitionNumber"))
     image_type = ds.get("ImageType")
     values = (
         image_type
@@ -267,80 +179,29 @@ def header_from_dataset(ds: pydicom.Dataset, path: str | Path) -> InstanceHeader
         else [image_type]
     )
     h.image_type = [str(v).strip() for v in values] if image_type else []
-    h.image_position = _floats(ds.get("ImagePositionPatient"), 3)
-    h.image_orientation = _floats(ds.get("ImageOrientationPatient"), 6)
-    h.pixel_spacing = _floats(ds.get("PixelSpacing"), 2)
-    h.slice_thickness = _first_float(ds.get("SliceThickness"))
-    h.rows = _int_or_none(ds.get("Rows")) or 0
-    h.columns = _int_or_none(ds.get("Columns")) or 0
-    h.number_of_frames = _int_or_none(ds.get("NumberOfFrames")) or 1
-    h.samples_per_pixel = _int_or_none(ds.get("SamplesPerPixel")) or 1
-    h.photometric = _text(ds.get("PhotometricInterpretation"))
-    h.planar_configuration = _int_or_none(ds.get("PlanarConfiguration")) or 0
-    h.bits_allocated = _int_or_none(ds.get("BitsAllocated")) or 0
-    h.bits_stored = _int_or_none(ds.get("BitsStored")) or h.bits_allocated
-    h.pixel_representation = _int_or_none(ds.get("PixelRepresentation")) or 0
-    slope = _first_float(ds.get("RescaleSlope"))
+    h.image_position = floats(ds.get("ImagePositionPatient"), 3)
+    h.image_orientation = floats(ds.get("ImageOrientationPatient"), 6)
+    h.pixel_spacing = floats(ds.get("PixelSpacing"), 2)
+    h.slice_thickness = first_float(ds.get("SliceThickness"))
+    h.rows = int_or_none(ds.get("Rows")) or 0
+    h.columns = int_or_none(ds.get("Columns")) or 0
+    h.number_of_frames = int_or_none(ds.get("NumberOfFrames")) or 1
+    h.samples_per_pixel = int_or_none(ds.get("SamplesPerPixel")) or 1
+    h.photometric = as_text(ds.get("PhotometricInterpretation"))
+    h.planar_configuration = int_or_none(ds.get("PlanarConfiguration")) or 0
+    h.bits_allocated = int_or_none(ds.get("BitsAllocated")) or 0
+    h.bits_stored = int_or_none(ds.get("BitsStored")) or h.bits_allocated
+    h.pixel_representation = int_or_none(ds.get("PixelRepresentation")) or 0
+    slope = first_float(ds.get("RescaleSlope"))
     h.rescale_slope = slope if slope not in (None, 0.0) else 1.0
-    h.rescale_intercept = _first_float(ds.get("RescaleIntercept")) or 0.0
-    h.rescale_type = _text(ds.get("RescaleType"))
-    h.window_center = _first_float(ds.get("WindowCenter"))
-    h.window_width = _first_float(ds.get("WindowWidth"))
+    h.rescale_intercept = first_float(ds.get("RescaleIntercept")) or 0.0
+    h.rescale_type = as_text(ds.get("RescaleType"))
+    h.window_center = first_float(ds.get("WindowCenter"))
+    h.window_width = first_float(ds.get("WindowWidth"))
     h.enhanced = "PerFrameFunctionalGroupsSequence" in ds
     if h.enhanced:
-        _read_functional_groups(ds, h)
+        read_functional_groups(ds, h)
     return h
-
-
-def _group_item(groups: pydicom.Dataset | None, sequence: str) -> pydicom.Dataset | None:
-    if groups is None or sequence not in groups or not groups[sequence].value:
-        return None
-    return groups[sequence].value[0]
-
-
-def _read_functional_groups(ds: pydicom.Dataset, h: InstanceHeader) -> None:
-    """Geometry and rescale of an enhanced multi-frame object, from its functional groups.
-
-    Per-frame values win over shared ones, as PS3.3 C.7.6.16 specifies; orientation, spacing and
-    rescale are taken from the first frame (they are constant within one stack in practice).
-    """
-    shared_seq = ds.get("SharedFunctionalGroupsSequence")
-    shared = shared_seq[0] if shared_seq else None
-    frames = ds.PerFrameFunctionalGroupsSequence
-    first = frames[0] if len(frames) else None
-
-    def lookup(sequence: str, keyword: str):
-        for groups in (first, shared):
-            item = _group_item(groups, sequence)
-            if item is not None and keyword in item:
-                return item.get(keyword)
-        return None
-
-    h.image_orientation = _floats(lookup("PlaneOrientationSequence", "ImageOrientationPatient"), 6)
-    h.pixel_spacing = _floats(lookup("PixelMeasuresSequence", "PixelSpacing"), 2) or h.pixel_spacing
-    thickness = _first_float(lookup("PixelMeasuresSequence", "SliceThickness"))
-    h.slice_thickness = thickness if thickness is not None else h.slice_thickness
-    slope = _first_float(lookup("PixelValueTransformationSequence", "RescaleSlope"))
-    if slope not in (None, 0.0):
-        h.rescale_slope = slope
-    intercept = _first_float(lookup("PixelValueTransformationSequence", "RescaleIntercept"))
-    if intercept is not None:
-        h.rescale_intercept = intercept
-    center = _first_float(lookup("FrameVOILUTSequence", "WindowCenter"))
-    width = _first_float(lookup("FrameVOILUTSequence", "WindowWidth"))
-    if center is not None and width is not None:
-        h.window_center, h.window_width = center, width
-    positions = []
-    for frame in frames:
-        item = _group_item(frame, "PlanePositionSequence")
-        position = _floats(item.get("ImagePositionPatient"), 3) if item is not None else None
-        if position is None:
-            positions = []
-            break
-        positions.append(position)
-    h.frame_positions = positions or None
-    if positions:
-        h.image_position = positions[0]
 
 
 def _locate_pixels(fh, h: InstanceHeader, implicit: bool) -> None:

@@ -24,8 +24,8 @@ from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.pixels import apply_color_lut, get_decoder
 from pydicom.uid import UID
 
+from medgui.core.bounded_file import BoundedFile
 from medgui.core.dicom_header import (
-    BoundedFile,
     DicomReadError,
     InstanceHeader,
     implied_transfer_syntax,

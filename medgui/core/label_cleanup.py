@@ -19,10 +19,11 @@ from collections.abc import Sequence
 import numpy as np
 import SimpleITK as sitk
 
+from medgui.core.bbox import BBox, bbox_expand, label_bbox
 from medgui.core.label_ops import grid_of, normal_axis_zyx
 from medgui.core.labelmap import LabelMap
 from medgui.core.reformat import Plane
-from medgui.core.undo import BBox, EditHistory, bbox_expand, label_bbox, require_unlocked
+from medgui.core.undo import EditHistory, require_unlocked
 
 # Relative slack on distance comparisons: a voxel exactly N mm away counts as within N mm.
 _DISTANCE_SLACK = 1e-6

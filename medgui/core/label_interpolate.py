@@ -21,18 +21,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from medgui.core.bbox import BBox, bbox_union, bounding_box, label_bbox
 from medgui.core.label_cleanup import distance_to_mask
 from medgui.core.label_ops import grid_of, normal_axis_zyx
 from medgui.core.labelmap import LabelMap
 from medgui.core.reformat import Plane, extract_slice
-from medgui.core.undo import (
-    BBox,
-    EditHistory,
-    bbox_union,
-    bounding_box,
-    label_bbox,
-    require_unlocked,
-)
+from medgui.core.undo import EditHistory, require_unlocked
 
 
 @dataclass

@@ -19,9 +19,10 @@ from collections.abc import Sequence
 import numpy as np
 import SimpleITK as sitk
 
+from medgui.core.bbox import BBox, bounding_box, full_box
 from medgui.core.labelmap import LabelMap
 from medgui.core.reformat import Plane, normal_axis, slice_geometry, slice_pixel_to_voxel
-from medgui.core.undo import BBox, EditHistory, bounding_box, full_box, require_unlocked
+from medgui.core.undo import EditHistory, require_unlocked
 from medgui.core.volume import Volume
 
 Points = Sequence[tuple[float, float]] | np.ndarray

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from PySide6.QtCore import QObject, Signal
 
 from medgui.core.annotations import Box2D, Box3D, ClassTagSet, SeriesAnnotations
+from medgui.core.bbox import label_bbox
 from medgui.core.label_interpolate import (
     InterpolationProposal,
     accept_interpolation,
@@ -33,7 +34,6 @@ from medgui.core.undo import (
     EditHistory,
     Entry,
     StateChange,
-    label_bbox,
     make_edit,
     require_unlocked,
     voxel_edits,

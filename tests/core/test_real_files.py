@@ -48,7 +48,7 @@ DIRECT_READABLE = [(p, h) for p, h in _headers() if h.kind == "image" and px.can
 IMAGE_SERIES = [s for root in REAL_ROOTS for s in scan(root, index=False).image_series]
 
 
-def _load_or_reason(source) -> None:
+def _check_loads_or_says_why(source) -> None:
     """Loads into a plausible volume, or raises ValueError (DicomReadError) with a reason."""
     try:
         volume = load_volume(source)
@@ -94,7 +94,7 @@ def test_scan_reasons_are_specific():
 @pytest.mark.parametrize("path", REAL_FILES, ids=_id)
 @pytest.mark.timeout(60)
 def test_each_file_alone_loads_or_says_why(path):
-    _load_or_reason(path)
+    _check_loads_or_says_why(path)
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def test_each_file_alone_loads_or_says_why(path):
 )
 @pytest.mark.timeout(60)
 def test_each_series_loads_or_says_why(series):
-    _load_or_reason(series)
+    _check_loads_or_says_why(series)
 
 
 @pytest.mark.parametrize("path,header", DIRECT_READABLE, ids=[_id(p) for p, _ in DIRECT_READABLE])

@@ -7,19 +7,11 @@ import pytest
 
 from medgui.core import label_cleanup as cleanup
 from medgui.core import label_ops as ops
+from medgui.core.bbox import bbox_expand, bbox_ijk, bbox_union, bounding_box, label_bbox
 from medgui.core.label_interpolate import accept_interpolation, propose_interpolation
 from medgui.core.labelmap import LabelMap
 from medgui.core.reformat import Plane
-from medgui.core.undo import (
-    EditHistory,
-    bbox_expand,
-    bbox_ijk,
-    bbox_union,
-    bounding_box,
-    label_bbox,
-    make_edit,
-    protect_locked,
-)
+from medgui.core.undo import EditHistory, make_edit, protect_locked
 from medgui.core.volume import Volume
 
 

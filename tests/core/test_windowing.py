@@ -110,19 +110,6 @@ def test_empty_and_bad_window():
         window_to_uint8(np.zeros(3), 40, 0.5)
 
 
-def test_speed_of_one_ct_slice():
-    rng = np.random.default_rng(0)
-    ct_slice = rng.integers(-1024, 3072, size=(512, 512)).astype(np.int16)
-    timings = {}
-    for name, values in [("int16 LUT", ct_slice), ("float32", ct_slice.astype(np.float32))]:
-        window_to_uint8(values, 40, 400)
-        start = time.perf_counter()
-        for _ in range(20):
-            window_to_uint8(values, 40, 400)
-        timings[name] = (time.perf_counter() - start) / 20 * 1e3
-    print("window_to_uint8 on 512x512: " + ", ".join(f"{k} {v:.2f} ms" for k, v in timings.items()))
-
-
 def test_ct_presets_in_key_order():
     expected = [
         ("brain", 40, 80),
