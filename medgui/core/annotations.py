@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from medgui.core.measurements import normalise_plane_slice
 from medgui.core.reformat import Plane, slice_pixel_to_voxel
 from medgui.core.volume import Volume
 
@@ -54,11 +55,7 @@ class Box2D:
     uid: str = field(default_factory=_new_uid)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "plane", Plane(self.plane))
-        index = operator.index(self.slice_index)
-        if index < 0:
-            raise ValueError(f"slice_index must be >= 0, got {index}")
-        object.__setattr__(self, "slice_index", index)
+        normalise_plane_slice(self)
         r0, c0, r1, c1 = _finite(
             "box corners", (self.row_min, self.col_min, self.row_max, self.col_max)
         )

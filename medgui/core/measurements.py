@@ -40,6 +40,16 @@ def _pair(name: str, value: Any) -> Point:
     return a, b
 
 
+def normalise_plane_slice(item) -> None:
+    """Normalise the `plane` and `slice_index` fields of a frozen, on-a-slice dataclass, so that
+    values read back from JSON (strings, lists) compare equal; a negative index is an error."""
+    object.__setattr__(item, "plane", Plane(item.plane))
+    index = operator.index(item.slice_index)
+    if index < 0:
+        raise ValueError(f"slice_index must be >= 0, got {index}")
+    object.__setattr__(item, "slice_index", index)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Measurement:
     """Where a measurement lives: `plane`, `slice_index`, and the slice's pixel spacing
@@ -57,11 +67,7 @@ class Measurement:
 
     def __post_init__(self) -> None:
         # Normalised here so that values read back from JSON (strings, lists) compare equal.
-        object.__setattr__(self, "plane", Plane(self.plane))
-        index = operator.index(self.slice_index)
-        if index < 0:
-            raise ValueError(f"slice_index must be >= 0, got {index}")
-        object.__setattr__(self, "slice_index", index)
+        normalise_plane_slice(self)
         spacing = _pair("spacing_mm", self.spacing_mm)
         if min(spacing) <= 0:
             raise ValueError(f"spacing_mm must be positive, got {spacing}")
