@@ -143,7 +143,9 @@ def compose_cropped(
     for values in (values[box] for values in slices):
         if not values.any():
             continue
-        colors = np.take(lut, values)
+        # The table has one entry per value the dtype can hold: "wrap" never wraps, and
+        # skips "raise"'s bounds check.
+        colors = np.take(lut, values, mode="wrap")
         if outline:
             colors[~outline_mask(values)] = 0
         if image is None:

@@ -62,7 +62,10 @@ def to_display(values: np.ndarray, window: WindowLevel, invert: bool, color: boo
         return image
     table = _pixel_table(values.dtype, window.center, window.width, bool(invert))
     if table is not None:
-        return np.take(table, values.view(f"u{values.itemsize}"))
+        # Every unsigned bit pattern indexes the table (one entry per value the dtype can
+        # hold), so mode="wrap" never wraps; it only skips the bounds check "raise" makes
+        # (~10 % of the lookup).
+        return np.take(table, values.view(f"u{values.itemsize}"), mode="wrap")
     grey = window_to_uint8(values, window.center, window.width)
     return np.take(_GREY_RGB32_INVERTED if invert else _GREY_RGB32, grey)
 
