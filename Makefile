@@ -1,6 +1,7 @@
 # The two set-up commands of the README: `make run` and `make test`. Both create .venv when it is
 # missing and install medgui with the tested versions pinned in constraints.txt.
-PYTHON ?= python3.11
+# python3.11 when installed under that name, else python3 (which must then be 3.11+).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
