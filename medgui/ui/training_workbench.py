@@ -24,6 +24,7 @@ from medgui.ui.label_persistence import snapshot
 from medgui.ui.label_workbench import _menu_holding, _scrolled
 from medgui.ui.model_panel import ModelPanel
 from medgui.ui.proposal_layer import ProposalLayer, ProposalModel
+from medgui.ui.series_ranking import SeriesRanking
 from medgui.ui.training_panel import TrainingPanel
 from medgui.workers.infer_worker import (
     segment_worker,
@@ -62,6 +63,7 @@ class TrainingWorkbench(QObject):
         self.visited: set[int] = set()  # slices "Next most uncertain" has shown
         self.epochs = 0
         self._session = None
+        self.series_ranking = SeriesRanking(self, MODEL_NAME)
         self._build_docks()
         self._build_menu()
         p, m = self.panel, self.model_panel
@@ -120,6 +122,7 @@ class TrainingWorkbench(QObject):
         actions = {
             "run_model": ("&Run model on this series", self.run_model),
             "next_uncertain": ("&Next most uncertain slice", self.next_uncertain),
+            "next_uncertain_series": ("Next most uncertain &series", self.series_ranking.start),
             "accept_proposal": ("&Accept proposal", self.accept),
             "reject_proposal": ("Re&ject proposal", self.reject),
         }

@@ -134,3 +134,57 @@ def uncertain_slices_worker(
     entropy (reusing `proposal`'s probabilities when given): `returned([(k, nats), ...])`,
     most uncertain first."""
     return ProgressWorker(_uncertain_slices, Path(workspace_root), name, volume, proposal)
+
+
+def _sample_slices(depth: int, count: int) -> list[int]:
+    """`count` evenly spaced slice indices of `depth` (all of them when there are fewer)."""
+    if depth <= count:
+        return list(range(depth))
+    return sorted({round(i * (depth - 1) / (count - 1)) for i in range(count)})
+
+
+def _uncertain_series(
+    workspace_root: Path, name: str, candidates: list, n_slices: int = 8, progress=None
+) -> list[tuple[Any, float]]:
+    from medgui.core import load_volume
+    from medgui.core.measurement_store import series_key
+    from medgui.core.workspace import LABELS, Workspace
+    from medgui.ml.active_learning import mean_entropy
+    from medgui.ml.checkpoint import TrainedModel
+    from medgui.ml.device import pick_device
+    from medgui.ml.segmentation import infer
+
+    workspace = Workspace(workspace_root)
+    keys = workspace.series_keys()
+    labelled = {k for k in keys if (workspace.series_dir(k) / LABELS).is_file()}
+    todo = [c for c in candidates if getattr(c, "uid", str(c)) not in labelled]
+    model = TrainedModel.load(_active_path(workspace_root, name), pick_device().device)
+    scored: list[tuple[Any, float]] = []
+    for i, candidate in enumerate(todo):
+        progress(i, len(todo))  # raises Cancelled after quit()
+        volume = load_volume(candidate, lambda _step, i=i: progress(i, len(todo)))
+        if series_key(volume) in labelled:
+            continue
+        picked = _sample_slices(volume.shape_zyx[0], n_slices)
+        try:
+            proposal = infer.segment_volume(
+                model, volume, lambda *_a, i=i: progress(i, len(todo)), slices=picked
+            )
+        except infer.InferenceCancelled as error:
+            raise Cancelled from error
+        probabilities = proposal.probabilities
+        if probabilities.shape[1] == volume.shape_zyx[0]:
+            probabilities = probabilities[:, picked]  # the sampled slices only
+        scored.append((candidate, mean_entropy(probabilities)))
+    progress(len(todo), len(todo))
+    return sorted(scored, key=lambda pair: -pair[1])
+
+
+def uncertain_series_worker(
+    workspace_root: str | Path, candidates: list, name: str = "segment", n_slices: int = 8
+) -> ProgressWorker:
+    """An unstarted worker ranking the unlabelled `candidates` (scanned `Series` or paths;
+    labelled = the workspace has a saved label map under its key) by the active model's mean
+    voxel entropy over `n_slices` evenly spaced axial slices: `returned([(candidate, nats),
+    ...])`, most uncertain first; None when cancelled."""
+    return ProgressWorker(_uncertain_series, Path(workspace_root), name, list(candidates), n_slices)

@@ -103,3 +103,47 @@ def test_cancel_stops_training(qtbot, window, labelled_demo):
     assert "training failed" not in log, log
     assert training.panel.start_button.isEnabled()
     assert _versions(training.workspace_root, "segment") == []  # nothing saved when cancelled
+
+
+def _write_nifti(path, image: np.ndarray) -> str:
+    import SimpleITK as sitk
+
+    itk = sitk.GetImageFromArray(image.astype(np.int16))
+    itk.SetSpacing((1.0, 1.0, 2.0))
+    sitk.WriteImage(itk, str(path))
+    return str(path)
+
+
+def test_next_most_uncertain_series(qtbot, window, labelled_demo, wait_idle, tmp_path):
+    """The unlabelled series of the scan are ranked by the model's entropy (the labelled demo
+    is left out) and the action opens the most uncertain one."""
+    from medgui.core import scan
+    from medgui.ui.series_ranking import scanned_candidates
+    from medgui.workers.infer_worker import _uncertain_series
+
+    training = window.training
+    _panel_train(qtbot, training, epochs=1)  # saves the demo's labels first
+    qtbot.waitUntil(lambda: not training.training, timeout=TRAIN_TIMEOUT_MS)
+    assert "training failed" not in training.panel.log.toPlainText()
+    root = training.workspace_root
+    demo = scanned_candidates(window)
+    assert len(demo) == 1
+    folder = tmp_path / "unlabelled"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    quiet = _write_nifti(folder / "quiet.nii.gz", np.full((10, 48, 48), -1000))
+    noisy = _write_nifti(folder / "noisy.nii.gz", rng.normal(0, 600, (12, 56, 56)))
+    ranking = _uncertain_series(root, "segment", [*demo, quiet, noisy], progress=lambda *_: None)
+    assert sorted(str(c) for c, _ in ranking) == sorted([noisy, quiet])
+    assert all(h >= 0 for _, h in ranking) and ranking[0][1] >= ranking[1][1]
+    top = ranking[0][0]
+
+    # The action ranks the series the window's scan lists and opens the most uncertain.
+    window.scan = scan(folder)
+    window.menu_actions["next_uncertain_series"].trigger()
+    qtbot.waitUntil(lambda: bool(training.series_ranking.opened), timeout=60_000)
+    wait_idle(window)
+    ranked = training.series_ranking.ranking
+    assert [s.path for s, _ in ranked] == [str(c) for c, _ in ranking]
+    shape = (12, 56, 56) if top == noisy else (10, 48, 48)
+    qtbot.waitUntil(lambda: tuple(window.view_layout.volume.shape_zyx) == shape, timeout=30_000)
