@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMenu
 
 from medgui.core.reformat import normal_axis, plane_for_axis
+from medgui.ui.classify_panel import ClassifyController
 from medgui.ui.label_persistence import snapshot
 from medgui.ui.label_workbench import _menu_holding, _scrolled
 from medgui.ui.model_panel import ModelPanel
@@ -66,6 +67,7 @@ class TrainingWorkbench(QObject):
         self.series_ranking = SeriesRanking(self, MODEL_NAME)
         self._build_docks()
         self._build_menu()
+        self.classifier = ClassifyController(self)  # "Classify this slice" and its heat map
         p, m = self.panel, self.model_panel
         p.start_requested.connect(self.start)
         p.cancel_requested.connect(self.cancel_training)

@@ -188,3 +188,33 @@ def uncertain_series_worker(
     voxel entropy over `n_slices` evenly spaced axial slices: `returned([(candidate, nats),
     ...])`, most uncertain first; None when cancelled."""
     return ProgressWorker(_uncertain_series, Path(workspace_root), name, list(candidates), n_slices)
+
+
+def _classify_slice(workspace_root: Path, volume: Volume, k: int, name: str = "classify"):
+    import numpy as np
+
+    from medgui.core.reformat import extract_slice, plane_for_axis
+    from medgui.ml.classification.infer import load_classifier
+
+    classifier = load_classifier(_active_path(workspace_root, name))
+    values = np.asarray(extract_slice(volume, plane_for_axis(volume, 2), k), dtype=np.float32)
+    probabilities = classifier.classify_slice(values, volume.modality)
+    heat = classifier.heat_map(classifier.slice_image(values, volume.modality))
+    return probabilities, np.asarray(heat, dtype=np.float32)
+
+
+def classify_slice_worker(
+    workspace_root: str | Path, volume: Volume, k: int, name: str = "classify"
+) -> FunctionWorker:
+    """An unstarted worker classifying axial slice `k` of `volume` with the active version of
+    `name`: `returned(({class: probability}, heat map))`, the heat map (0..1) on the axial
+    view's slice grid (as `extract_slice` gives it)."""
+    return create_worker(
+        _classify_slice,
+        Path(workspace_root),
+        volume,
+        int(k),
+        name,
+        _start_thread=False,
+        _ignore_errors=True,
+    )

@@ -147,3 +147,43 @@ def test_next_most_uncertain_series(qtbot, window, labelled_demo, wait_idle, tmp
     assert [s.path for s, _ in ranked] == [str(c) for c, _ in ranking]
     shape = (12, 56, 56) if top == noisy else (10, 48, 48)
     qtbot.waitUntil(lambda: tuple(window.view_layout.volume.shape_zyx) == shape, timeout=30_000)
+
+
+def test_classify_slice_with_heat_map(qtbot, window, labelled_demo):
+    """The active "classify" model gives the slice's class probabilities in the Models dock
+    and its Grad-CAM heat map over the axial view; the checkbox hides the map."""
+    from medgui.core.reformat import extract_slice, plane_for_axis
+    from medgui.ml.classification.networks import build_classifier
+    from medgui.ml.model_card import ModelCard
+    from medgui.ml.registry import ModelRegistry
+
+    training = window.training
+    network = build_classifier("small_cnn", 1, 2, 64)  # untrained weights are enough
+    card = ModelCard(
+        task="classify",
+        model="small_cnn",
+        classes=["normal", "abnormal"],
+        input_size=[64, 64],
+        input_channels=1,
+    )
+    ModelRegistry(training.workspace_root).save_version("classify", network.state_dict(), card)
+
+    window.menu_actions["models_dock"].trigger()
+    classify = training.classifier
+    qtbot.mouseClick(classify.panel.classify_button, _LEFT)
+    qtbot.waitUntil(lambda: classify.panel.table.rowCount() == 2, timeout=60_000)
+    shown = classify.panel.probabilities()
+    assert sorted(shown) == ["abnormal", "normal"]
+    assert abs(sum(shown.values()) - 1) <= 1e-3
+    volume = window.view_layout.volume
+    k = labelled_demo.state.slice_index(plane_for_axis(volume, 2))
+    slice_shape = extract_slice(volume, plane_for_axis(volume, 2), k).shape[:2]
+    item = classify.item
+    qtbot.waitUntil(lambda: item.isVisible(), timeout=10_000)
+    assert item.pixels.shape == slice_shape
+    assert (item.pixels >> 24).all()  # semi-transparent everywhere, never fully clear
+
+    classify.panel.show_heat_map.setChecked(False)
+    assert not item.isVisible()
+    classify.panel.show_heat_map.setChecked(True)
+    assert item.isVisible()
