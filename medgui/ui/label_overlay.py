@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache, partial
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
 
 from medgui.core.label_ops import threshold_preview
@@ -23,6 +23,7 @@ from medgui.core.reformat import extract_slice, normal_axis
 from medgui.ui.label_items import BoxItems, LabelImageItem, box_3d_section
 from medgui.ui.label_session import LabelContext, LabelSession
 from medgui.ui.label_tools import LabelTool, LabelTools
+from medgui.ui.view_layer import LazyViewLayer
 
 # Alpha of a preview's hatch stripes and of the pixels between them.
 PREVIEW_ALPHA = (210, 60)
@@ -198,13 +199,12 @@ def _unsubscribe(state, callback, *_args) -> None:
         pass  # already gone
 
 
-class LabelOverlay(QObject):
+class LabelOverlay(LazyViewLayer):
     """The labels, previews and boxes of one `SliceView` (a child of it). `pixels` and
     `preview_pixels` are the ARGB32 arrays on show (None: nothing drawn)."""
 
     def __init__(self, view, context: LabelContext, tools: LabelTools) -> None:
-        super().__init__(view)
-        self._view, self._context, self._tools = view, context, tools
+        self._context, self._tools = context, tools
         self._session: LabelSession | None = None
         self._luts: dict[tuple, np.ndarray] = {}
         # The whole slice's label pixels, reused from slice to slice: only the box that held
@@ -216,14 +216,13 @@ class LabelOverlay(QObject):
         self.item = _BoxedLabelItem(view.slice_group)
         self.preview_item = LabelImageItem(view.slice_group)
         self.boxes = BoxItems(view.slice_group)
-        self._timer = QTimer(self, singleShot=True, interval=0)
-        self._timer.timeout.connect(self.render)
+        # After the items exist: the base class may flush (render) on the view's next paint.
+        super().__init__(view)
         context.session_changed.connect(self._bind)
         context.display_changed.connect(self.request)
         tools.changed.connect(self._on_tools)
         view.state.events.connect(self._on_state)
         view.destroyed.connect(partial(_unsubscribe, view.state, self._on_state))
-        view.graphics.viewport().installEventFilter(self)
         self._bind(context.session)
 
     @property
@@ -284,22 +283,7 @@ class LabelOverlay(QObject):
         if name == "slice_index" and value[0] is self._view.plane:
             self.request()
 
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.flush()  # the view is about to paint: never show stale labels
-        return False
-
     # Rendering.
-
-    def request(self, *_args) -> None:
-        """Redraw on the next pass of the event loop (requests in between coalesce)."""
-        if not self._timer.isActive():
-            self._timer.start()
-
-    def flush(self) -> None:
-        """Draw a pending redraw now."""
-        if self._timer.isActive():
-            self.render()
 
     def _lut(self, table: LabelTable, dtype: np.dtype, kind: str):
         size = int(np.iinfo(dtype).max) + 1

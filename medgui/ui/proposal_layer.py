@@ -14,11 +14,12 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from medgui.core.reformat import extract_slice, normal_axis
 from medgui.ui.label_items import LabelImageItem
 from medgui.ui.label_overlay import outline_mask
+from medgui.ui.view_layer import LazyViewLayer
 
 _ALPHA_MIN, _ALPHA_SPAN = 50, 150  # alpha at the threshold, and added at certainty
 
@@ -140,19 +141,16 @@ def _unsubscribe(state, callback, *_args) -> None:
         pass  # already gone
 
 
-class ProposalLayer(QObject):
+class ProposalLayer(LazyViewLayer):
     """`model` drawn on one `SliceView` (a child of it); `pixels` is what is on show."""
 
     def __init__(self, view, model: ProposalModel) -> None:
-        super().__init__(view)
-        self._view, self._model = view, model
+        self._model = model
         self.item = LabelImageItem(view.slice_group)  # made after the labels: drawn above them
-        self._timer = QTimer(self, singleShot=True, interval=0)
-        self._timer.timeout.connect(self.render)
+        super().__init__(view)
         model.changed.connect(self.request)
         view.state.events.connect(self._on_state)
         view.destroyed.connect(partial(_unsubscribe, view.state, self._on_state))
-        view.graphics.viewport().installEventFilter(self)
         self.request()
 
     @property
@@ -162,19 +160,6 @@ class ProposalLayer(QObject):
     def _on_state(self, name: str, value) -> None:
         if name == "slice_index" and value[0] is self._view.plane:
             self.request()
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.flush()
-        return False
-
-    def request(self, *_args) -> None:
-        if not self._timer.isActive():
-            self._timer.start()
-
-    def flush(self) -> None:
-        if self._timer.isActive():
-            self.render()
 
     def render(self) -> None:
         self._timer.stop()
