@@ -52,10 +52,13 @@ def test_load_worker_signals(qtbot, single_series):
     worker = load_worker(single_series)
     steps: list[LoadStep] = []
     worker.yielded.connect(steps.append)
-    with qtbot.waitSignal(worker.returned, timeout=10_000) as returned:
+    returned = []
+    worker.returned.connect(returned.append)
+    # Both in one blocker: a second waitSignal made after `finished` fired would never be
+    # waited on, and its blocker's late slot crashed the interpreter when the signal arrived.
+    with qtbot.waitSignals([worker.returned, worker.finished], timeout=10_000):
         worker.start()
-    qtbot.waitSignal(worker.finished, timeout=5_000)
-    assert returned.args[0].shape_zyx == (20, 40, 40)
+    assert returned[0].shape_zyx == (20, 40, 40)
     qtbot.waitUntil(lambda: steps and steps[-1].done == 20)
 
 
