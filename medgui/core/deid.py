@@ -163,15 +163,15 @@ class Originals:
         )  # fmt: skip
 
     def needles(self) -> list[tuple[str, str]]:
-        """(what, value) pairs to search for: the whole values and each name part."""
+        """(what, value) pairs to search for: the whole values, then each name part."""
         found = [
             ("patient name", self.patient_name),
             ("patient ID", self.patient_id),
             ("birth date", self.birth_date),
             ("accession number", self.accession_number),
         ]
-        parts = [p for p in self.patient_name.replace("=", "^").split("^") if len(p.strip()) >= 3]
-        found += [("patient name part", p.strip()) for p in parts if p.strip() != self.patient_name]
+        parts = {p.strip() for p in self.patient_name.replace("=", "^").split("^")}
+        found += [("patient name part", p) for p in sorted(parts) if p != self.patient_name]
         return [(what, value) for what, value in found if value]
 
 
@@ -343,16 +343,24 @@ class PhiFinding:
 
 def find_phi(ds: Dataset, originals: Originals) -> list[PhiFinding]:
     """Every element (file meta, sequences and private tags included; pixel data not) whose
-    value still holds one of `originals`: as a substring of text values (case-insensitive) for
-    values of 4 or more characters, else as the whole value."""
+    value still holds one of `originals`, compared case-insensitively. The whole name, ID,
+    birth date and accession number are searched as substrings of text values when 4 or more
+    characters long; short ones, and the parts of the name ("Patient" would be found in
+    "Image Position Patient"), only as a whole value or a whole name component."""
     needles = [(what, value.upper()) for what, value in originals.needles()]
     findings = []
     meta = getattr(ds, "file_meta", None)
     elements = list(_walk(meta, "FileMeta/")) if meta is not None else []
     for where, element in elements + list(_walk(ds)):
         texts = [t.strip().upper() for t in _as_texts(element)]
+        if element.VR == "PN":
+            texts += [c.strip() for t in texts for c in t.replace("=", "^").split("^")]
         for what, needle in needles:
-            substring = len(needle) >= 4 and element.VR in _TEXT_VRS | _BYTES_VRS
+            substring = (
+                len(needle) >= 4
+                and what != "patient name part"
+                and element.VR in _TEXT_VRS | _BYTES_VRS
+            )
             if any(needle in t if substring else needle == t for t in texts):
                 findings.append(PhiFinding(where, what))
     return findings
