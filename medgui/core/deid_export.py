@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,8 +105,6 @@ def _check_folders(source: Path, out: Path) -> None:
     source_dir, out = source.resolve(), out.resolve()
     if out == source_dir or out.is_relative_to(source_dir) and source.is_dir():
         raise ValueError(f"{out}: the output folder must lie outside the source {source}")
-    if out.exists() and any(out.iterdir()):
-        raise ValueError(f"{out}: the output folder must be new or empty")
 
 
 def deidentify_folder(
@@ -117,21 +115,56 @@ def deidentify_folder(
     *,
     progress: Progress | None = None,
 ) -> DeidSummary:
-    """De-identify every DICOM file under `source` into the new or empty folder `out`, then
-    verify the output (see the module docstring). `options` default to the basic profile
-    alone; `pseudonyms` (e.g. loaded from a mapping CSV) gains the patients it did not know.
-    `progress(done, total)` is called per file and may raise to cancel.
-    `DeidVerificationError` when an original value remains; ValueError for bad folders."""
+    """De-identify every DICOM file under `source` into the new or empty folder `out` (see
+    `deidentify_files`); ValueError for a missing source or an output inside it."""
     source, out = Path(source), Path(out)
     _check_folders(source, out)
+    return deidentify_files(_sources(source), out, options, pseudonyms, progress=progress)
+
+
+def deidentify_files(
+    files: Sequence[str | Path],
+    out: str | Path,
+    options: DeidOptions | None = None,
+    pseudonyms: PseudonymMap | None = None,
+    *,
+    progress: Progress | None = None,
+) -> DeidSummary:
+    """De-identify `files` into the new or empty folder `out`, then verify the output (see
+    the module docstring). `options` default to the basic profile alone; `pseudonyms` (e.g.
+    loaded from a mapping CSV) gains the patients it did not know. `progress(done, total)` is
+    called per file and may raise to cancel, which removes what was written.
+    `DeidVerificationError` when an original value remains."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"{out}: the output folder must be new or empty")
     worker = Deidentifier(options or DeidOptions(), pseudonyms or PseudonymMap())
-    files = _sources(source)
     summary = DeidSummary()
+    try:
+        originals = _write_all([Path(f) for f in files], out, worker, summary, progress)
+        for done, (target, before) in enumerate(originals.items(), start=len(files)):
+            if progress:
+                progress(done, 2 * len(files))
+            found = find_phi(_read(target), before)
+            if found:
+                summary.verification.findings[target] = found
+        if not summary.verification.clean:
+            raise DeidVerificationError(summary.verification, summary)
+    except BaseException:
+        for target in summary.written:  # never leave a partial or unverified copy behind
+            target.unlink(missing_ok=True)
+        raise
+    if progress:
+        progress(2 * len(files), 2 * len(files))
+    return summary
+
+
+def _write_all(files, out, worker, summary, progress) -> dict[Path, Originals]:
+    """De-identify and write each file; returns each output's originals."""
     originals: dict[Path, Originals] = {}
-    total = 2 * len(files)
     for done, path in enumerate(files):
         if progress:
-            progress(done, total)
+            progress(done, 2 * len(files))
         try:
             ds = _read(path)
             reason = burned_in_reason(ds)
@@ -150,16 +183,4 @@ def deidentify_folder(
         summary.written[target] = path
         summary.series_uids.add(str(ds.get("SeriesInstanceUID") or ""))
         originals[target] = before
-    for done, (target, before) in enumerate(originals.items(), start=len(files)):
-        if progress:
-            progress(done, total)
-        found = find_phi(_read(target), before)
-        if found:
-            summary.verification.findings[target] = found
-    if not summary.verification.clean:
-        for target in summary.written:
-            target.unlink(missing_ok=True)
-        raise DeidVerificationError(summary.verification, summary)
-    if progress:
-        progress(total, total)
-    return summary
+    return originals

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from medgui.core.audit import AuditLog
 from medgui.core.deid import DeidOptions, PseudonymMap
-from medgui.core.deid_export import DeidSummary, deidentify_folder
+from medgui.core.deid_export import DeidSummary, deidentify_files, deidentify_folder
 from medgui.core.dicom_seg import export_seg
 from medgui.core.dicom_sr import export_sr
 from medgui.core.label_stats import label_statistics
@@ -75,24 +75,29 @@ def export_series(
 
 
 def export_deidentified(
-    source: str | Path,
+    source: str | Path | Sequence[Path],
     out: str | Path,
     options: DeidOptions,
     audit: AuditLog,
     mapping_path: str | Path | None = None,
     progress: Progress | None = None,
 ) -> DeidSummary:
-    """A verified de-identified copy of `source` in `out` (see `deid_export`). With
-    `mapping_path`, pseudonyms come from that CSV when it exists, and the patients this export
-    added are written back to it atomically after a successful export."""
+    """A verified de-identified copy of `source` (a folder, or a list of files) in `out` (see
+    `deid_export`). With `mapping_path`, pseudonyms come from that CSV when it exists, and the
+    patients this export added are written back to it atomically after a successful export."""
     pseudonyms = PseudonymMap.load(mapping_path) if mapping_path else PseudonymMap()
-    summary = deidentify_folder(source, out, options, pseudonyms, progress=progress)
+    if isinstance(source, str | Path):
+        summary = deidentify_folder(source, out, options, pseudonyms, progress=progress)
+        where = str(source)
+    else:
+        summary = deidentify_files(source, out, options, pseudonyms, progress=progress)
+        where = f"{len(source)} file(s)"
     if mapping_path:
         pseudonyms.save(mapping_path)
     audit.record(
         "deid_exported",
         path=Path(out),
-        source=Path(source),
+        source=where,
         files=len(summary.written),
         series=len(summary.series_uids),
         burned_in=len(summary.burned_in),

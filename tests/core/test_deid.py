@@ -285,3 +285,18 @@ def test_seg_references_resolve_after_deid(make_series, tmp_path):
     reloaded = load_volume(image_folder)
     back = import_seg(seg_path, reloaded)
     assert np.array_equal(back.layers[0], labelmap.layers[0])
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_cancel_midway_removes_what_was_written(source, tmp_path):
+    def progress(done: int, _total: int) -> None:
+        if done == 3:  # three files are on disk by now
+            assert len(_outputs(tmp_path / "out")) == 3
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        deidentify_folder(source, tmp_path / "out", progress=progress)
+    assert _outputs(tmp_path / "out") == []
