@@ -256,13 +256,15 @@ class Deidentifier:
                 self._clean_items(element, patient)
             elif element.VR == "UI" and keyword not in CLASS_UID_KEYWORDS:
                 self._map_uids(element, patient)
+            elif element.VR in ("DA", "DT"):
+                # Any other date is treated as the table's dates are (PS3.15 E.3.6: by VR).
+                self._dates(element, patient)
             return
         if self.options.keep_patient_characteristics and rule.patient_trait:
             return
         if self.options.keep_dates_shifted and rule.shift_with_dates:
             if element.VR in ("DA", "DT"):
-                shifted = [_shift_date(v, patient.date_offset_days) for v in _values(element)]
-                element.value = shifted if len(shifted) > 1 else (shifted or [""])[0]
+                self._dates(element, patient)
             return  # times of day and sequences of dates stay as they are
         action = resolve_action(rule.action, bool(_values(element)))
         if action == "X":
@@ -275,6 +277,14 @@ class Deidentifier:
             self._clean_items(element, patient)
         elif action == "D":
             element.value = _DUMMY.get(element.VR, "ANONYMOUS") if _values(element) else ""
+
+    def _dates(self, element: DataElement, patient: Pseudonym) -> None:
+        """Shift a DA/DT value with the dates option, else empty it."""
+        if not self.options.keep_dates_shifted:
+            element.value = ""
+            return
+        shifted = [_shift_date(v, patient.date_offset_days) for v in _values(element)]
+        element.value = shifted if len(shifted) > 1 else (shifted or [""])[0]
 
     def _clean_items(self, element: DataElement, patient: Pseudonym) -> None:
         for item in element.value:

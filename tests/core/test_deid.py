@@ -45,6 +45,7 @@ def _plant(ds: Dataset) -> Dataset:
     ds.PatientSex, ds.PatientAge, ds.PatientWeight = "F", "061Y", "64"
     ds.StudyDate, ds.SeriesDate, ds.StudyTime = "20200315", "20200316", "101010"
     ds.AcquisitionDateTime = "20200315101010.5"
+    ds.DateOfLastCalibration = "20200301"  # a date the table does not list
     ds.InstitutionName, ds.ReferringPhysicianName = "Doe Clinic", "House^Gregory"
     request = Dataset()
     request.AccessionNumber, request.RequestedProcedureID = ACCESSION, PATIENT_ID
@@ -112,6 +113,7 @@ def test_no_phi_remains_in_any_output_byte(source, tmp_path):
         assert ds.DeidentificationMethodCodeSequence[0].CodeValue == "113100"
         assert "PatientSex" not in ds or ds.PatientSex == ""
         assert "PatientAge" not in ds and "StudyDate" in ds and ds.StudyDate == ""
+        assert ds.DateOfLastCalibration == ""
         assert "OtherPatientIDsSequence" not in ds and "RequestAttributesSequence" not in ds
         inner = ds.ReferencedImageSequence[0].ReferencedStudySequence[0]
         assert inner.PatientName == "" and inner.PatientBirthDate == ""
@@ -150,6 +152,8 @@ def test_options_keep_patient_traits_and_shift_dates(source, tmp_path):
         assert (ds.PatientSex, ds.PatientAge, str(ds.PatientWeight)) == ("F", "061Y", "64")
         assert ds.StudyDate == want and ds.StudyTime == "101010"
         assert ds.AcquisitionDateTime == want + "101010.5"
+        calibrated = dt.date(2020, 3, 1) + dt.timedelta(days=entry.date_offset_days)
+        assert ds.DateOfLastCalibration == calibrated.strftime("%Y%m%d")
         assert ds.LongitudinalTemporalInformationModified == "MODIFIED"
         codes = [c.CodeValue for c in ds.DeidentificationMethodCodeSequence]
         assert {"113100", "113107", "113108"} <= set(codes)

@@ -154,6 +154,7 @@ def test_sr_references_resolve_after_deid(ct, labelled, tmp_path):
     summary = deidentify_folder(study, tmp_path / "out")
     (sr_path,) = [p for p, source in summary.written.items() if source.name == "sr.dcm"]
     instances = {pydicom.dcmread(p).SOPInstanceUID for p in summary.written if p != sr_path}
+    assert dciodvfy_errors(sr_path) == []
     sr = hd.sr.srread(sr_path)
     referenced = {
         element.value for element in sr.iterall() if element.keyword == "ReferencedSOPInstanceUID"
