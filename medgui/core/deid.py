@@ -259,6 +259,8 @@ class Deidentifier:
             elif element.VR in ("DA", "DT"):
                 # Any other date is treated as the table's dates are (PS3.15 E.3.6: by VR).
                 self._dates(element, patient)
+            elif element.VR == "PN":
+                element.value = ""  # a person's name, wherever it is, identifies someone
             return
         if self.options.keep_patient_characteristics and rule.patient_trait:
             return
@@ -271,10 +273,10 @@ class Deidentifier:
             del ds[element.tag]
         elif action == "Z":
             element.value = Sequence() if element.VR == "SQ" else ""
+        elif element.VR == "SQ":  # D, C or U on a sequence: keep its items, cleaned
+            self._clean_items(element, patient)
         elif action == "U":
             self._map_uids(element, patient)
-        elif element.VR == "SQ":  # D or C on a sequence: keep its items, cleaned
-            self._clean_items(element, patient)
         elif action == "D":
             element.value = _DUMMY.get(element.VR, "ANONYMOUS") if _values(element) else ""
 

@@ -48,8 +48,10 @@ AcquisitionContextSequence X
 AcquisitionDate X/Z C
 AcquisitionDateTime X/Z/D C
 AcquisitionDeviceProcessingDescription X/D
+AcquisitionFieldOfViewLabel D
 AcquisitionProtocolDescription X
 AcquisitionTime X/Z C
+AcquisitionUID U
 ActualHumanPerformersSequence X
 AdditionalPatientHistory X
 AdmissionID X
@@ -60,11 +62,31 @@ AdmittingTime X C
 AffectedSOPInstanceUID X
 Allergies X
 AuthorObserverSequence X
+BarcodeValue X/Z
 BranchOfService X
+CameraOwnerName X
 CassetteID X
+ClinicalTrialCoordinatingCenterName Z
+ClinicalTrialProtocolEthicsCommitteeApprovalNumber X
+ClinicalTrialProtocolEthicsCommitteeName D
+ClinicalTrialProtocolID D
+ClinicalTrialProtocolName Z
+ClinicalTrialSeriesDescription X
+ClinicalTrialSeriesID X
+ClinicalTrialSiteID Z
+ClinicalTrialSiteName Z
+ClinicalTrialSponsorName D
+ClinicalTrialSubjectID D
+ClinicalTrialSubjectReadingID D
+ClinicalTrialTimePointDescription X
+ClinicalTrialTimePointID Z
+CommentsOnRadiationDose X
 CommentsOnThePerformedProcedureStep X
 ConcatenationUID U
 ConfidentialityConstraintOnPatientDataDescription X
+ConsultingPhysicianIdentificationSequence X
+ConsultingPhysicianName Z
+ContainerIdentifier D
 ContentCreatorIdentificationCodeSequence X
 ContentCreatorName Z
 ContentDate Z/D C
@@ -76,22 +98,25 @@ CountryOfResidence X
 CurrentPatientLocation X
 CustodialOrganizationSequence X
 DataSetTrailingPadding X
-Date X C
-DateTime X C
+Date D C
+DateTime D C
 DerivationDescription X
 DetectorID X
 DeviceDescription X
+DeviceLabel D
 DeviceSerialNumber X/Z/D
 DeviceUID U
-DigitalSignatureUID X
 DigitalSignaturesSequence X
+DigitalSignatureUID X
 DimensionOrganizationUID U
+DischargeDate X C
 DischargeDiagnosisDescription X
 DistributionAddress X
 DistributionName X
 DoseReferenceUID U
 EndAcquisitionDateTime X/D C
 EthnicGroup X K
+ExpectedCompletionDateTime X C
 FailedSOPInstanceUIDList U
 FiducialUID U
 FillerOrderNumberImagingServiceRequest Z
@@ -99,6 +124,7 @@ FrameComments X
 FrameOfReferenceUID U
 GantryID X
 GeneratorID X
+GraphicAnnotationSequence D
 HumanPerformerName X
 HumanPerformerOrganization X
 IconImageSequence X
@@ -111,14 +137,16 @@ InstanceCreationDate X/D C
 InstanceCreationTime X/Z/D C
 InstanceCreatorUID U
 InstitutionAddress X
+InstitutionalDepartmentName X
+InstitutionalDepartmentTypeCodeSequence X
 InstitutionCodeSequence X/Z/D
 InstitutionName X/Z/D
-InstitutionalDepartmentName X
 InsurancePlanIdentification X
 IntendedRecipientsOfResultsIdentificationSequence X
 InterpretationApproverSequence X
 InterpretationAuthor X
 InterpretationDiagnosisDescription X
+InterpretationID X
 InterpretationIDIssuer X
 InterpretationRecorder X
 InterpretationText X
@@ -126,11 +154,18 @@ InterpretationTranscriber X
 IrradiationEventUID U
 IssueDateOfImagingServiceRequest X C
 IssuerOfAdmissionID X
+IssuerOfAdmissionIDSequence X
 IssuerOfPatientID X
 IssuerOfServiceEpisodeID X
+IssuerOfServiceEpisodeIDSequence X
+LabelText X/Z
 LargePaletteColorLookupTableUID U
 LastMenstrualDate X C
+LensMake X
+LensModel X
+LensSerialNumber X
 MAC X
+MakerNote X
 MediaStorageSOPInstanceUID U
 MedicalAlerts X
 MedicalRecordLocator X
@@ -141,15 +176,22 @@ ModifyingDeviceID X
 ModifyingDeviceManufacturer X
 NameOfPhysiciansReadingStudy X
 NamesOfIntendedRecipientsOfResults X
+NetworkID X
+ObservationDateTime X/D C
+ObservationUID U
 Occupation X
 OperatorIdentificationSequence X
 OperatorsName X/Z/D
 OrderCallbackPhoneNumber X
+OrderCallbackTelecomInformation X
 OrderEnteredBy X
 OrderEntererLocation X
 OriginalAttributesSequence X
+Originator X
+OtherPatientIDs X
 OtherPatientIDsSequence X
 OtherPatientNames X
+PaletteColorLookupTableUID U
 ParticipantSequence X
 PatientAddress X
 PatientAge X K
@@ -158,16 +200,19 @@ PatientBirthName X
 PatientBirthTime X
 PatientComments X
 PatientID Z
+PatientInstitutionResidence X
 PatientInsurancePlanCodeSequence X
 PatientMotherBirthName X
 PatientName Z
 PatientPrimaryLanguageCodeSequence X
 PatientPrimaryLanguageModifierCodeSequence X
 PatientReligiousPreference X
+PatientSetupUID U
 PatientSex Z K
 PatientSexNeutered X/Z K
 PatientSize X K
 PatientState X
+PatientTelecomInformation X
 PatientTelephoneNumbers X
 PatientTransportArrangements X
 PatientWeight X K
@@ -187,22 +232,33 @@ PerformingPhysicianName X
 PersonAddress X
 PersonIdentificationCodeSequence D
 PersonName D
+PersonTelecomInformation X
 PersonTelephoneNumbers X
 PhysicianApprovingInterpretation X
 PhysiciansOfRecord X
 PhysiciansOfRecordIdentificationSequence X
 PhysiciansReadingStudyIdentificationSequence X
 PlacerOrderNumberImagingServiceRequest Z
+PlateID X
 PregnancyStatus X K
+PreMedication X
 ProtocolName X/D
+PyramidDescription X
+PyramidLabel X
+PyramidUID U
 ReasonForStudy X
 ReasonForTheImagingServiceRequest X
 ReasonForTheRequestedProcedure X
+ReasonForVisit X
+ReceivingAE X
 ReferencedFrameOfReferenceUID U
+ReferencedImageSequence X/Z/U*
 ReferencedPatientPhotoSequence X
 ReferencedPatientSequence X
+ReferencedPerformedProcedureStepSequence X/Z/D
 ReferencedSOPInstanceUID U
 ReferencedSOPInstanceUIDInFile U
+ReferencedStudySequence X/Z
 ReferringPhysicianAddress X
 ReferringPhysicianIdentificationSequence X
 ReferringPhysicianName Z
@@ -215,33 +271,59 @@ RequestedProcedureComments X
 RequestedProcedureDescription X/Z
 RequestedProcedureID X
 RequestedProcedureLocation X
+RequestedSeriesDescription X
+RequestingAE X
 RequestingPhysician X
 RequestingService X
 ResponsibleOrganization X
 ResponsiblePerson X
 ResultsComments X
 ResultsDistributionListSequence X
+ResultsID X
 ResultsIDIssuer X
+RetrieveAETitle X
 ReviewerName X/Z
+ROIDescription X
+ROIInterpreter Z
+ROIName Z
+RTPlanDescription X
+RTPlanLabel D
+RTPlanName X
 ScheduledHumanPerformersSequence X
 ScheduledPatientInstitutionResidence X
 ScheduledPerformingPhysicianIdentificationSequence X
 ScheduledPerformingPhysicianName X
+ScheduledProcedureStepDescription X
 ScheduledProcedureStepEndDate X C
 ScheduledProcedureStepEndTime X C
+ScheduledProcedureStepID X
+ScheduledProcedureStepLocation X
 ScheduledProcedureStepStartDate X C
 ScheduledProcedureStepStartTime X C
+ScheduledStationAETitle X
+ScheduledStationName X
+ScheduledStudyLocation X
 SeriesDate X/D C
 SeriesDescription X
 SeriesInstanceUID U
 SeriesTime X/D C
 ServiceEpisodeDescription X
 ServiceEpisodeID X
+SlideIdentifier X
 SmokingStatus X K
 SOPInstanceUID U
+SourceImageSequence X/Z/U*
+SourceSerialNumber X/Z
 SpecialNeeds X
+SpecimenAccessionNumber X
+SpecimenIdentifier D
+SpecimenUID U
+StationAETitle X
 StationName X/Z/D
 StorageMediaFileSetUID U
+StructureSetDescription X
+StructureSetLabel D
+StructureSetName X
 StudyComments X
 StudyDate Z C
 StudyDescription X
@@ -250,11 +332,12 @@ StudyIDIssuer X
 StudyInstanceUID U
 StudyTime Z C
 SynchronizationFrameOfReferenceUID U
+TargetUID U
 TemplateExtensionCreatorUID U
 TemplateExtensionOrganizationUID U
 TextComments X
 TextString X
-Time X C
+Time D C
 TimezoneOffsetFromUTC X
 TopicAuthor X
 TopicKeywords X
@@ -262,13 +345,20 @@ TopicSubject X
 TopicTitle X
 TrackingUID U
 TransactionUID U
+TransducerIdentificationSequence X
+TreatmentMachineName X/Z
+UDISequence X
 UID U
+UniqueDeviceIdentifier X
 VerificationDateTime D C
 VerifyingObserverIdentificationCodeSequence Z
 VerifyingObserverName D
-VerifyingObserverSequence X/D
-VerifyingOrganization X
+VerifyingObserverSequence D
+VerifyingOrganization D
 VisitComments X
+XRayDetectorID D
+XRayDetectorLabel X
+XRaySourceID D
 """
 
 
