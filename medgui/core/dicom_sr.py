@@ -80,10 +80,12 @@ class _Sources:
 
     def __init__(self, volume: Volume) -> None:
         sources = volume.slice_sources
-        if len(sources) != volume.shape_zyx[0] or any(not path for path, _ in sources):
-            raise ValueError("DICOM SR needs each slice's DICOM file: not a resampled/NIfTI volume")
+        if len(sources) != volume.shape_zyx[0] or not any(path for path, _ in sources):
+            raise ValueError("DICOM SR needs the series' DICOM files: not a NIfTI volume")
+        # A slice resampled between acquired ones has no file ("").
         self.files = [str(path) for path, _ in sources]
-        self.single_frame = len(set(self.files)) == len(self.files)
+        named = [f for f in self.files if f]
+        self.single_frame = len(set(named)) == len(named)
         self._headers: dict[str, pydicom.Dataset] = {}
 
     def header(self, path: str) -> pydicom.Dataset:
@@ -93,6 +95,11 @@ class _Sources:
                 self._headers[path] = pydicom.dcmread(path, stop_before_pixels=True)
         return self._headers[path]
 
+    @property
+    def first(self) -> str:
+        """The first slice's file (its patient, study and frame of reference are the series')."""
+        return next(f for f in self.files if f)
+
     def evidence(self) -> list[pydicom.Dataset]:
         return list(self._headers.values())
 
@@ -101,11 +108,12 @@ def _region(volume: Volume, sources: _Sources, m: Measurement):
     graphic, points = _points(m)
     ijk = np.array([slice_pixel_to_voxel(volume, m.plane, m.slice_index, r, c) for r, c in points])
     k = ijk[0, 2]
-    if sources.single_frame and np.allclose(ijk[:, 2], k, atol=_ON_SLICE) and k == int(k):
+    on_slice = np.allclose(ijk[:, 2], k, atol=_ON_SLICE) and k == int(k)
+    if sources.single_frame and on_slice and sources.files[int(k)]:
         header = sources.header(sources.files[int(k)])
         source = hd.sr.SourceImageForRegion(header.SOPClassUID, header.SOPInstanceUID)
         return hd.sr.ImageRegion(graphic, ijk[:, :2] + 0.5, source)
-    frame_of_reference = str(sources.header(sources.files[0]).FrameOfReferenceUID)
+    frame_of_reference = str(sources.header(sources.first).FrameOfReferenceUID)
     return hd.sr.ImageRegion3D(graphic, volume.voxel_to_world(ijk), frame_of_reference)
 
 
@@ -219,7 +227,7 @@ def export_sr(
     groups += _volumetric_groups(volume, labelmap_stats, seg_ds)
     if not groups:
         raise ValueError(f"{out_path}: nothing to report (no measurements, no labelled voxels)")
-    sources.header(sources.files[0])  # the patient and study modules come from the images
+    sources.header(sources.first)  # the patient and study modules come from the images
     device = hd.sr.ObserverContext(
         observer_type=codes.cid270.Device,
         observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(

@@ -132,7 +132,7 @@ def test_nothing_to_report_and_bad_input_are_refused(ct, labelled, tmp_path):
     with pytest.raises(ValueError, match="need the DICOM SEG"):
         export_sr(ct, [], label_statistics(labelmap, ct), None, tmp_path / "sr.dcm")
     no_sources = Volume(ct.array, ct.spacing_mm, ct.origin, ct.direction)
-    with pytest.raises(ValueError, match="needs each slice's DICOM file"):
+    with pytest.raises(ValueError, match="needs the series' DICOM files"):
         export_sr(no_sources, _measurements(ct), [], None, tmp_path / "sr.dcm")
     other = LabelMap.empty_like(ct)
     other.table.add("Spleen").value = 5
@@ -162,3 +162,18 @@ def test_sr_references_resolve_after_deid(ct, labelled, tmp_path):
     assert len(referenced) >= 3 and referenced <= instances
     groups = sr.content.get_volumetric_roi_measurement_groups()
     assert [g.referenced_segment.referenced_segment_numbers for g in groups] == [[1], [2]]
+
+
+def test_a_slice_without_a_file_is_measured_in_patient_coordinates(ct, tmp_path):
+    """A slice resampled between acquired ones has no file: SCOORD3D there, SCOORD elsewhere."""
+    sources = list(ct.slice_sources)
+    sources[3] = ("", -1)
+    resampled = Volume(ct.array, ct.spacing_mm, ct.origin, ct.direction, metadata=ct.metadata,
+                       slice_sources=sources)  # fmt: skip
+    ruler, _, ellipse, _ = _measurements(ct)  # on slices 3 and 4
+    out = export_sr(resampled, [ruler, ellipse], [], None, tmp_path / "sr.dcm")
+    assert dciodvfy_errors(out) == []
+    first, second = hd.sr.srread(out).content.get_planar_roi_measurement_groups()
+    assert first.roi.value_type.value == "SCOORD3D"
+    assert np.allclose(first.roi.value[0], ct.voxel_to_world((3, 2, 3)), atol=1e-4)
+    assert second.roi.value_type.value == "SCOORD"
