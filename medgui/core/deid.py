@@ -6,29 +6,21 @@ Every data set, and every item of every sequence, is cleaned with the same table
 attributes go unless safe-listed. Instance UIDs are replaced by "2.25." UIDs made from a keyed
 hash (HMAC-SHA256 with the patient's secret key), so the same UID maps to the same new UID
 across a whole export and SEG/SR references still resolve. Dates shift by the patient's whole
-day offset; times of day are kept. `find_phi` is the independent check: it searches every
-element value of a result for the original name, ID, birth date and accession number.
+day offset; times of day are kept. Pseudonyms and keys come from `deid_mapping`; the
+independent check of the result is `deid_verify.find_phi`.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
-import hmac
-import io
-import secrets
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from pydicom import Dataset
 from pydicom.dataelem import DataElement
 from pydicom.sequence import Sequence
 from pydicom.uid import UID_dictionary
 
-from medgui.core.atomic import atomic_write_text
+from medgui.core.deid_mapping import Pseudonym, PseudonymMap
 from medgui.core.deid_profile import (
     BASIC_PROFILE,
     CLASS_UID_KEYWORDS,
@@ -39,8 +31,8 @@ from medgui.core.deid_profile import (
     SAFE_PRIVATE,
     resolve_action,
 )
+from medgui.core.deid_verify import element_values
 
-MAPPING_FIELDS = ("original_patient_id", "pseudonym", "date_offset_days", "uid_key")
 # Modalities and SOP classes that often have text burned into the pixels (PS3.15 E.1.1 note).
 BURNED_IN_MODALITIES = frozenset({"US", "SC", "XC", "ES", "OT", "DOC"})
 SECONDARY_CAPTURE_PREFIX = "1.2.840.10008.5.1.4.1.1.7"
@@ -48,10 +40,6 @@ _DUMMY = {
     "PN": "ANONYMOUS", "DA": "19000101", "DT": "19000101000000", "TM": "000000", "DS": "0",
     "IS": "0", "AS": "000Y", "CS": "ANONYMOUS", "AE": "ANONYMOUS",
 }  # fmt: skip
-_PIXEL_KEYWORDS = frozenset({"PixelData", "FloatPixelData", "DoubleFloatPixelData"})
-# Text VRs: searched for the originals as substrings; others only compared whole.
-_TEXT_VRS = frozenset({"PN", "LO", "SH", "LT", "ST", "UT", "UC", "CS", "AE", "DA", "DT", "UN"})
-_BYTES_VRS = frozenset({"OB", "OW", "UN"})
 
 
 @dataclass(frozen=True)
@@ -71,110 +59,6 @@ class DeidOptions:
         return codes
 
 
-@dataclass(frozen=True)
-class Pseudonym:
-    """What one patient becomes: the new ID and name, the whole-day date shift (never 0) and the
-    secret key of the UID hash (hex)."""
-
-    original_patient_id: str
-    pseudonym: str
-    date_offset_days: int
-    uid_key: str
-
-    def new_uid(self, uid: str) -> str:
-        """The replacement of `uid`: a "2.25." UID (≤ 44 characters) from a version-4 UUID made
-        of the keyed hash, so equal inputs give equal outputs and nobody without the key can
-        reverse or guess it."""
-        digest = hmac.new(bytes.fromhex(self.uid_key), uid.encode(), hashlib.sha256).digest()
-        return f"2.25.{uuid.UUID(bytes=digest[:16], version=4).int}"
-
-
-class PseudonymMap:
-    """Original PatientID → `Pseudonym`; new patients get a random pseudonym, offset and key.
-    Kept in a CSV (`load` / `save`) so that repeated exports give the same results."""
-
-    def __init__(self, entries: dict[str, Pseudonym] | None = None) -> None:
-        self.entries = dict(entries or {})
-
-    def for_patient(self, patient_id: str) -> Pseudonym:
-        """The patient's pseudonym, made on first use."""
-        if patient_id not in self.entries:
-            taken = {p.pseudonym for p in self.entries.values()}
-            name = f"ANON-{secrets.token_hex(4).upper()}"
-            while name in taken:
-                name = f"ANON-{secrets.token_hex(4).upper()}"
-            offset = -(365 + secrets.randbelow(10 * 365))  # 1 to 11 years back, never 0
-            self.entries[patient_id] = Pseudonym(patient_id, name, offset, secrets.token_hex(32))
-        return self.entries[patient_id]
-
-    @classmethod
-    def load(cls, path: str | Path) -> PseudonymMap:
-        """Read a mapping CSV (columns `MAPPING_FIELDS`); an absent file is an empty map.
-        ValueError names the file and line of a bad row."""
-        path = Path(path)
-        if not path.exists():
-            return cls()
-        entries = {}
-        with open(path, encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            if tuple(reader.fieldnames or ()) != MAPPING_FIELDS:
-                raise ValueError(f"{path}: expected the columns {', '.join(MAPPING_FIELDS)}")
-            for row in reader:
-                try:
-                    entry = Pseudonym(
-                        row["original_patient_id"],
-                        row["pseudonym"],
-                        int(row["date_offset_days"]),
-                        row["uid_key"],
-                    )
-                    bytes.fromhex(entry.uid_key)
-                    if not entry.pseudonym or entry.date_offset_days == 0 or not entry.uid_key:
-                        raise ValueError("empty pseudonym or key, or a zero date offset")
-                except (ValueError, TypeError) as error:
-                    raise ValueError(f"{path}: line {reader.line_num}: {error}") from error
-                entries[entry.original_patient_id] = entry
-        return cls(entries)
-
-    def save(self, path: str | Path) -> Path:
-        """Write the map atomically as CSV."""
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(MAPPING_FIELDS)
-        for p in self.entries.values():
-            writer.writerow([p.original_patient_id, p.pseudonym, p.date_offset_days, p.uid_key])
-        return atomic_write_text(path, text.getvalue())
-
-
-@dataclass(frozen=True)
-class Originals:
-    """The identifying values of one source file that must not survive de-identification."""
-
-    patient_name: str = ""
-    patient_id: str = ""
-    birth_date: str = ""
-    accession_number: str = ""
-
-    @classmethod
-    def of(cls, ds: Dataset) -> Originals:
-        """The originals of a (not yet de-identified) dataset."""
-        return cls(
-            *(str(ds.get(k) or "").strip() for k in ("PatientName", "PatientID", "PatientBirthDate",
-                                                     "AccessionNumber"))
-        )  # fmt: skip
-
-    def needles(self) -> list[tuple[str, str]]:
-        """(what, value) pairs to search for: the whole values, then each name part."""
-        found = [
-            ("patient name", self.patient_name),
-            ("patient ID", self.patient_id),
-            ("birth date", self.birth_date),
-            ("accession number", self.accession_number),
-        ]
-        parts = {p.strip() for p in self.patient_name.replace("=", "^").split("^")}
-        found += [("patient name part", p) for p in sorted(parts) if p != self.patient_name]
-        return [(what, value) for what, value in found if value]
-
-
 def _shift_date(value: str, days: int) -> str:
     """A DA ("YYYYMMDD") or DT value moved by `days`; the time part of a DT is kept."""
     text = str(value).strip()
@@ -185,13 +69,6 @@ def _shift_date(value: str, days: int) -> str:
     except ValueError:
         return ""  # not a date: nothing to keep
     return day.strftime("%Y%m%d") + text[8:]
-
-
-def _values(element: DataElement) -> list:
-    value = element.value
-    if value is None or value == "":
-        return []
-    return list(value) if element.VM > 1 else [value]
 
 
 class Deidentifier:
@@ -268,7 +145,7 @@ class Deidentifier:
             if element.VR in ("DA", "DT"):
                 self._dates(element, patient)
             return  # times of day and sequences of dates stay as they are
-        action = resolve_action(rule.action, bool(_values(element)))
+        action = resolve_action(rule.action, bool(element_values(element)))
         if action == "X":
             del ds[element.tag]
         elif action == "Z":
@@ -278,14 +155,14 @@ class Deidentifier:
         elif action == "U":
             self._map_uids(element, patient)
         elif action == "D":
-            element.value = _DUMMY.get(element.VR, "ANONYMOUS") if _values(element) else ""
+            element.value = _DUMMY.get(element.VR, "ANONYMOUS") if element_values(element) else ""
 
     def _dates(self, element: DataElement, patient: Pseudonym) -> None:
         """Shift a DA/DT value with the dates option, else empty it."""
         if not self.options.keep_dates_shifted:
             element.value = ""
             return
-        shifted = [_shift_date(v, patient.date_offset_days) for v in _values(element)]
+        shifted = [_shift_date(v, patient.date_offset_days) for v in element_values(element)]
         element.value = shifted if len(shifted) > 1 else (shifted or [""])[0]
 
     def _clean_items(self, element: DataElement, patient: Pseudonym) -> None:
@@ -294,9 +171,8 @@ class Deidentifier:
 
     @staticmethod
     def _map_uids(element: DataElement, patient: Pseudonym) -> None:
-        mapped = [
-            v if str(v) in UID_dictionary else patient.new_uid(str(v)) for v in _values(element)
-        ]
+        values = element_values(element)
+        mapped = [v if str(v) in UID_dictionary else patient.new_uid(str(v)) for v in values]
         element.value = mapped if len(mapped) > 1 else (mapped or [""])[0]
 
 
@@ -324,71 +200,3 @@ def burned_in_reason(ds: Dataset) -> str:
     if str(ds.get("SOPClassUID") or "").startswith(SECONDARY_CAPTURE_PREFIX):
         return "no BurnedInAnnotation flag on a secondary capture (often has burned-in text)"
     return ""
-
-
-def _walk(ds: Dataset, where: str = "") -> Iterator[tuple[str, DataElement]]:
-    for element in ds:
-        name = f"{where}{element.keyword or element.tag}"
-        if element.VR == "SQ":
-            for n, item in enumerate(element.value or []):
-                yield from _walk(item, f"{name}[{n}]/")
-        elif element.keyword not in _PIXEL_KEYWORDS:
-            yield name, element
-
-
-def _as_texts(element: DataElement) -> list[str]:
-    if element.VR in _BYTES_VRS and isinstance(element.value, bytes):
-        return [element.value.decode("latin-1")]
-    return [str(v) for v in _values(element)]
-
-
-@dataclass
-class PhiFinding:
-    """One remaining original value: where it is (element path) and which original."""
-
-    where: str
-    what: str
-
-    def __str__(self) -> str:
-        return f"{self.where} holds the original {self.what}"
-
-
-def find_phi(ds: Dataset, originals: Originals) -> list[PhiFinding]:
-    """Every element (file meta, sequences and private tags included; pixel data not) whose
-    value still holds one of `originals`, compared case-insensitively. The whole name, ID,
-    birth date and accession number are searched as substrings of text values when 4 or more
-    characters long; short ones, and the parts of the name ("Patient" would be found in
-    "Image Position Patient"), only as a whole value or a whole name component."""
-    needles = [(what, value.upper()) for what, value in originals.needles()]
-    findings = []
-    meta = getattr(ds, "file_meta", None)
-    elements = list(_walk(meta, "FileMeta/")) if meta is not None else []
-    for where, element in elements + list(_walk(ds)):
-        texts = [t.strip().upper() for t in _as_texts(element)]
-        if element.VR == "PN":
-            texts += [c.strip() for t in texts for c in t.replace("=", "^").split("^")]
-        for what, needle in needles:
-            substring = (
-                len(needle) >= 4
-                and what != "patient name part"
-                and element.VR in _TEXT_VRS | _BYTES_VRS
-            )
-            if any(needle in t if substring else needle == t for t in texts):
-                findings.append(PhiFinding(where, what))
-    return findings
-
-
-@dataclass
-class VerificationReport:
-    """The findings of the verification pass, per output file."""
-
-    findings: dict[Path, list[PhiFinding]] = field(default_factory=dict)
-
-    @property
-    def clean(self) -> bool:
-        """Whether no original value was found anywhere."""
-        return not self.findings
-
-    def lines(self) -> list[str]:
-        """One line per finding, naming the file."""
-        return [f"{path}: {f}" for path, found in self.findings.items() for f in found]

@@ -23,15 +23,9 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 
 from medgui.core.atomic import atomic_writer
-from medgui.core.deid import (
-    Deidentifier,
-    DeidOptions,
-    Originals,
-    PseudonymMap,
-    VerificationReport,
-    burned_in_reason,
-    find_phi,
-)
+from medgui.core.deid import Deidentifier, DeidOptions, burned_in_reason
+from medgui.core.deid_mapping import PseudonymMap
+from medgui.core.deid_verify import Originals, VerificationReport, find_phi
 
 Progress = Callable[[int, int], None]
 # A DICOMDIR indexes the originals by name and ID; a new one can be built from the output.

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medgui.core.audit import AuditLog
-from medgui.core.deid import DeidOptions, PseudonymMap
+from medgui.core.deid import DeidOptions
 from medgui.core.deid_export import DeidSummary, deidentify_files, deidentify_folder
+from medgui.core.deid_mapping import PseudonymMap
 from medgui.core.dicom_seg import export_seg
 from medgui.core.dicom_sr import export_sr
 from medgui.core.label_stats import label_statistics

@@ -18,8 +18,10 @@ from pydicom.dataset import Dataset
 from test_dicom_seg import dciodvfy_errors
 
 from medgui.core import deid_profile
-from medgui.core.deid import DeidOptions, Originals, PseudonymMap, find_phi
+from medgui.core.deid import DeidOptions
 from medgui.core.deid_export import DeidVerificationError, deidentify_folder
+from medgui.core.deid_mapping import PseudonymMap
+from medgui.core.deid_verify import Originals, find_phi
 from medgui.core.dicom_seg import export_seg, import_seg
 from medgui.core.dicom_write import SeriesInfo
 from medgui.core.labelmap import LabelMap
