@@ -87,3 +87,21 @@ def test_cancel_stops_and_a_bad_folder_is_explained(qtbot, window, demo_study, w
     assert dialog.export_button.isEnabled() and not dialog.cancel_button.isEnabled()
     actions = [e.action for e in read_audit(tmp_path / "workspace" / "audit.jsonl").entries]
     assert "deid_exported" not in actions
+
+
+def test_a_failed_verification_is_shown_loudly(qtbot, window, demo_study, wait_idle, tmp_path,
+                                               monkeypatch):  # fmt: skip
+    from medgui.core import deid_profile
+
+    monkeypatch.delitem(deid_profile.RULES, "AccessionNumber")  # a rule gone missing
+    _open_demo(qtbot, window, demo_study, wait_idle, tmp_path)
+    window.menu_actions["export"].trigger()
+    dialog = window.exports.dialog
+    dialog.folder_edit.setText(str(tmp_path / "export"))
+    dialog.deid_box.setChecked(True)
+    qtbot.mouseClick(dialog.export_button, _LEFT)
+    qtbot.waitUntil(lambda: not window.exports.running, timeout=120_000)
+    text = dialog.summary.toPlainText()
+    assert text.startswith("Export FAILED: de-identification verification failed"), text
+    assert "AccessionNumber holds the original accession number" in text
+    assert list((tmp_path / "export" / DEID_FOLDER).rglob("*.dcm")) == []
