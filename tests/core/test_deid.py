@@ -31,7 +31,7 @@ NAME, PATIENT_ID, BIRTH, ACCESSION = "Doe^Jane^Marie", "PHI-12345", "19640229", 
 NEEDLES = [b"Doe", b"Jane", b"Marie", PATIENT_ID.encode(), BIRTH.encode(), ACCESSION.encode()]
 STUDY_UID = "1.2.826.0.1.3680043.8.498.1234567890"
 REAL = ("CT_small.dcm", "MR_small.dcm", "US1_UNCR.dcm", "SC_rgb.dcm", "test-SR.dcm",
-        "MR-SIEMENS-DICOM-WithOverlays.dcm")  # fmt: skip
+        "MR-SIEMENS-DICOM-WithOverlays.dcm", "liver.dcm")  # fmt: skip
 
 
 def _read(path) -> Dataset:
@@ -173,6 +173,23 @@ def test_safe_private_tag_is_kept_and_others_go(source, tmp_path):
         assert block[0x0C].value == 1000
         assert not any(e.tag.is_private and e.tag.group == 0x0011 for e in ds)
         assert not any(e.tag.group & 0xFF00 == 0x6000 for e in ds)  # overlays removed
+
+
+def test_a_real_seg_still_reads_after_deid(source, tmp_path):
+    summary = deidentify_folder(source, tmp_path / "out")
+    (seg_path,) = [p for p, s in summary.written.items() if s.name == "liver.dcm"]
+    seg = hd.seg.segread(seg_path)
+    original = hd.seg.segread(real_file("liver.dcm"))
+    assert seg.SOPInstanceUID != original.SOPInstanceUID
+    assert np.array_equal(seg.get_volume().array, original.get_volume().array)
+    sources = {
+        i.ReferencedSOPInstanceUID
+        for i in seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence
+    }
+    assert sources and not sources & {
+        i.ReferencedSOPInstanceUID
+        for i in original.ReferencedSeriesSequence[0].ReferencedInstanceSequence
+    }
 
 
 def test_sr_content_is_cleaned_recursively(source, tmp_path):
