@@ -31,6 +31,7 @@ from medgui import __version__
 from medgui.core import Scan, Series, Volume
 from medgui.core.scan_index import data_dir
 from medgui.ui.cine import CineControls
+from medgui.ui.export_dialog import ExportWorkbench
 from medgui.ui.label_workbench import LabelWorkbench
 from medgui.ui.measurement_panel import MeasurementPanel
 from medgui.ui.measurement_tools import TOOL_NAMES, TOOL_SHORTCUTS, MeasurementContext, Tool
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
         self.labels = LabelWorkbench(self)
         # Training, model versions, inference and the proposal layer.
         self.training = TrainingWorkbench(self)
+        self.exports = ExportWorkbench(self)  # File → Export…: SEG, SR, de-identified copy
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)

@@ -1,0 +1,92 @@
+"""The Export dialog's work off the GUI thread: DICOM SEG and SR of the series on show, and a
+verified de-identified copy of its study (with the SEG and SR just written, so that their
+references resolve in the copy).
+
+`export_worker` is a `ProgressWorker`: `progressed(done, total)` per step or file (each is a
+cancel point), `returned(ExportResult)`, `errored(exception)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from medgui.core.audit import AuditLog
+from medgui.core.deid import DeidOptions
+from medgui.core.deid_export import DeidSummary
+from medgui.core.dicom_export import SeriesExport, export_deidentified, export_series
+from medgui.core.labelmap import LabelMap
+from medgui.core.measurements import Measurement
+from medgui.core.volume import Volume
+from medgui.workers.load_worker import ProgressWorker
+
+SEG_NAME, SR_NAME, DEID_FOLDER = "labels_seg.dcm", "measurements_sr.dcm", "deidentified"
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to export, from what (data nobody changes while the worker runs), and where."""
+
+    out_dir: Path
+    volume: Volume
+    labelmap: LabelMap | None
+    measurements: list[Measurement]
+    workspace_root: Path
+    seg: bool = False
+    sr: bool = False
+    deid: bool = False
+    deid_options: DeidOptions = field(default_factory=DeidOptions)
+    study_files: list[Path] = field(default_factory=list)
+    mapping_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """The files written and, for a de-identified copy, its summary."""
+
+    written: list[Path]
+    deid: DeidSummary | None = None
+    deid_dir: Path | None = None
+
+    def lines(self) -> list[str]:
+        """The result as text lines for the dialog."""
+        out = [f"written: {path}" for path in self.written]
+        if self.deid is not None:
+            out += [f"de-identified copy in {self.deid_dir}:", *self.deid.lines()]
+        return out
+
+
+def run_export(request: ExportRequest, progress=None) -> ExportResult:
+    """Do the exports of `request` in order SEG, SR, de-identified copy (see the module)."""
+    if not (request.seg or request.sr or request.deid):
+        raise ValueError("nothing to export: choose SEG, SR or a de-identified copy")
+    request.out_dir.mkdir(parents=True, exist_ok=True)
+    audit = AuditLog(request.workspace_root)
+    targets = SeriesExport(
+        request.out_dir / SEG_NAME if request.seg else None,
+        request.out_dir / SR_NAME if request.sr else None,
+    )
+    written: list[Path] = []
+    if request.seg or request.sr:
+        written = export_series(
+            request.volume, request.labelmap, request.measurements, targets, audit, progress
+        )
+    summary, deid_dir = None, request.out_dir / DEID_FOLDER
+    if request.deid:
+        files = [*request.study_files, *written]
+        if not files:
+            raise ValueError("the series on show has no DICOM files to de-identify")
+        summary = export_deidentified(
+            files,
+            deid_dir,
+            request.deid_options,
+            audit,
+            request.mapping_path,
+            progress,
+        )
+    return ExportResult(written, summary, deid_dir if request.deid else None)
+
+
+def export_worker(request: ExportRequest) -> ProgressWorker:
+    """An unstarted worker running `run_export`; `returned(ExportResult)`."""
+    return ProgressWorker(run_export, request)
