@@ -10,7 +10,7 @@ from pathlib import Path
 from medgui import __version__
 
 # train/infer import torch only when run (medgui.cli_ml), so the other commands start fast.
-COMMANDS = ("scan", "convert", "demo-data", "view", "train", "infer")
+COMMANDS = ("scan", "convert", "demo-data", "view", "train", "infer", "report")
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -161,6 +161,9 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     from medgui.cli_ml import add_commands
 
     add_commands(sub)
+    from medgui import cli_report
+
+    cli_report.add_commands(sub)
     return parser
 
 
