@@ -48,10 +48,12 @@ def data_uri(figure: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(figure.png).decode("ascii")
 
 
-def _figure(figure: Figure, source: ImageSource) -> str:
+def _figure(figure: Figure, source: ImageSource, max_width_px: int | None) -> str:
+    scale = min(1.0, max_width_px / figure.width_px) if max_width_px else 1.0
+    width, height = round(figure.width_px * scale), round(figure.height_px * scale)
     return (
-        f'<figure><img src="{escape(source(figure))}" width="{figure.width_px}" '
-        f'height="{figure.height_px}" alt="{escape(figure.caption)}">'
+        f'<figure><img src="{escape(source(figure))}" width="{width}" height="{height}" '
+        f'alt="{escape(figure.caption)}">'
         f"<figcaption>{escape(figure.caption)}</figcaption></figure>"
     )
 
@@ -61,9 +63,12 @@ def _text(title: str, text: str) -> str:
     return f'<h2>{title}</h2><div class="text">{body}</div>'
 
 
-def render_html(report: Report, image_source: ImageSource = data_uri) -> str:
+def render_html(
+    report: Report, image_source: ImageSource = data_uri, max_image_width_px: int | None = None
+) -> str:
     """The HTML document of `report` (one string, UTF-8 when written). `image_source(figure)`
-    gives each image's src: a data: URI by default; a preview may name its own resources."""
+    gives each image's src: a data: URI by default; a preview may name its own resources and
+    shrink the images to `max_image_width_px` (Qt's rich text knows no CSS max-width)."""
     parts = [
         f"<h1>{escape(report.title)}</h1>",
         f'<p class="notice">{escape(report.notice)}</p>',
@@ -75,7 +80,7 @@ def render_html(report: Report, image_source: ImageSource = data_uri) -> str:
     parts.append(_text("Impression", report.impression))
     if report.key_images:
         parts.append("<h2>Key images</h2>")
-        parts += [_figure(f, image_source) for f in report.key_images]
+        parts += [_figure(f, image_source, max_image_width_px) for f in report.key_images]
     if report.measurements is not None or report.labels is not None:
         parts.append("<h2>Measurements and labels</h2>")
         parts += [_table(t) for t in (report.measurements, report.labels) if t is not None]
@@ -85,7 +90,7 @@ def render_html(report: Report, image_source: ImageSource = data_uri) -> str:
             parts.append(f"<h3>{escape(section.title)}</h3>{_fields(section.facts)}")
             parts += [_table(t) for t in (section.metrics, section.probabilities) if t is not None]
             if section.figure is not None:
-                parts.append(_figure(section.figure, image_source))
+                parts.append(_figure(section.figure, image_source, max_image_width_px))
     if report.notes:
         notes = "".join(f"<li>{escape(n)}</li>" for n in report.notes)
         parts.append(f'<h2>Notes</h2><ul class="small">{notes}</ul>')

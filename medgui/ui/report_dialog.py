@@ -62,7 +62,7 @@ class ReportDialog(QDialog):
         self.impression.setMaximumHeight(120)
         self.key_images = QListWidget()
         self.key_images.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.key_images.setMaximumHeight(110)
+        self.key_images.setMaximumHeight(90)
         self.remove_button = QPushButton("Remove key image")
         self.page_size = QComboBox()
         self.page_size.addItems(["A4", "Letter"])
@@ -142,7 +142,8 @@ class ReportDialog(QDialog):
             document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)
             return name
 
-        document.setHtml(render_html(report, image_source=source))
+        width = max(200, self.preview.viewport().width() - 100)  # less the body margins
+        document.setHtml(render_html(report, image_source=source, max_image_width_px=width))
         self.preview.setDocument(document)
         self.report = report
 
