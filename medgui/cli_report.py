@@ -72,6 +72,15 @@ def load_work_volume(work: SeriesWork):
     raise ValueError(f"the image of series {work.key} is not where it was ({paths})")
 
 
+def _say_found(workspace: Workspace, work: SeriesWork) -> None:
+    _say(
+        f"series {work.key} ({work.description or 'no description'}): saved work found in "
+        f"{workspace.series_dir(work.key)}"
+    )
+    if any(r.key == work.key for r in workspace.recoverable()):
+        _say("  it has an autosave newer than its last save: open it in medgui and save to use it")
+
+
 def _find(args) -> tuple[object, SeriesWork | None, Path]:
     """(volume, saved work or None, workspace root) for the command's source."""
     from medgui.core import load_volume
@@ -81,7 +90,7 @@ def _find(args) -> tuple[object, SeriesWork | None, Path]:
     if (source / "workspace.json").is_file():
         workspace = Workspace(source)
         work = pick_series(workspace, args.series)
-        _say(f"series {work.key} ({work.description or 'no description'}) in {workspace.root}")
+        _say_found(workspace, work)
         return load_work_volume(work), work, workspace.root
     if not source.exists():
         raise ValueError(f"{source}: no such workspace or series")
@@ -92,7 +101,7 @@ def _find(args) -> tuple[object, SeriesWork | None, Path]:
     if work is None:
         _say(f"series {key}: no saved work in {workspace.root}; the report has the image only")
     else:
-        _say(f"series {key}: saved work found in {workspace.series_dir(key)}")
+        _say_found(workspace, work)
     return volume, work, workspace.root
 
 

@@ -40,6 +40,7 @@ class ReportWorkbench(QObject):
         self._session = None
         self._build_menu()
         self.context.session_changed.connect(self._on_session)
+        window.measurements.measurements_changed.connect(lambda *_: self._refresh_if_shown())
 
     def _build_menu(self) -> None:
         window = self.window
@@ -91,6 +92,10 @@ class ReportWorkbench(QObject):
     def _on_annotations(self) -> None:
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.set_key_images(self._session.annotations.key_images)
+            self.preview()
+
+    def _refresh_if_shown(self) -> None:
+        if self.dialog is not None and self.dialog.isVisible():
             self.preview()
 
     # The dialog.

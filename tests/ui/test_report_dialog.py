@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 from PySide6.QtCore import Qt
-from test_label_support import ScriptedDialogs, open_labelled
+from test_label_support import ScriptedDialogs, open_demo_labelled
 
 from medgui.core.annotations import SeriesAnnotations
 from medgui.core.audit import AuditLog
@@ -22,13 +22,7 @@ _LEFT = Qt.MouseButton.LeftButton
 @pytest.fixture
 def demo(qtbot, window, demo_study, wait_idle, tmp_path):
     """The demo CT open in a workspace under tmp_path, its labels imported."""
-    dialogs = ScriptedDialogs()
-    assert window.labels.set_workspace(tmp_path / "workspace")
-    lab = open_labelled(qtbot, window, demo_study.dicom_dir, wait_idle, dialogs)
-    window.labels.files.import_labels(demo_study.labels_path)
-    qtbot.waitUntil(lambda: lab.session.labelmap.layers[0].any(), timeout=20_000)
-    assert not dialogs.warnings
-    return lab
+    return open_demo_labelled(qtbot, window, demo_study, wait_idle, tmp_path / "workspace")
 
 
 def test_mark_key_image_write_findings_preview_and_save(qtbot, window, demo, tmp_path, artifacts):
