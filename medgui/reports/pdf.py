@@ -1,17 +1,24 @@
 """The report as PDF: reportlab's platypus lays it out in vector text with the key images
 embedded as PNG, on A4 or US Letter. Every page carries the research-use line and the page
 number in its footer.
+
+The text is set in Bitstream Vera, which ships with reportlab and is embedded (subset): unlike
+the PDF base fonts it has the signs reports use (≤, ≥, ±, µ, °, ²) and most Latin letters.
 """
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from xml.sax.saxutils import escape
 
+import reportlab
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Image,
     KeepTogether,
@@ -24,20 +31,56 @@ from reportlab.platypus import Table as PdfTable
 
 from medgui.reports.report_model import Figure, Report, Table
 
+
+def _register_fonts() -> None:
+    folder = Path(reportlab.__file__).parent / "fonts"
+    faces = {"": "Vera", "-Bold": "VeraBd", "-Italic": "VeraIt", "-BoldItalic": "VeraBI"}
+    for suffix, file in faces.items():
+        pdfmetrics.registerFont(TTFont(f"Vera{suffix}", str(folder / f"{file}.ttf")))
+    pdfmetrics.registerFontFamily(
+        "Vera", normal="Vera", bold="Vera-Bold", italic="Vera-Italic", boldItalic="Vera-BoldItalic"
+    )
+
+
+_register_fonts()
+
 PAGE_SIZES = {"A4": A4, "Letter": LETTER}
 _MARGIN = 16 * mm
 _STYLES = getSampleStyleSheet()
-_BODY = ParagraphStyle("body", parent=_STYLES["BodyText"], fontSize=9.5, leading=12.5)
+_BODY = ParagraphStyle(
+    "body", parent=_STYLES["BodyText"], fontName="Vera", fontSize=9.5, leading=12.5
+)
 _CELL = ParagraphStyle("cell", parent=_BODY, fontSize=8, leading=10)
 _CAPTION = ParagraphStyle("caption", parent=_BODY, fontSize=8, textColor=colors.HexColor("#444"))
-_H1 = ParagraphStyle("h1", parent=_STYLES["Heading1"], fontSize=16, spaceAfter=4)
-_H2 = ParagraphStyle("h2", parent=_STYLES["Heading2"], fontSize=12, spaceBefore=8, spaceAfter=3)
-_H3 = ParagraphStyle("h3", parent=_STYLES["Heading3"], fontSize=10, spaceBefore=4, spaceAfter=2)
-_NOTICE = ParagraphStyle(
-    "notice", parent=_BODY, fontName="Helvetica-Bold", textColor=colors.HexColor("#a00000")
+_H1 = ParagraphStyle(
+    "h1", parent=_STYLES["Heading1"], fontName="Vera-Bold", fontSize=16, spaceAfter=4
 )
+_H2 = ParagraphStyle(
+    "h2",
+    parent=_STYLES["Heading2"],
+    fontName="Vera-Bold",
+    fontSize=12,
+    spaceBefore=8,
+    spaceAfter=3,
+    keepWithNext=1,
+)
+_H3 = ParagraphStyle(
+    "h3",
+    parent=_STYLES["Heading3"],
+    fontName="Vera-Bold",
+    fontSize=10,
+    spaceBefore=4,
+    spaceAfter=2,
+    keepWithNext=1,
+)
+_NOTICE = ParagraphStyle(
+    "notice", parent=_BODY, fontName="Vera-Bold", textColor=colors.HexColor("#a00000")
+)
+# Tables set the font of every cell, even one that holds a paragraph: Vera, never Helvetica.
+_FONT = ("FONT", (0, 0), (-1, -1), "Vera", 8)
 _GRID = TableStyle(
     [
+        _FONT,
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4e8ee")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -66,7 +109,7 @@ def _column_widths(table: Table, width: float) -> list[float]:
     longest = [
         max(len(text) for text in column) for column in zip(table.columns, *table.rows, strict=True)
     ]
-    natural = [min(60, max(4, n)) * 4.6 + 8 for n in longest]
+    natural = [min(60, max(4, n)) * 5.0 + 8 for n in longest]  # Vera 8 pt: ~5 pt a letter
     shrink = min(1.0, width / sum(natural))
     return [w * shrink for w in natural]
 
@@ -97,10 +140,15 @@ def _figure_grid(figures: list[Figure], width: float) -> PdfTable:
     """Figures two to a row."""
     half = (width - 6 * mm) / 2
     cells = [_figure_parts(figure, half) for figure in figures]
-    rows = [cells[i : i + 2] + [""] * (2 - len(cells[i : i + 2])) for i in range(0, len(cells), 2)]
+    # An odd last row is padded with a spacer: a plain-string cell would be set in Helvetica.
+    rows = [cells[i : i + 2] for i in range(0, len(cells), 2)]
+    if len(rows[-1]) == 1:
+        rows[-1].append(Spacer(1, 1))
     grid = PdfTable(rows, colWidths=[half + 3 * mm] * 2, hAlign="LEFT")
     grid.setStyle(
-        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+        TableStyle(
+            [_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
+        )
     )
     return grid
 
@@ -114,6 +162,7 @@ def _fields(fields, width: float) -> PdfTable:
     flowable.setStyle(
         TableStyle(
             [
+                _FONT,
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
                 ("TOPPADDING", (0, 0), (-1, -1), 1),
@@ -149,7 +198,7 @@ def _story(report: Report, width: float) -> list:
                 if table is not None:
                     story += _table(table, width)
             if section.figure is not None:
-                story.append(_figure(section.figure, width / 2))
+                story += [Spacer(1, 4), _figure(section.figure, width / 2)]
     if report.notes:
         story.append(Paragraph("Notes", _H2))
         story += [Paragraph(_text(note), _CAPTION) for note in report.notes]
@@ -173,11 +222,12 @@ def render_pdf(report: Report, size: str = "A4") -> bytes:
         author=report.software,
         creator=report.software,
         subject=report.notice,
+        initialFontName="Vera",  # else every page names Helvetica, a font it never embeds
     )
 
     def footer(canvas, doc) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 7.5)
+        canvas.setFont("Vera", 7.5)
         canvas.setFillColor(colors.HexColor("#a00000"))
         canvas.drawString(_MARGIN, _MARGIN, report.notice)
         canvas.setFillColor(colors.black)

@@ -35,7 +35,7 @@ def report(planted, card):
         planted.work,
         cards=[card],
         runs=[run],
-        findings="A 6 mm lesion in the right lobe.",
+        findings="A lesion ≥ 6 mm (± 1 mm) in the right lobe.",
         impression="Probably benign.",
     )
 
@@ -53,7 +53,7 @@ def test_pdf_text_holds_the_planted_numbers(report, tmp_path):
     assert "classify v3 (small_cnn)" in text
     assert re.search(r"val_accuracy 0\.9375", text) and re.search(r"val_auc 0\.8765", text)
     assert re.search(r"lesion 0\.812", text) and re.search(r"normal 0\.188", text)
-    assert "A 6 mm lesion in the right lobe." in text and "Probably benign." in text
+    assert "A lesion ≥ 6 mm (± 1 mm) in the right lobe." in text and "Probably benign." in text
     assert "Axial slice 6 of 12, z = 22.5 mm" in text  # origin z 10 + 5 x 2.5
     assert "medgui 0." in text
     entry = AuditLog(tmp_path).read().entries[-1]
@@ -73,6 +73,8 @@ def test_pdf_pages_render_and_embed_images(report, tmp_path):
     listing = poppler("pdfimages", "-list", str(path))
     # Two key images and the Grad-CAM map, embedded as images (not drawn as vectors).
     assert len(listing.strip().splitlines()) - 2 >= 3
+    fonts = poppler("pdffonts", str(path)).strip().splitlines()[2:]
+    assert fonts and all("TrueType" in line and " yes " in line for line in fonts)  # embedded
 
 
 @pytest.mark.parametrize(("size", "points"), [("A4", "595.276 x 841.89"), ("Letter", "612 x 792")])
