@@ -39,10 +39,6 @@ class KeyImage:
         object.__setattr__(self, "width", window.width)
         object.__setattr__(self, "note", str(self.note))
 
-    @property
-    def window(self) -> WindowLevel:
-        return WindowLevel(self.center, self.width)
-
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict that `from_json` reads back."""
         return {

@@ -75,6 +75,7 @@ class ReportDialog(QDialog):
         self.save_button = QPushButton("Save…")
         close = QPushButton("Close")
         self.preview = QTextBrowser()
+        self.report = None  # the `Report` on show in the preview
         self.preview.setOpenLinks(False)
         self._timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS)
         self._timer.timeout.connect(self.preview_requested)

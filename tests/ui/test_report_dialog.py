@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 from PySide6.QtCore import Qt
-from test_label_support import ScriptedDialogs, open_demo_labelled
+from test_label_support import CTRL, K, ScriptedDialogs, open_demo_labelled
 
 from medgui.core.annotations import SeriesAnnotations
 from medgui.core.audit import AuditLog
@@ -28,8 +28,10 @@ def demo(qtbot, window, demo_study, wait_idle, tmp_path):
 def test_mark_key_image_write_findings_preview_and_save(qtbot, window, demo, tmp_path, artifacts):
     state, session = demo.state, demo.session
     state.set_window(60, 350)
-    window.menu_actions["mark_key_image"].trigger()
+    tool = window.labels.tools.tool
+    qtbot.keyClick(demo.view, K.Key_K, CTRL)  # the shortcut, where the keyboard focus is
     (key,) = session.annotations.key_images
+    assert window.labels.tools.tool == tool  # K alone is the box tool; Ctrl+K is not
     assert (key.plane, key.slice_index) == (state.active_plane, state.slice_index(key.plane))
     assert (key.center, key.width) == (60, 350)
     spacing = (1.0, 1.0)
