@@ -3,8 +3,6 @@ measurements, key images, a report draft and a model card whose numbers the test
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,11 +134,3 @@ def card():
         name="classify",
         model_version=3,
     )
-
-
-def poppler(tool: str, *args: str) -> str:
-    """The stdout of poppler tool `tool` (pdftotext, pdfinfo, pdftoppm); skips without it."""
-    if shutil.which(tool) is None:
-        pytest.skip(f"{tool} (poppler-utils) is not installed")
-    done = subprocess.run([tool, *args], capture_output=True, text=True, timeout=60, check=True)
-    return done.stdout

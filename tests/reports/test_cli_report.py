@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from report_testing import poppler
 
 from medgui.cli import main
 from medgui.core.audit import AuditLog
 from medgui.core.workspace import Workspace
-from tests.reports.conftest import poppler
 
 
 @pytest.fixture
@@ -55,3 +55,17 @@ def test_report_names_what_is_missing(tmp_path, capsys):
     assert "holds no saved series" in capsys.readouterr().err
     assert main(["report", str(empty), "--out", str(tmp_path / "r.txt")]) == 1
     assert "as .pdf or .html" in capsys.readouterr().err
+
+
+def test_pick_series_by_key_folder_or_most_recent(tmp_path):
+    from medgui.cli_report import pick_series
+    from medgui.core.workspace import SeriesWork, folder_name
+
+    workspace = Workspace(tmp_path / "ws")
+    for key in ("1.2.3", "/data/scan.nii.gz"):
+        workspace.save_series(SeriesWork(key=key, description=key))
+    assert pick_series(workspace, None).key == "/data/scan.nii.gz"  # saved last
+    assert pick_series(workspace, "1.2.3").key == "1.2.3"
+    assert pick_series(workspace, folder_name("/data/scan.nii.gz")).key == "/data/scan.nii.gz"
+    with pytest.raises(ValueError, match="no series 'nope'"):
+        pick_series(workspace, "nope")

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from report_testing import poppler
 
 from medgui.core.audit import AuditLog
 from medgui.reports.build import build_report, pseudonym
 from medgui.reports.html import render_html
 from medgui.reports.model_section import ModelRun
 from medgui.reports.write import write_report
-from tests.reports.conftest import poppler
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
