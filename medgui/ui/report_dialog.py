@@ -46,12 +46,14 @@ def key_image_text(key: KeyImage) -> str:
 
 class ReportDialog(QDialog):
     """The report form. Signals: `preview_requested` (the inputs changed), `save_requested(path,
-    page size)`, `draft_changed(findings, impression)`, `remove_key_images(uids)`."""
+    page size)`, `draft_changed(findings, impression)`, `remove_key_images(uids)`,
+    `key_image_activated(uid)` (double-click: show it)."""
 
     preview_requested = Signal()
     save_requested = Signal(str, str)
     draft_changed = Signal(str, str)
     remove_key_images = Signal(object)  # set of uids
+    key_image_activated = Signal(str)  # uid: show that slice with its window
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +87,9 @@ class ReportDialog(QDialog):
         self.pseudonymise.toggled.connect(self.preview_requested)
         self.refresh_button.clicked.connect(self.preview_requested)
         self.remove_button.clicked.connect(self._remove_selected)
+        self.key_images.itemActivated.connect(
+            lambda item: self.key_image_activated.emit(item.data(Qt.ItemDataRole.UserRole))
+        )
         self.save_button.clicked.connect(self._ask_and_save)
         close.clicked.connect(self.close)
 
@@ -99,7 +104,9 @@ class ReportDialog(QDialog):
         column.addWidget(self.findings, 3)
         column.addWidget(QLabel("Impression"))
         column.addWidget(self.impression, 1)
-        column.addWidget(QLabel("Key images (Ctrl+K marks the slice on show)"))
+        column.addWidget(
+            QLabel("Key images (Ctrl+K marks the slice on show; double-click shows one)")
+        )
         column.addWidget(self.key_images)
         column.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignLeft)
         column.addLayout(form)

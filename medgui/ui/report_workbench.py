@@ -80,6 +80,17 @@ class ReportWorkbench(QObject):
         self._say(f"Key image marked: {key_image_text(key)}")
         return key
 
+    def show_key_image(self, uid: str) -> None:
+        """Show key image `uid`: its plane active, at its slice, with its window."""
+        session, state = self.context.session, self.context.state
+        if session is None or state is None:
+            return
+        key = next((k for k in session.annotations.key_images if k.uid == uid), None)
+        if key is not None:
+            state.set_active_plane(key.plane)
+            state.set_slice(key.plane, key.slice_index)
+            state.set_window(key.center, key.width)
+
     def _on_session(self, session) -> None:
         if self._session is not None:
             self._session.annotations_changed.disconnect(self._on_annotations)
@@ -110,6 +121,7 @@ class ReportWorkbench(QObject):
             dialog.draft_changed.connect(self._keep_draft)
             dialog.remove_key_images.connect(lambda uids: self._session.remove_key_images(uids))
             dialog.preview_requested.connect(self.preview)
+            dialog.key_image_activated.connect(self.show_key_image)
             dialog.save_requested.connect(self.save)
         self._fill_dialog()
         self.dialog.show()

@@ -81,15 +81,31 @@ def test_mark_key_image_write_findings_preview_and_save(qtbot, window, demo, tmp
     assert notes.report_draft.impression == "Follow-up <3 months>."
 
 
-def test_removing_a_key_image_is_undoable(qtbot, window, demo):
+def test_key_images_show_remove_undo_and_html(qtbot, window, demo, tmp_path):
     window.menu_actions["mark_key_image"].trigger()
+    (key,) = demo.session.annotations.key_images
+    demo.state.set_slice(key.plane, key.slice_index + 7)
+    demo.state.set_window(400, 1800)
     dialog = window.reports.open_dialog()
+    row = dialog.key_images.visualItemRect(dialog.key_images.item(0)).center()
+    qtbot.mouseClick(dialog.key_images.viewport(), _LEFT, pos=row)  # a double-click's press
+    qtbot.mouseDClick(dialog.key_images.viewport(), _LEFT, pos=row)
+    assert demo.state.slice_index(key.plane) == key.slice_index
+    assert (demo.state.window.center, demo.state.window.width) == (key.center, key.width)
     dialog.key_images.item(0).setSelected(True)
     qtbot.mouseClick(dialog.remove_button, _LEFT)
     assert demo.session.annotations.key_images == [] and dialog.key_images.count() == 0
     window.menu_actions["label_undo"].trigger()
     assert len(demo.session.annotations.key_images) == 1 and dialog.key_images.count() == 1
     qtbot.waitUntil(lambda: window.reports.job is None, timeout=30_000)
+
+    dialog.format.setCurrentText("HTML")
+    out = tmp_path / "report.html"
+    dialog.ask_path = lambda: str(out)
+    with qtbot.waitSignal(window.reports.saved, timeout=60_000):
+        qtbot.mouseClick(dialog.save_button, _LEFT)
+    html = out.read_text(encoding="utf-8")
+    assert dialog.suffix() == ".html" and html.count('src="data:image/png;base64,') == 1
 
 
 def test_report_needs_an_open_series(window):
