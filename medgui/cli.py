@@ -10,7 +10,7 @@ from pathlib import Path
 from medgui import __version__
 
 # train/infer import torch only when run (medgui.cli_ml), so the other commands start fast.
-COMMANDS = ("scan", "convert", "demo-data", "view", "train", "infer", "deid", "sr")
+COMMANDS = ("scan", "convert", "demo-data", "view", "train", "infer", "deid", "sr", "report")
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -164,6 +164,9 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     from medgui import cli_export
 
     cli_export.add_commands(sub)
+    from medgui import cli_report
+
+    cli_report.add_commands(sub)
     return parser
 
 

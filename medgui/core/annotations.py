@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from medgui.core.key_images import KeyImage, ReportDraft
 from medgui.core.measurements import normalise_plane_slice
 from medgui.core.reformat import Plane, slice_pixel_to_voxel
 from medgui.core.volume import Volume
@@ -282,11 +283,14 @@ class ClassTagSet:
 
 @dataclass
 class SeriesAnnotations:
-    """Every box and tag of one series, saved together in the workspace."""
+    """Every box, tag and key image of one series and its report draft, saved together in
+    the workspace. Files written before key images existed read back without them."""
 
     boxes_2d: list[Box2D] = field(default_factory=list)
     boxes_3d: list[Box3D] = field(default_factory=list)
     tags: ClassTagSet | None = None
+    key_images: list[KeyImage] = field(default_factory=list)
+    report_draft: ReportDraft = field(default_factory=ReportDraft)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict that `from_json` reads back."""
@@ -295,6 +299,8 @@ class SeriesAnnotations:
             "boxes_2d": [b.to_json() for b in self.boxes_2d],
             "boxes_3d": [b.to_json() for b in self.boxes_3d],
             "tags": None if self.tags is None else self.tags.to_json(),
+            "key_images": [k.to_json() for k in self.key_images],
+            "report_draft": self.report_draft.to_json(),
         }
 
     @classmethod
@@ -308,4 +314,6 @@ class SeriesAnnotations:
             [Box2D.from_json(b) for b in data.get("boxes_2d", [])],
             [Box3D.from_json(b) for b in data.get("boxes_3d", [])],
             None if tags is None else ClassTagSet.from_json(tags),
+            [KeyImage.from_json(k) for k in data.get("key_images", [])],
+            ReportDraft.from_json(data.get("report_draft") or {}),
         )

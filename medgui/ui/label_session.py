@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from medgui.core.annotations import Box2D, Box3D, ClassTagSet, SeriesAnnotations
 from medgui.core.bbox import label_bbox
+from medgui.core.key_images import KeyImage, ReportDraft
 from medgui.core.label_interpolate import (
     InterpolationProposal,
     accept_interpolation,
@@ -313,6 +314,27 @@ class LabelSession(QObject):
             else:
                 self.tags.set(image, class_name)
 
+    # Key images and the report draft.
+
+    def add_key_image(self, key: KeyImage) -> None:
+        """Mark `key` (a slice and its window) as a key image for the report; undoable."""
+        with self._annotating("Key image"):
+            self.annotations.key_images.append(key)
+
+    def remove_key_images(self, uids: set[str]) -> None:
+        """Unmark the key images whose uid is in `uids`; undoable."""
+        if any(k.uid in uids for k in self.annotations.key_images):
+            with self._annotating("Remove key images"):
+                kept = [k for k in self.annotations.key_images if k.uid not in uids]
+                self.annotations.key_images = kept
+
+    def set_report_draft(self, draft: ReportDraft) -> None:
+        """Keep the report's findings and impression with the series (saved, autosaved). Not
+        an undo step: the text editors undo typing themselves."""
+        if draft != self.annotations.report_draft:
+            self.annotations.report_draft = ReportDraft(draft.findings, draft.impression)
+            self.edited.emit()
+
     @contextmanager
     def _annotating(self, description: str) -> Iterator[None]:
         """Change the boxes or tags inside the block as one undoable step (snapshots of the
@@ -332,7 +354,9 @@ class LabelSession(QObject):
         self.annotations_changed.emit()
 
     def _restore_annotations(self, annotations: SeriesAnnotations) -> None:
+        draft = self.annotations.report_draft  # typed report text is never undone with a box
         self.annotations = copy.deepcopy(annotations)
+        self.annotations.report_draft = draft
         self.annotations_changed.emit()
 
     def is_empty(self) -> bool:
@@ -342,6 +366,8 @@ class LabelSession(QObject):
             and not self.annotations.boxes_2d
             and not self.annotations.boxes_3d
             and self.annotations.tags is None
+            and not self.annotations.key_images
+            and self.annotations.report_draft.is_empty()
         )
 
 

@@ -36,6 +36,7 @@ from medgui.ui.label_workbench import LabelWorkbench
 from medgui.ui.measurement_panel import MeasurementPanel
 from medgui.ui.measurement_tools import TOOL_NAMES, TOOL_SHORTCUTS, MeasurementContext, Tool
 from medgui.ui.problems_panel import ProblemsPanel
+from medgui.ui.report_workbench import ReportWorkbench
 from medgui.ui.series_browser import SeriesBrowser
 from medgui.ui.settings import AppSettings
 from medgui.ui.slice_view import SliceView
@@ -127,6 +128,8 @@ class MainWindow(QMainWindow):
         # Training, model versions, inference and the proposal layer.
         self.training = TrainingWorkbench(self)
         self.exports = ExportWorkbench(self)  # File → Export…: SEG, SR, de-identified copy
+        # Key images, File → Report… and its dialog.
+        self.reports = ReportWorkbench(self)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -350,6 +353,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.labels.close()  # autosaves unsaved labels
         self.training.close()  # training stops within a batch
+        self.reports.close()
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.jobs.shutdown()

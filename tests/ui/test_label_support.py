@@ -139,3 +139,14 @@ def open_labelled(qtbot, window, folder, wait_idle, dialogs: ScriptedDialogs) ->
     qtbot.waitUntil(view.hasFocus)
     labelled.flush()
     return labelled
+
+
+def open_demo_labelled(qtbot, window, demo_study, wait_idle, workspace) -> Labelled:
+    """The demo CT open in `window` with its labels imported, its work saved in `workspace`."""
+    dialogs = ScriptedDialogs()
+    assert window.labels.set_workspace(workspace)
+    lab = open_labelled(qtbot, window, demo_study.dicom_dir, wait_idle, dialogs)
+    window.labels.files.import_labels(demo_study.labels_path)
+    qtbot.waitUntil(lambda: lab.session.labelmap.layers[0].any(), timeout=20_000)
+    assert not dialogs.warnings
+    return lab

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from test_label_support import ScriptedDialogs, open_labelled
+from test_label_support import open_demo_labelled
 
 from medgui.core.reformat import Plane
 from medgui.workers.infer_worker import _versions
@@ -24,13 +24,7 @@ _LEFT = Qt.MouseButton.LeftButton
 @pytest.fixture
 def labelled_demo(qtbot, window, demo_study, wait_idle, tmp_path):
     """The demo CT open with its labels imported, in a workspace under tmp_path."""
-    dialogs = ScriptedDialogs()
-    assert window.labels.set_workspace(tmp_path / "workspace")
-    lab = open_labelled(qtbot, window, demo_study.dicom_dir, wait_idle, dialogs)
-    window.labels.files.import_labels(demo_study.labels_path)
-    qtbot.waitUntil(lambda: lab.session.labelmap.layers[0].any(), timeout=20_000)
-    assert not dialogs.warnings
-    return lab
+    return open_demo_labelled(qtbot, window, demo_study, wait_idle, tmp_path / "workspace")
 
 
 def _panel_train(qtbot, training, epochs: int) -> None:

@@ -1,0 +1,71 @@
+"""`medgui report`, run on a workspace and on a series, as a user would run it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from report_testing import poppler
+
+from medgui.cli import main
+from medgui.core.audit import AuditLog
+from medgui.core.workspace import Workspace
+
+
+@pytest.fixture
+def workspace(planted, card, tmp_path):
+    """A workspace holding the planted series' work and an active classifier."""
+    torch = pytest.importorskip("torch")
+    from medgui.ml.registry import ModelRegistry
+
+    root = tmp_path / "workspace"
+    Workspace(root).save_series(planted.work)
+    ModelRegistry(root / "models").save_version("classify", {"w": torch.zeros(2)}, card)
+    return root
+
+
+def test_report_from_a_workspace(workspace, planted, tmp_path, capsys):
+    out = tmp_path / "report.pdf"
+    assert main(["report", str(workspace), "--out", str(out), "--page-size", "Letter"]) == 0
+    said = capsys.readouterr().err
+    assert planted.work.key in said and "1 active model(s): classify" in said
+    text = re.sub(r"[ \t]+", " ", poppler("pdftotext", "-layout", str(out), "-"))
+    assert "32.0 mm" in text and "Lesion 256 0.41" in text
+    assert "classify v1 (small_cnn)" in text and "val_auc 0.8765" in text
+    assert "Draft findings <kept>." in text  # the draft saved with the series
+    assert re.search(r"Page size:\s+612 x 792", poppler("pdfinfo", str(out)))
+    entry = AuditLog(workspace).read().entries[-1]
+    assert entry.action == "report_written" and entry.details["series"] == planted.work.key
+
+
+def test_report_from_a_series_path_pseudonymised(workspace, planted, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    args = ["report", str(planted.dicom_dir), "--workspace", str(workspace), "--out", str(out)]
+    assert main([*args, "--pseudonymise"]) == 0
+    assert "saved work found" in capsys.readouterr().err
+    html = out.read_text(encoding="utf-8")
+    assert "32.0 mm" in html and "ANON-" in html and "Doe" not in html and "PID-4711" not in html
+
+
+def test_report_names_what_is_missing(tmp_path, capsys):
+    empty = tmp_path / "ws"
+    empty.mkdir()  # a workspace with nothing saved in it
+    (empty / "workspace.json").write_text('{"format": "medgui-workspace", "version": 1}')
+    assert main(["report", str(empty), "--out", str(tmp_path / "r.pdf")]) == 1
+    assert "holds no saved series" in capsys.readouterr().err
+    assert main(["report", str(empty), "--out", str(tmp_path / "r.txt")]) == 1
+    assert "as .pdf or .html" in capsys.readouterr().err
+
+
+def test_pick_series_by_key_folder_or_most_recent(tmp_path):
+    from medgui.cli_report import pick_series
+    from medgui.core.workspace import SeriesWork, folder_name
+
+    workspace = Workspace(tmp_path / "ws")
+    for key in ("1.2.3", "/data/scan.nii.gz"):
+        workspace.save_series(SeriesWork(key=key, description=key))
+    assert pick_series(workspace, None).key == "/data/scan.nii.gz"  # saved last
+    assert pick_series(workspace, "1.2.3").key == "1.2.3"
+    assert pick_series(workspace, folder_name("/data/scan.nii.gz")).key == "/data/scan.nii.gz"
+    with pytest.raises(ValueError, match="no series 'nope'"):
+        pick_series(workspace, "nope")
