@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from superqt.utils import GeneratorWorker, thread_worker
 
+from medgui.core.audit import AuditLog
 from medgui.core.volume import Volume
 from medgui.core.workspace import SeriesWork, Workspace
 from medgui.workers.load_worker import _ClosingGeneratorWorker
@@ -190,6 +191,17 @@ def _train(request: TrainRequest):
                 name = request.model_name or task.name
                 state = {k: v.detach().cpu() for k, v in result.model.network.state_dict().items()}
                 version = registry.save_version(name, state, result.model.card)
+                card = result.model.card
+                AuditLog(root).record(
+                    "model_trained",
+                    version=version.id,
+                    task=task.name,
+                    model=config.model,
+                    epochs=len(card.epochs or []),
+                    best=dict(card.best or {}),
+                    device=str(card.device),
+                    resumed=resume_from is not None,
+                )
                 return Trained(version.id, version.number, result.summary())
     finally:
         events.close()  # cancelled: the trainer stops within the batch
