@@ -310,6 +310,8 @@ class TrainingWorkbench(QObject):
         if worker is self.job:
             self.job = None
             self.model_panel.set_busy(False)
+            if worker.abort_requested:  # a cancelled worker returns nothing
+                self.model_panel.status.setText("Cancelled")
 
     def _on_proposal(self, proposal) -> None:
         if proposal is None:

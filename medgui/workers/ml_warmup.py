@@ -5,7 +5,11 @@ relocates libtorch (hundreds of MB) inside `dlopen`, which Python's import calls
 GIL, for well over 100 ms. Here the same libraries are first opened through ctypes, which
 releases the GIL around the foreign call: the loading happens while the window goes on, and
 the import that follows finds them already in memory. The rest of the import (Python code)
-lets the GIL go every switch interval.
+lets the GIL go every switch interval. The collector's full passes (which scan the whole heap
+holding the GIL) are held off while the modules import, and what they leave is frozen out of
+later passes. Then one tiny optimiser step runs: torch imports its compiler stack (dynamo,
+sympy: hundreds of modules) lazily on the first `Adam(...)`, which the first training would
+otherwise pay for.
 
 `warm_up_when_shown(window)` starts this on a background thread the first time the window is
 shown (once per process; not at all when the environment sets ``MEDGUI_NO_ML_WARM_UP=1``,
@@ -15,6 +19,7 @@ e.g. to measure without it); `warm_up()` is the step itself, usable from any thr
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib
 import importlib.util
 import os
@@ -23,9 +28,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject
 
+from medgui.workers.train_worker import freeze_once
+
 # Imported in this order: torch, then MONAI and the modules the first training needs.
 MODULES = (
     "torch",
+    "torch._dynamo",
     "monai",
     "medgui.ml.trainer",
     "medgui.ml.checkpoint",
@@ -71,13 +79,32 @@ def warm_up() -> list[str]:
         flags = os.RTLD_NOW | (os.RTLD_GLOBAL if "global_deps" in path.name else 0)
         _open_without_gil(path, flags)
     imported = []
-    for name in MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            break
-        imported.append(name)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for name in MODULES:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                break
+            imported.append(name)
+        if imported == list(MODULES):
+            _first_step()
+    finally:
+        if collecting:
+            freeze_once()
+            gc.enable()
     return imported
+
+
+def _first_step() -> None:
+    """One optimiser step of a tiny network on the CPU: what torch sets up on first use."""
+    import torch
+
+    network = torch.nn.Conv2d(1, 2, 3)
+    optimizer = torch.optim.Adam(network.parameters(), 1e-3)
+    network(torch.zeros(1, 1, 8, 8)).mean().backward()
+    optimizer.step()
 
 
 def start_warm_up() -> threading.Thread:

@@ -37,7 +37,7 @@ CHECKPOINTS = ".checkpoints"  # under <workspace>/models/ (not a valid model nam
 _frozen = False
 
 
-def _freeze_once() -> None:
+def freeze_once() -> None:
     """Everything alive after the first ML import (the window, torch, MONAI) lives as long as
     the process: keep it out of the collector's full passes, which otherwise scan it all while
     holding the GIL and stall the window for 100-200 ms each time training allocates. Once per
@@ -144,7 +144,7 @@ def _train(request: TrainRequest):
     folder = checkpoint_dir(root, task.name)
     resume_from = folder if request.resume and can_resume(root, task.name) else None
     trainer = Trainer(task, config, checkpoint_dir=folder)
-    _freeze_once()
+    freeze_once()
     yield TrainUpdate("device", text=trainer.choice.reason)
     events = trainer.run(workspace, resume_from)
     last_batch = -math.inf

@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from test_training_panel import TRAIN_TIMEOUT_MS, _panel_train, labelled_demo  # noqa: F401
 
+from medgui.core.audit import read_audit
 from medgui.ml.registry import ModelRegistry
 from medgui.workers.infer_worker import _versions
 from medgui.workers.train_worker import can_resume
@@ -20,6 +21,7 @@ pytest.importorskip("torch")
 pytest.importorskip("monai")
 
 _LEFT = Qt.MouseButton.LeftButton
+INFER_TIMEOUT_MS = 180_000  # the demo CT on a busy CPU
 
 
 def _epochs_logged(text: str) -> list[int]:
@@ -48,7 +50,7 @@ def _train_cancel_resume(qtbot, training) -> int:
 def _run_model(qtbot, training) -> None:
     panel = training.model_panel
     qtbot.mouseClick(panel.run_button, _LEFT)
-    qtbot.waitUntil(lambda: training.proposal.proposal is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: training.proposal.proposal is not None, timeout=INFER_TIMEOUT_MS)
     qtbot.waitUntil(lambda: training.job is None)
 
 
@@ -115,6 +117,21 @@ def test_resume_set_active_and_accept_label(qtbot, window, labelled_demo, tmp_pa
     window.labels.actions.actions["undo"].trigger()
     assert np.array_equal(session.labelmap.layers[0], before)  # one undo takes it all back
 
+    # The audit log has the training (once: the cancelled run made no version), the bundle
+    # round trip and both runs, with the version each used.
+    window.audit.flush()
+    logged = [(e.action, e.details) for e in read_audit(root / "audit.jsonl").entries]
+    models_logged = [
+        (a, d.get("version") or d.get("model")) for a, d in logged if a != "series_opened"
+    ]
+    assert models_logged == [
+        ("model_trained", "segment/v1"),
+        ("model_exported", "segment/v1"),
+        ("model_imported", "segment/v2"),
+        ("model_run", "segment/v1"),
+        ("model_run", "segment/v2"),
+    ]
+
 
 def test_cancel_a_running_inference(qtbot, window, labelled_demo):  # noqa: F811
     training = window.training
@@ -133,7 +150,7 @@ def test_cancel_a_running_inference(qtbot, window, labelled_demo):  # noqa: F811
     qtbot.mouseClick(models.run_button, _LEFT)
     assert training.job is not None and models.cancel_button.isEnabled()
     training.job.progressed.connect(cancel_on_progress)
-    qtbot.waitUntil(lambda: training.job is None, timeout=60_000)
+    qtbot.waitUntil(lambda: training.job is None, timeout=INFER_TIMEOUT_MS)
     assert reported and reported[-1][0] < reported[-1][1]  # stopped part-way
     assert training.proposal.proposal is None
     assert models.status.text() == "Cancelled"
