@@ -25,15 +25,18 @@ from superqt.utils import create_worker
 
 from medgui.core.audit import AUDIT_FILE, AuditEntry, AuditRead, read_audit
 
-COLUMNS = ("Time", "Action", "Details")
+COLUMNS = ("Time (UTC)", "Action", "Details")
 
 
 def details_text(entry: AuditEntry) -> str:
-    """The entry's user and details on one line, as the table shows them."""
-    parts = [f"user {entry.user}"] if entry.user else []
-    for key, value in entry.details.items():
+    """The entry's details and user on one line, as the table shows them (the long series
+    UID last, so the column shows what differs first)."""
+    parts = []
+    for key, value in sorted(entry.details.items(), key=lambda item: item[0] == "series"):
         shown = value if isinstance(value, str) else json.dumps(value, default=str)
         parts.append(f"{key} {shown}")
+    if entry.user:
+        parts.append(f"user {entry.user}")
     return " · ".join(parts)
 
 
@@ -61,6 +64,7 @@ class AuditViewer(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)  # one line a row; the tooltip holds the whole text
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)

@@ -15,7 +15,7 @@ def _logged(window, root) -> list[str]:
     return [entry.action for entry in read_audit(root / "audit.jsonl").entries]
 
 
-def test_open_save_export_then_view(qtbot, window, demo_study, wait_idle, tmp_path):
+def test_open_save_export_then_view(qtbot, window, demo_study, wait_idle, tmp_path, artifacts):
     root = tmp_path / "workspace"
     assert window.labels.set_workspace(root)
     dialogs = ScriptedDialogs()
@@ -57,6 +57,7 @@ def test_open_save_export_then_view(qtbot, window, demo_study, wait_idle, tmp_pa
     ]  # newest first
     assert all(key in details for _t, _a, details in rows)
     assert "line 4" in viewer.problems.text()
+    viewer.grab().save(str(artifacts / "audit_log.png"))
 
     viewer.filter.setText("saved")
     assert [action for _t, action, _d in viewer.shown_rows()] == ["labels_saved"]
