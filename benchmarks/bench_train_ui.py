@@ -5,11 +5,15 @@ starts a short training from the Training panel's Start button, as a user would.
 runs throughout; the longest gap between its ticks is the longest the event loop was blocked
 (the issue's bar: no stall the user feels, i.e. well under 100 ms). The same timer is measured
 for one second before training as the idle baseline. Training runs twice: the first ("cold")
-run also loads torch and MONAI into the process (a one-off of the session: extension loading
-and the imports hold the GIL), the second ("warm") is what every later run costs.
+is the first training of a fresh process, the second ("warm") is what every later run costs.
+
+The window loads torch and MONAI in the background once it is shown (`ml_warmup`); that
+stretch is measured on its own ("warm_up": from the window showing until the warm-up thread is
+done, the window idle) so its cost is reported, not hidden. `--no-warm-up` turns it off: the
+first training then imports torch itself, as before (the baseline for the cold run).
 
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_train_ui.py [--epochs N]
-     [--options JSON]
+     [--options JSON] [--no-warm-up]
 Prints a table, then (last line) one JSON object with the figures.
 """
 
@@ -32,6 +36,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from medgui.core.demo import write_demo_study  # noqa: E402
 from medgui.ui.main_window import MainWindow  # noqa: E402
 from medgui.ui.settings import AppSettings  # noqa: E402
+from medgui.workers import ml_warmup  # noqa: E402
 
 TICK_MS = 5
 DEFAULT_OPTIONS = '{"patch_size": 128, "channels": [16, 32, 64], "res_units": 1}'
@@ -85,7 +90,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--options", default=DEFAULT_OPTIONS, help="task options (JSON)")
+    parser.add_argument("--no-warm-up", action="store_true", help="no background torch import")
     args = parser.parse_args()
+    if args.no_warm_up:
+        os.environ[ml_warmup.NO_WARM_UP] = "1"
+    already = "torch" in sys.modules
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -93,7 +102,13 @@ def main() -> None:
         settings = AppSettings(QSettings(str(tmp / "medgui.ini"), QSettings.Format.IniFormat))
         window = MainWindow(settings)
         window.resize(1400, 900)
+        meter = GapMeter()
+        meter.start()
+        started = time.perf_counter()
         window.show()
+        thread = None if args.no_warm_up else ml_warmup.start_warm_up()  # the one the show began
+        wait_until(app, lambda: thread is None or not thread.is_alive(), 300)
+        warm_up = (time.perf_counter() - started, meter.stop())
         window.labels.set_workspace(tmp / "workspace")
         window.open_path(study.dicom_dir)
         wait_until(app, lambda: not window.busy and window.labels.context.session, 120)
@@ -107,7 +122,6 @@ def main() -> None:
         panel.options.setText(args.options)
         window.menu_actions["training_dock"].trigger()
 
-        meter = GapMeter()
         meter.start()
         end = time.monotonic() + 1.0
         wait_until(app, lambda: time.monotonic() > end, 5)
@@ -126,17 +140,19 @@ def main() -> None:
     failed = "training failed" in log
     result = {
         "benchmark": "train_ui",
+        "ml_warm_up": not args.no_warm_up,
         "epochs": args.epochs,
         "options": json.loads(args.options),
         "device": panel.device_label.text().removeprefix("Device: "),
         "train_seconds": {name: round(run[0], 2) for name, run in runs.items()},
-        "ok": not failed,
+        "ok": not failed and not already,
+        "warm_up": {"seconds": round(warm_up[0], 2), **summary(warm_up[1])},
         "idle": summary(idle),
         "training_cold": summary(runs["cold"][1]),
         "training_warm": summary(runs["warm"][1]),
     }
     print(f"{'':14}{'ticks':>8}{'max ms':>10}{'p99 ms':>10}{'median ms':>11}")
-    for name in ("idle", "training_cold", "training_warm"):
+    for name in ("warm_up", "idle", "training_cold", "training_warm"):
         s = result[name]
         print(
             f"{name:14}{s['ticks']:8d}{s['max_gap_ms']:10.1f}{s['p99_gap_ms']:10.1f}"
@@ -146,6 +162,8 @@ def main() -> None:
     print(f"training: {cold:.1f} s cold, {warm:.1f} s warm, on {result['device']}")
     if failed:
         print(log, file=sys.stderr)
+    if already:
+        print("torch was imported before the window: the cold run is not cold", file=sys.stderr)
     print(json.dumps(result))
 
 

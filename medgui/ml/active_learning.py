@@ -68,6 +68,53 @@ def rank_by_entropy(
     return sorted(scored, key=lambda pair: -pair[1])
 
 
+def sample_slices(depth: int, count: int) -> list[int]:
+    """`count` evenly spaced slice indices of `depth`, ends included (all of them when there
+    are fewer; the middle one for a count of 1)."""
+    if depth <= count:
+        return list(range(depth))
+    if count == 1:
+        return [(depth - 1) // 2]
+    return sorted({round(i * (depth - 1) / (count - 1)) for i in range(count)})
+
+
+def rank_series(
+    candidates: Iterable[Any],
+    load_fn: Callable[[Any], Any],
+    predict_fn: Callable[[Any, list[int]], np.ndarray],
+    n_slices: int = 8,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[tuple[Any, float]]:
+    """(candidate, mean entropy over `n_slices` evenly spaced axial slices) of every series,
+    most uncertain first (ties keep the input order).
+
+    `load_fn(candidate)` gives its (Z, ...) image (anything with `shape_zyx` or `shape`), or
+    None to leave it out (already labelled); `predict_fn(image, slices)` gives the (C, Z', ...)
+    probabilities of those slices (or of every slice: the sampled ones are then picked).
+    `progress(done, total)` is called before each candidate (a cancel point for workers).
+    """
+    todo = list(candidates)
+    scored: list[tuple[Any, float]] = []
+    for i, candidate in enumerate(todo):
+        if progress is not None:
+            progress(i, len(todo))
+        image = load_fn(candidate)
+        if image is None:
+            continue
+        depth = int((getattr(image, "shape_zyx", None) or np.shape(image))[0])
+        picked = sample_slices(depth, n_slices)
+        probabilities = np.asarray(predict_fn(image, picked))
+        if probabilities.shape[1] == depth and depth != len(picked):
+            probabilities = probabilities[:, picked]  # the sampled slices only
+        try:
+            scored.append((candidate, mean_entropy(probabilities)))
+        except ValueError as error:
+            raise ValueError(f"series {candidate}: {error}") from error
+    if progress is not None:
+        progress(len(todo), len(todo))
+    return sorted(scored, key=lambda pair: -pair[1])
+
+
 def next_most_uncertain(
     ranking: Sequence[tuple[Hashable, float]], exclude: Collection[Hashable] = ()
 ) -> Hashable | None:

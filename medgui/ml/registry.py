@@ -38,6 +38,7 @@ from medgui.core.atomic import (
     atomic_writer,
     fsync_directory,
 )
+from medgui.core.audit import AuditLog
 from medgui.ml.model_card import ModelCard, compare_cards, read_card
 from medgui.ml.safe_load import load_safetensors
 
@@ -281,6 +282,7 @@ class ModelRegistry:
             with zipfile.ZipFile(temporary, "w") as bundle:
                 bundle.write(version.weights_path, WEIGHTS, compress_type=zipfile.ZIP_STORED)
                 bundle.write(version.card_path, CARD, compress_type=zipfile.ZIP_DEFLATED)
+        AuditLog(self.root).record("model_exported", version=version.id, path=zip_path)
         return zip_path
 
     def import_bundle(
@@ -312,6 +314,9 @@ class ModelRegistry:
             raise ValueError(f"{zip_path}: not a readable model bundle ({error})") from error
         if activate:
             self.set_active(version)
+        AuditLog(self.root).record(
+            "model_imported", version=version.id, path=zip_path, activated=activate
+        )
         return version
 
 

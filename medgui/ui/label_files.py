@@ -25,6 +25,7 @@ class LabelFiles(QObject):
 
     message = Signal(str)
     finished = Signal()
+    exported = Signal(str, str)  # series key, the file written
 
     def __init__(self, context: LabelContext, dialogs: Dialogs, parent: QObject | None = None):
         super().__init__(parent)
@@ -115,9 +116,14 @@ class LabelFiles(QObject):
             return
         self.folder = str(Path(path).parent)
         worker = write_labels_worker(copy_labelmap(session.labelmap), session.volume, path)
+
+        def written(where) -> None:
+            self.message.emit(f"Exported labels to {where}")
+            self.exported.emit(session.key, str(where))
+
         self._run(
             worker,
-            lambda written: self.message.emit(f"Exported labels to {written}"),
+            written,
             lambda error: self._dialogs.warn("Cannot export labels", _naming(path, error)),
         )
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from medgui import __version__
 from medgui.core import Scan, Series, Volume
 from medgui.core.scan_index import data_dir
+from medgui.ui.audit_workbench import AuditWorkbench
 from medgui.ui.cine import CineControls
 from medgui.ui.export_dialog import ExportWorkbench
 from medgui.ui.label_workbench import LabelWorkbench
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
         self.exports = ExportWorkbench(self)  # File → Export…: SEG, SR, de-identified copy
         # Key images, File → Report… and its dialog.
         self.reports = ReportWorkbench(self)
+        self.audit = AuditWorkbench(self)  # the workspace's audit log and its viewer
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)

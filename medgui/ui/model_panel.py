@@ -1,6 +1,7 @@
-"""The Models dock: the workspace's model versions (version, date, best Dice) with "Set
-active" and the selected card's summary; "Run model on this series" and the proposal's review
-(threshold, contours, Accept all / Accept label / Reject); "Next most uncertain".
+"""The Models dock: the workspace's model versions of every task (version, task, date, best
+metric) with "Set active" (for that version's model) and the selected card's summary; "Run
+model on this series" and the proposal's review (threshold, contours, Accept all / Accept
+label / Reject); "Next most uncertain".
 
 Like the training panel it only asks, through signals, and shows what the workbench gives it.
 """
@@ -38,7 +39,7 @@ def _best_text(best: dict) -> str:
 class ModelPanel(QWidget):
     """Registry versions, inference and the proposal's review."""
 
-    set_active_requested = Signal(int)  # version number
+    set_active_requested = Signal(str, int)  # model name, version number
     run_requested = Signal()
     cancel_requested = Signal()
     accept_all_requested = Signal()
@@ -51,8 +52,8 @@ class ModelPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.versions = []
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["Version", "Date", "Best"])
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Version", "Task", "Date", "Best"])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -89,7 +90,7 @@ class ModelPanel(QWidget):
         self.status.setWordWrap(True)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Versions (segment)"))
+        layout.addWidget(QLabel("Versions (every task; one active per model)"))
         layout.addWidget(self.table)
         layout.addWidget(self.set_active_button)
         layout.addWidget(self.card)
@@ -116,23 +117,29 @@ class ModelPanel(QWidget):
         self.set_proposal(None)
 
     def set_versions(self, versions: list) -> None:
-        """Show `versions` (`VersionInfo`s, oldest first); the active one is marked."""
+        """Show `versions` (`VersionInfo`s of any models, oldest first per model); each model's
+        active one is marked. The selection stays on the version it was on (else the first
+        active one)."""
+        kept = self.selected()
         self.versions = list(versions)
         self.table.setRowCount(len(self.versions))
-        active_row = None
+        chosen = None
         for row, info in enumerate(self.versions):
             mark = " (active)" if info.active else ""
             cells = (
                 f"{info.id}{mark}",
+                str(info.summary.get("task", "")),
                 info.created_at[:19].replace("T", " "),
                 _best_text(info.best),
             )
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
-            if info.active:
-                active_row = row
-        if active_row is not None:
-            self.table.selectRow(active_row)
+            if kept is not None and info.id == kept.id:
+                chosen = row
+            elif info.active and chosen is None and kept is None:
+                chosen = row
+        if chosen is not None:
+            self.table.selectRow(chosen)
         self._show_card()
 
     def selected(self):
@@ -151,7 +158,7 @@ class ModelPanel(QWidget):
     def _ask_active(self) -> None:
         info = self.selected()
         if info is not None:
-            self.set_active_requested.emit(info.number)
+            self.set_active_requested.emit(info.name, info.number)
 
     def _on_threshold(self, value: int) -> None:
         self.threshold_label.setText(f"Threshold {value / 100:.2f}")

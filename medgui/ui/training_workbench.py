@@ -33,6 +33,7 @@ from medgui.workers.infer_worker import (
     uncertain_slices_worker,
     versions_worker,
 )
+from medgui.workers.ml_warmup import warm_up_when_shown
 from medgui.workers.train_worker import (
     SlicePreview,
     Trained,
@@ -86,6 +87,7 @@ class TrainingWorkbench(QObject):
         self.model_dock.visibilityChanged.connect(lambda shown: shown and self.refresh_versions())
         self._on_session(self.labels.context.session)
         self.panel.set_running(False, can_resume=can_resume(self.workspace_root, MODEL_NAME))
+        warm_up_when_shown(window)  # torch and MONAI load once the window is up, not on Start
 
     @property
     def workspace_root(self):
@@ -259,7 +261,7 @@ class TrainingWorkbench(QObject):
     # Versions.
 
     def refresh_versions(self) -> None:
-        worker = versions_worker(self.workspace_root, MODEL_NAME)
+        worker = versions_worker(self.workspace_root)
         worker.returned.connect(self.model_panel.set_versions)
         worker.errored.connect(lambda error: self._say(f"Model versions: {error}"))
         worker.start()
@@ -267,8 +269,9 @@ class TrainingWorkbench(QObject):
             self.training, can_resume=can_resume(self.workspace_root, MODEL_NAME)
         )
 
-    def set_active(self, number: int) -> None:
-        worker = set_active_worker(self.workspace_root, MODEL_NAME, number)
+    def set_active(self, name: str, number: int) -> None:
+        """Make version `number` of model `name` the one its task runs."""
+        worker = set_active_worker(self.workspace_root, name, number)
         worker.returned.connect(lambda _n: self.refresh_versions())
         worker.errored.connect(lambda error: self._say(f"Set active: {error}"))
         worker.start()
@@ -307,6 +310,8 @@ class TrainingWorkbench(QObject):
         if worker is self.job:
             self.job = None
             self.model_panel.set_busy(False)
+            if worker.abort_requested:  # a cancelled worker returns nothing
+                self.model_panel.status.setText("Cancelled")
 
     def _on_proposal(self, proposal) -> None:
         if proposal is None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from superqt.utils import FunctionWorker, create_worker
 
+from medgui.core.audit import AuditLog
 from medgui.core.volume import Volume
 from medgui.workers.load_worker import Cancelled, ProgressWorker
 
@@ -69,10 +70,18 @@ def _versions(workspace_root: Path, name: str) -> list[VersionInfo]:
     return out
 
 
-def versions_worker(workspace_root: str | Path, name: str = "segment") -> FunctionWorker:
-    """An unstarted worker listing the versions of `name`: `returned(list[VersionInfo])`."""
+def _all_versions(workspace_root: Path, name: str | None = None) -> list[VersionInfo]:
+    from medgui.ml.registry import ModelRegistry
+
+    names = [name] if name else ModelRegistry(workspace_root).list_models()
+    return [info for each in names for info in _versions(workspace_root, each)]
+
+
+def versions_worker(workspace_root: str | Path, name: str | None = None) -> FunctionWorker:
+    """An unstarted worker listing the versions of `name` (None: of every model in the
+    workspace, model by model, oldest first): `returned(list[VersionInfo])`."""
     return create_worker(
-        _versions, Path(workspace_root), name, _start_thread=False, _ignore_errors=True
+        _all_versions, Path(workspace_root), name, _start_thread=False, _ignore_errors=True
     )
 
 
@@ -91,13 +100,23 @@ def set_active_worker(workspace_root: str | Path, name: str, number: int) -> Fun
     )
 
 
-def _active_path(workspace_root: Path, name: str) -> Path:
+def _active_version(workspace_root: Path, name: str):
     from medgui.ml.registry import ModelRegistry
 
     version = ModelRegistry(workspace_root).active(name)
     if version is None:
         raise ValueError(f"no active {name} model in this workspace: train one first")
-    return version.path
+    return version
+
+
+def _active_path(workspace_root: Path, name: str) -> Path:
+    return _active_version(workspace_root, name).path
+
+
+def _record_run(workspace_root: Path, model: str, volume: Volume, **details) -> None:
+    from medgui.core.measurement_store import series_key
+
+    AuditLog(workspace_root).record("model_run", model=model, series=series_key(volume), **details)
 
 
 def _segment(workspace_root: Path, name: str, volume: Volume, progress=None):
@@ -112,10 +131,18 @@ def _segment(workspace_root: Path, name: str, volume: Volume, progress=None):
         raise Cancelled from error
 
 
+def _segment_series(workspace_root: Path, name: str, volume: Volume, progress=None):
+    proposal = _segment(workspace_root, name, volume, progress)
+    model = f"{proposal.model.get('name', name)}/v{proposal.model.get('version', '?')}"
+    _record_run(workspace_root, model, volume, task="segment", slices=volume.shape_zyx[0])
+    return proposal
+
+
 def segment_worker(workspace_root: str | Path, volume: Volume, name: str = "segment"):
-    """An unstarted worker segmenting `volume` with the active version of `name`:
-    `progressed(done, total)`, `returned(Proposal | None)` (None when cancelled)."""
-    return ProgressWorker(_segment, Path(workspace_root), name, volume)
+    """An unstarted worker segmenting `volume` with the active version of `name` (recorded in
+    the workspace's audit log): `progressed(done, total)`, `returned(Proposal | None)` (None
+    when cancelled)."""
+    return ProgressWorker(_segment_series, Path(workspace_root), name, volume)
 
 
 def _uncertain_slices(workspace_root: Path, name: str, volume: Volume, proposal, progress=None):
@@ -136,20 +163,13 @@ def uncertain_slices_worker(
     return ProgressWorker(_uncertain_slices, Path(workspace_root), name, volume, proposal)
 
 
-def _sample_slices(depth: int, count: int) -> list[int]:
-    """`count` evenly spaced slice indices of `depth` (all of them when there are fewer)."""
-    if depth <= count:
-        return list(range(depth))
-    return sorted({round(i * (depth - 1) / (count - 1)) for i in range(count)})
-
-
 def _uncertain_series(
     workspace_root: Path, name: str, candidates: list, n_slices: int = 8, progress=None
 ) -> list[tuple[Any, float]]:
     from medgui.core import load_volume
     from medgui.core.measurement_store import series_key
     from medgui.core.workspace import LABELS, Workspace
-    from medgui.ml.active_learning import mean_entropy
+    from medgui.ml.active_learning import rank_series
     from medgui.ml.checkpoint import TrainedModel
     from medgui.ml.device import pick_device
     from medgui.ml.segmentation import infer
@@ -159,25 +179,26 @@ def _uncertain_series(
     labelled = {k for k in keys if (workspace.series_dir(k) / LABELS).is_file()}
     todo = [c for c in candidates if getattr(c, "uid", str(c)) not in labelled]
     model = TrainedModel.load(_active_path(workspace_root, name), pick_device().device)
-    scored: list[tuple[Any, float]] = []
-    for i, candidate in enumerate(todo):
-        progress(i, len(todo))  # raises Cancelled after quit()
-        volume = load_volume(candidate, lambda _step, i=i: progress(i, len(todo)))
-        if series_key(volume) in labelled:
-            continue
-        picked = _sample_slices(volume.shape_zyx[0], n_slices)
+    done = [0]
+
+    def report(i: int, total: int) -> None:
+        done[0] = i
+        progress(i, total)  # raises Cancelled after quit()
+
+    def load(candidate):
+        volume = load_volume(candidate, lambda _step: progress(done[0], len(todo)))
+        return None if series_key(volume) in labelled else volume
+
+    def predict(volume: Volume, slices: list[int]):
         try:
             proposal = infer.segment_volume(
-                model, volume, lambda *_a, i=i: progress(i, len(todo)), slices=picked
+                model, volume, lambda *_a: progress(done[0], len(todo)), slices=slices
             )
         except infer.InferenceCancelled as error:
             raise Cancelled from error
-        probabilities = proposal.probabilities
-        if probabilities.shape[1] == volume.shape_zyx[0]:
-            probabilities = probabilities[:, picked]  # the sampled slices only
-        scored.append((candidate, mean_entropy(probabilities)))
-    progress(len(todo), len(todo))
-    return sorted(scored, key=lambda pair: -pair[1])
+        return proposal.probabilities
+
+    return rank_series(todo, load, predict, n_slices, report)
 
 
 def uncertain_series_worker(
@@ -196,10 +217,13 @@ def _classify_slice(workspace_root: Path, volume: Volume, k: int, name: str = "c
     from medgui.core.reformat import extract_slice, plane_for_axis
     from medgui.ml.classification.infer import load_classifier
 
-    classifier = load_classifier(_active_path(workspace_root, name))
+    version = _active_version(workspace_root, name)
+    classifier = load_classifier(version.path)
     values = np.asarray(extract_slice(volume, plane_for_axis(volume, 2), k), dtype=np.float32)
     probabilities = classifier.classify_slice(values, volume.modality)
     heat = classifier.heat_map(classifier.slice_image(values, volume.modality))
+    best = max(probabilities, key=probabilities.get) if probabilities else ""
+    _record_run(workspace_root, version.id, volume, task="classify", slice=k + 1, result=best)
     return probabilities, np.asarray(heat, dtype=np.float32)
 
 

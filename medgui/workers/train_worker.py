@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from superqt.utils import GeneratorWorker, thread_worker
 
+from medgui.core.audit import AuditLog
 from medgui.core.volume import Volume
 from medgui.core.workspace import SeriesWork, Workspace
 from medgui.workers.load_worker import _ClosingGeneratorWorker
@@ -36,7 +37,7 @@ CHECKPOINTS = ".checkpoints"  # under <workspace>/models/ (not a valid model nam
 _frozen = False
 
 
-def _freeze_once() -> None:
+def freeze_once() -> None:
     """Everything alive after the first ML import (the window, torch, MONAI) lives as long as
     the process: keep it out of the collector's full passes, which otherwise scan it all while
     holding the GIL and stall the window for 100-200 ms each time training allocates. Once per
@@ -143,7 +144,7 @@ def _train(request: TrainRequest):
     folder = checkpoint_dir(root, task.name)
     resume_from = folder if request.resume and can_resume(root, task.name) else None
     trainer = Trainer(task, config, checkpoint_dir=folder)
-    _freeze_once()
+    freeze_once()
     yield TrainUpdate("device", text=trainer.choice.reason)
     events = trainer.run(workspace, resume_from)
     last_batch = -math.inf
@@ -190,6 +191,17 @@ def _train(request: TrainRequest):
                 name = request.model_name or task.name
                 state = {k: v.detach().cpu() for k, v in result.model.network.state_dict().items()}
                 version = registry.save_version(name, state, result.model.card)
+                card = result.model.card
+                AuditLog(root).record(
+                    "model_trained",
+                    version=version.id,
+                    task=task.name,
+                    model=config.model,
+                    epochs=len(card.epochs or []),
+                    best=dict(card.best or {}),
+                    device=str(card.device),
+                    resumed=resume_from is not None,
+                )
                 return Trained(version.id, version.number, result.summary())
     finally:
         events.close()  # cancelled: the trainer stops within the batch

@@ -12,6 +12,8 @@ from medgui.ml.active_learning import (
     mean_entropy,
     next_most_uncertain,
     rank_by_entropy,
+    rank_series,
+    sample_slices,
     slice_entropies,
 )
 
@@ -63,3 +65,54 @@ def test_non_probabilities_are_refused_naming_the_item():
         entropy(np.array([1.5, -0.5]))
     with pytest.raises(ValueError, match="at least 2 classes"):
         entropy(np.array([1.0]))
+
+
+def _sigmoid_predictor(image: np.ndarray, slices: list[int]) -> np.ndarray:
+    """A fixed two-class "model": p(foreground) = sigmoid(value / 100) on the given slices."""
+    foreground = 1 / (1 + np.exp(-image[slices] / 100.0))
+    return np.stack([1 - foreground, foreground])
+
+
+def test_the_noisier_series_ranks_first():
+    """Far-from-zero values give p near 0 or 1 (certain), values near 0 give p near 0.5: the
+    series made of those must come first, whatever the input order; labelled series (load
+    gives None) are left out and only the sampled slices are predicted."""
+    rng = np.random.default_rng(0)
+    series = {
+        "air": np.full((20, 8, 8), -1000.0),  # p ≈ 0 everywhere
+        "bone": np.full((9, 8, 8), 1500.0),  # p ≈ 1 everywhere
+        "noisy": rng.normal(0, 20, (12, 8, 8)),  # p ≈ 0.5 everywhere
+        "labelled": rng.normal(0, 1, (5, 8, 8)),  # the most uncertain, but already labelled
+    }
+    asked: dict[str, list[int]] = {}
+
+    def predict(image, slices):
+        name = next(k for k, v in series.items() if v is image)
+        asked[name] = list(slices)
+        return _sigmoid_predictor(image, slices)
+
+    def load(name):
+        return None if name == "labelled" else series[name]
+
+    progress: list[tuple[int, int]] = []
+    ranking = rank_series(series, load, predict, n_slices=4, progress=lambda *a: progress.append(a))
+    assert [name for name, _ in ranking][0] == "noisy"
+    assert {name for name, _ in ranking} == {"air", "bone", "noisy"}
+    nats = dict(ranking)
+    assert nats["noisy"] > 0.6 > 1e-3 > max(nats["air"], nats["bone"])  # ln 2 ≈ 0.693
+    assert asked["air"] == sample_slices(20, 4) == [0, 6, 13, 19]
+    assert "labelled" not in asked
+    assert progress[0] == (0, 4) and progress[-1] == (4, 4)
+
+
+def test_a_predictor_giving_the_whole_series_is_sampled():
+    image = np.zeros((6, 2, 2))
+    image[3] = 1000.0  # certain on slice 3, a coin flip elsewhere
+
+    def whole(img, _slices):
+        return _sigmoid_predictor(img, list(range(len(img))))
+
+    ((_, middle),) = rank_series(["a"], lambda _n: image, whole, n_slices=1)
+    ((_, all_6),) = rank_series(["a"], lambda _n: image, whole, n_slices=6)
+    assert sample_slices(6, 1) == [2] and middle == pytest.approx(math.log(2))
+    assert all_6 == pytest.approx(5 * math.log(2) / 6, rel=1e-3)

@@ -143,6 +143,20 @@ def test_next_most_uncertain_series(qtbot, window, labelled_demo, wait_idle, tmp
     qtbot.waitUntil(lambda: tuple(window.view_layout.volume.shape_zyx) == shape, timeout=30_000)
 
 
+def classify_on_show(qtbot, classify, classes: list[str]):
+    """Click "Classify this slice" and wait for the probabilities of `classes` (summing to 1)
+    and the heat map over the axial view; returns the heat map's item."""
+    qtbot.mouseClick(classify.panel.classify_button, _LEFT)
+    qtbot.waitUntil(lambda: classify.panel.table.rowCount() == len(classes), timeout=60_000)
+    shown = classify.panel.probabilities()
+    assert sorted(shown) == sorted(classes)
+    assert abs(sum(shown.values()) - 1) <= 1e-3
+    item = classify.item
+    qtbot.waitUntil(lambda: item.isVisible(), timeout=10_000)
+    assert (item.pixels >> 24).all()  # semi-transparent everywhere, never fully clear
+    return item
+
+
 def test_classify_slice_with_heat_map(qtbot, window, labelled_demo):
     """The active "classify" model gives the slice's class probabilities in the Models dock
     and its Grad-CAM heat map over the axial view; the checkbox hides the map."""
@@ -164,18 +178,10 @@ def test_classify_slice_with_heat_map(qtbot, window, labelled_demo):
 
     window.menu_actions["models_dock"].trigger()
     classify = training.classifier
-    qtbot.mouseClick(classify.panel.classify_button, _LEFT)
-    qtbot.waitUntil(lambda: classify.panel.table.rowCount() == 2, timeout=60_000)
-    shown = classify.panel.probabilities()
-    assert sorted(shown) == ["abnormal", "normal"]
-    assert abs(sum(shown.values()) - 1) <= 1e-3
+    item = classify_on_show(qtbot, classify, ["normal", "abnormal"])
     volume = window.view_layout.volume
     k = labelled_demo.state.slice_index(plane_for_axis(volume, 2))
-    slice_shape = extract_slice(volume, plane_for_axis(volume, 2), k).shape[:2]
-    item = classify.item
-    qtbot.waitUntil(lambda: item.isVisible(), timeout=10_000)
-    assert item.pixels.shape == slice_shape
-    assert (item.pixels >> 24).all()  # semi-transparent everywhere, never fully clear
+    assert item.pixels.shape == extract_slice(volume, plane_for_axis(volume, 2), k).shape[:2]
 
     classify.panel.show_heat_map.setChecked(False)
     assert not item.isVisible()
