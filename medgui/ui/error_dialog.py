@@ -10,6 +10,7 @@ because widgets may only be touched on the GUI thread.
 
 from __future__ import annotations
 
+import html
 import logging
 import sys
 import threading
@@ -56,8 +57,9 @@ class ErrorDialog(QDialog):
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setMinimumSize(560, 200)
+        path = html.escape(str(log_file))
         where = QLabel(
-            f"The details are also in the log file:<br><code>{log_file}</code><br>"
+            f"The details are also in the log file:<br><code>{path}</code><br>"
             "Your work is autosaved; you may save and restart medgui."
         )
         where.setWordWrap(True)
@@ -73,17 +75,13 @@ class ErrorDialog(QDialog):
 
     def add(self, message: str, details: str) -> None:
         """Show `message` and append `details` (a traceback) to the details box."""
-        self.message.setText(f"<b>Something went wrong.</b><br>{_escape(message)}")
+        self.message.setText(f"<b>Something went wrong.</b><br>{html.escape(message)}")
         text = self.details.toPlainText()
         self.details.setPlainText(f"{text}\n{details}".strip() if text else details)
 
     def copy_details(self) -> None:
         """Put the message and tracebacks on the clipboard, for a bug report."""
         QGuiApplication.clipboard().setText(self.details.toPlainText())
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class CrashReporter(QObject):
