@@ -15,7 +15,7 @@ fi
 "$VENV/bin/python" -m pip install --quiet -c constraints.txt -e '.[installer]'
 
 started=$(date +%s)
-"$VENV/bin/python" -m PyInstaller --noconfirm --clean --log-level WARN \
+"$VENV/bin/python" -m PyInstaller --noconfirm --log-level WARN \
     --distpath dist --workpath build/pyinstaller installer/medgui.spec
 built=$(date +%s)
 

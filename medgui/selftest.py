@@ -29,6 +29,7 @@ import numpy as np
 # How long the slow steps may take before their check fails (a 2-core laptop, CPU torch).
 _LOAD_TIMEOUT_S = 120.0
 _POLL_S = 0.005
+_MIN_VIEW_PX = 100  # a view narrower than this is not laid out yet
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,16 @@ def _render_layout(st: SelfTest, layout: str) -> str:
     st.needs("volume")
     views = window.view_layout
     views.set_layout(layout)
-    wait_until(lambda: views.layout_name == layout, 5, f"layout {layout}")
+
+    def arranged() -> bool:
+        # Splitters share out the space and hidden views get the volume on later event-loop
+        # turns: a view grabbed before then is rightly blank.
+        shown = views.visible_views().values()
+        return views.layout_name == layout and all(
+            v.volume is st.volume and min(v.width(), v.height()) >= _MIN_VIEW_PX for v in shown
+        )
+
+    wait_until(arranged, 10, f"views of layout {layout} with the volume")
     shown = views.visible_views()
     blank = []
     for plane, view in shown.items():
