@@ -52,8 +52,13 @@ def show_main_window(path: str | Path | None = None, demo: bool = False) -> Main
 def run_app(path: str | Path | None = None, demo: bool = False) -> int:
     """Run the medgui GUI until its window closes; returns the exit status."""
     app = create_application()
-    install_crash_handlers(app)
-    window = show_main_window(path, demo)
+    reporter = install_crash_handlers(app)
+    try:
+        window = show_main_window(path, demo)
+    # A window that cannot even be built still says why, instead of vanishing.
+    except Exception as error:  # noqa: BLE001
+        reporter.report_fatal(error)
+        return 1
     status = app.exec()
     del window
     return status

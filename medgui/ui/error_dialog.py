@@ -109,6 +109,12 @@ class CrashReporter(QObject):
         message = f"{kind.__name__}: {value}" if str(value) else kind.__name__
         self.reported.emit(message, details)
 
+    def report_fatal(self, error: BaseException) -> None:
+        """Log `error` and show it in a modal dialog, for an error the app cannot go on after."""
+        self.report(type(error), error, error.__traceback__)
+        if self.dialog is not None:
+            self.dialog.exec()
+
     def _thread_hook(self, args: threading.ExceptHookArgs) -> None:
         if args.exc_type is not SystemExit:
             self.report(args.exc_type, args.exc_value, args.exc_traceback)

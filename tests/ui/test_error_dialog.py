@@ -3,6 +3,7 @@ the message, the traceback, a working "Copy details" button and the log's path."
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -65,10 +66,35 @@ def test_an_exception_in_a_thread_reaches_the_dialog_on_the_gui_thread(qtbot, re
 
 
 def test_uninstall_puts_the_previous_hooks_back(qapp):
-    import sys
-
     before = sys.excepthook, threading.excepthook
     installed = install_crash_handlers(qapp)
     assert sys.excepthook == installed.report
     installed.uninstall()
     assert (sys.excepthook, threading.excepthook) == before
+
+
+def test_a_window_that_cannot_be_built_shows_why_and_exits_1(qapp, monkeypatch):
+    from medgui import app
+    from medgui.ui.error_dialog import ErrorDialog
+
+    def broken_window(*_args, **_kwargs):
+        raise OSError("settings folder is read-only")
+
+    shown: list[str] = []
+    monkeypatch.setattr(app, "create_application", lambda: qapp)  # keep the tests' theme
+    monkeypatch.setattr(app, "show_main_window", broken_window)
+    monkeypatch.setattr(ErrorDialog, "exec", lambda dialog: shown.append(dialog.message.text()))
+    installed = []
+
+    def install(parent):
+        installed.append(install_crash_handlers(parent))
+        return installed[-1]
+
+    monkeypatch.setattr(app, "install_crash_handlers", install)
+    try:
+        assert app.run_app() == 1
+    finally:
+        for reporter in installed:
+            reporter.uninstall()
+    assert len(shown) == 1 and "OSError: settings folder is read-only" in shown[0]
+    assert "settings folder is read-only" in log_path().read_text(encoding="utf-8")
