@@ -10,7 +10,9 @@ from pathlib import Path
 from medgui import __version__
 
 # train/infer import torch only when run (medgui.cli_ml), so the other commands start fast.
-COMMANDS = ("scan", "convert", "demo-data", "view", "train", "infer", "deid", "sr", "report")
+COMMANDS = (
+    "scan", "convert", "demo-data", "view", "train", "infer", "deid", "sr", "report", "selftest",
+)  # fmt: skip
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -159,6 +161,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", default="1024x768", help="image size WIDTHxHEIGHT")
     p.set_defaults(func=_cmd_view)
     from medgui.cli_ml import add_commands
+    from medgui.selftest import add_commands as add_selftest
 
     add_commands(sub)
     from medgui import cli_export
@@ -167,6 +170,7 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     from medgui import cli_report
 
     cli_report.add_commands(sub)
+    add_selftest(sub)
     return parser
 
 

@@ -23,13 +23,12 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QMainWindow,
-    QMessageBox,
     QWidget,
 )
 
-from medgui import __version__
 from medgui.core import Scan, Series, Volume
 from medgui.core.scan_index import data_dir
+from medgui.ui.about import AboutDialog
 from medgui.ui.audit_workbench import AuditWorkbench
 from medgui.ui.cine import CineControls
 from medgui.ui.export_dialog import ExportWorkbench
@@ -49,11 +48,6 @@ from medgui.workers.load_worker import StudyJobs
 
 # DICOM files often have no extension, so "All files" comes first.
 _IMAGES = "All files (*);;Images (*.dcm *.ima *.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd)"
-_ABOUT = (
-    "<b>medgui</b> %s<br>A desktop workstation for medical images: read, annotate, train "
-    "locally, report. Nothing leaves this computer unless you export it.<br><br>"
-    "Not a medical device: not for diagnosis."
-)
 _BROWSER_WIDTH = 320
 # How long closing the window waits for cancelled workers to reach their next cancel point.
 _CLOSE_WAIT_MS = 3000
@@ -258,8 +252,7 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def _about(self) -> None:
-        workspace = f"<br><br>Workspace folder: {self.labels.workspace.root}"
-        QMessageBox.about(self, "About medgui", _ABOUT % __version__ + workspace)
+        AboutDialog(self.labels.workspace.root, self).show()
 
     @property
     def busy(self) -> bool:

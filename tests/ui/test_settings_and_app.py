@@ -61,22 +61,6 @@ def test_window_geometry_and_layout_restored(qtbot, settings, new_window):
     assert again.size() == size and size.height() == 500
 
 
-def test_first_run_opens_the_demo_once(qtbot, wait_idle):
-    from medgui import app
-
-    window = app.show_main_window()
-    qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=30_000)
-    wait_idle(window)
-    assert window.view_layout.volume.shape_zyx == (80, 256, 256)
-    window.close()
-
-    second = app.show_main_window()
-    qtbot.addWidget(second)
-    qtbot.wait(100)
-    assert not second.busy and second.view_layout.volume is None
-
-
 def test_a_path_on_the_command_line_is_opened(qtbot, wait_idle, single_series):
     from medgui import app
 
