@@ -10,7 +10,7 @@ from pathlib import Path
 from medgui import __version__
 
 # train/infer import torch only when run (medgui.cli_ml), so the other commands start fast.
-COMMANDS = ("scan", "convert", "demo-data", "view", "train", "infer")
+COMMANDS = ("scan", "convert", "demo-data", "view", "train", "infer", "propagate")
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -159,8 +159,10 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", default="1024x768", help="image size WIDTHxHEIGHT")
     p.set_defaults(func=_cmd_view)
     from medgui.cli_ml import add_commands
+    from medgui.cli_propagate import add_commands as add_propagate
 
     add_commands(sub)
+    add_propagate(sub)
     return parser
 
 

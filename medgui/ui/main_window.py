@@ -38,6 +38,7 @@ from medgui.ui.problems_panel import ProblemsPanel
 from medgui.ui.series_browser import SeriesBrowser
 from medgui.ui.settings import AppSettings
 from medgui.ui.slice_view import SliceView
+from medgui.ui.smart_label_workbench import SmartLabelWorkbench
 from medgui.ui.tag_browser import TagBrowser
 from medgui.ui.task_progress import TaskProgress
 from medgui.ui.training_workbench import TrainingWorkbench
@@ -125,6 +126,8 @@ class MainWindow(QMainWindow):
         self.labels = LabelWorkbench(self)
         # Training, model versions, inference and the proposal layer.
         self.training = TrainingWorkbench(self)
+        # Grow from seeds and propagation of labelled slices (Label menu).
+        self.smart_labels = SmartLabelWorkbench(self)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -348,6 +351,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.labels.close()  # autosaves unsaved labels
         self.training.close()  # training stops within a batch
+        self.smart_labels.close()  # propagation stops within a batch
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.jobs.shutdown()

@@ -1,0 +1,125 @@
+"""Grow from seeds: give every voxel of a region the label of the seed it is best connected to
+through the image.
+
+The method is SimpleITK's morphological watershed from markers on the gradient magnitude
+(Gaussian-smoothed): the seeds flood the gradient landscape together, lowest gradient first, so
+each label spreads through uniform tissue and the fronts of two labels meet on the edge between
+them. It was picked by measurement (benchmarks/bench_grow.py, 256×256×128 region, 2-core CPU)
+against the geodesic alternative SimpleITK offers, a fast-marching arrival time per label with
+speed 1 / (1 + gradient / scale) and each voxel taking the earliest label (a random walker
+needs scikit-image, which medgui does not depend on). The watershed is one pass for all labels
+(≈0.6 s there) while fast marching costs one pass per label (≈2.5 s for three labels, over the
+1 s live-preview budget), and on the benchmark's phantoms the watershed's Dice is as good or
+better (0.99 against 0.97): a geodesic distance leaks across a weak edge once its front has
+travelled far, a flooding front stops at the crest.
+
+`grow_region` adds what the labelling tool needs around it: the box of the seeds plus a margin
+(one slice thick when they lie on one slice), and the rule that seeds and voxels labelled before
+are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import SimpleITK as sitk
+
+from medgui.core.bbox import BBox, bbox_expand
+
+# The gradient is smoothed over about one voxel: enough to quiet CT noise (~12 HU) without
+# moving edges between organs.
+SMOOTHING_VOXELS = 1.0
+# How far the region reaches beyond the seeds' box, per in-plane side (voxels): room for the
+# labels to spread past the strokes without growing over the whole volume.
+MARGIN_VOXELS = 16
+
+
+def _check(image: np.ndarray, seeds: np.ndarray, spacing_mm: Sequence[float]) -> list[int]:
+    if image.ndim not in (2, 3):
+        raise ValueError(f"grow from seeds needs a 2-D or 3-D image, got {image.ndim}-D")
+    if seeds.shape != image.shape:
+        raise ValueError(f"seeds {seeds.shape} and image {image.shape} differ in shape")
+    if len(spacing_mm) != image.ndim or not all(float(s) > 0 for s in spacing_mm):
+        raise ValueError(
+            f"spacing_mm must be {image.ndim} positive values (x, y[, z]), got {spacing_mm}"
+        )
+    if not np.issubdtype(seeds.dtype, np.integer) or (seeds.size and seeds.min() < 0):
+        raise ValueError("seeds must be non-negative integers (0 = no seed, k = label k)")
+    values = [int(v) for v in np.unique(seeds) if v != 0]
+    if len(values) < 2:
+        raise ValueError(
+            "grow from seeds needs seeds of at least two labels (one of them background), "
+            f"got {len(values)}"
+        )
+    if max(values) > 65535:
+        raise ValueError(f"seed labels must be at most 65535, got {max(values)}")
+    return values
+
+
+def grow_from_seeds(
+    image: np.ndarray, seeds: np.ndarray, spacing_mm: Sequence[float]
+) -> np.ndarray:
+    """Labels (same shape and dtype as `seeds`) for every voxel of `image`, each the seed label
+    it is best connected to (see the module docstring); seed voxels keep their label.
+
+    `image` is a 2-D (y, x) or 3-D (z, y, x) array, `seeds` the same shape with 0 = no seed and
+    k = label k (the background is one of the labels: at least two are needed), `spacing_mm`
+    the voxel size in (x, y[, z]) order, as `Volume.spacing_mm`. ValueError for bad input.
+    """
+    image, seeds = np.asarray(image), np.asarray(seeds)
+    _check(image, seeds, spacing_mm)
+    if not np.isfinite(image).all():
+        raise ValueError("the image holds NaN or infinite values")
+    picture = sitk.GetImageFromArray(image.astype(np.float32, copy=False))
+    picture.SetSpacing([float(s) for s in spacing_mm])
+    sigma_mm = SMOOTHING_VOXELS * min(float(s) for s in spacing_mm)
+    gradient = sitk.GradientMagnitudeRecursiveGaussian(picture, sigma=sigma_mm)
+    markers = sitk.GetImageFromArray(seeds.astype(np.uint16, copy=False))
+    markers.CopyInformation(gradient)
+    grown = sitk.MorphologicalWatershedFromMarkers(
+        gradient, markers, markWatershedLine=False, fullyConnected=False
+    )
+    labels = sitk.GetArrayFromImage(grown).astype(seeds.dtype, copy=False)
+    placed = seeds != 0
+    labels[placed] = seeds[placed]
+    return labels
+
+
+def seed_region(seed_bbox: BBox, shape_zyx: Sequence[int], axis: int | None) -> BBox:
+    """The box grown in: `seed_bbox` plus `MARGIN_VOXELS` in-plane, clipped to the volume.
+    With `axis` (the normal of the plane drawn on), a box one slice thick along it stays so
+    (a 2-D grow on that slice); otherwise it gets the margin along every axis (3-D)."""
+    margin = [MARGIN_VOXELS] * 3
+    if axis is not None and seed_bbox[axis].stop - seed_bbox[axis].start == 1:
+        margin[axis] = 0
+    return bbox_expand(seed_bbox, margin, shape_zyx)
+
+
+def grow_region(
+    image_zyx: np.ndarray,
+    layer_zyx: np.ndarray,
+    region: BBox,
+    spacing_mm: Sequence[float],
+    background: int,
+) -> np.ndarray:
+    """What growing proposes inside box `region` of a (z, y, x) label layer whose every
+    non-zero voxel is a seed: the grown labels, with 0 where the background grew and where the
+    layer is already labelled (seeds and earlier labels are never overwritten).
+
+    A box one voxel thick along an axis is grown in 2-D, in the plane of the other two."""
+    image, seeds = image_zyx[region], layer_zyx[region]
+    if background not in np.unique(seeds):
+        raise ValueError("paint background seeds too: the background is one of the seed labels")
+    flat = [ax for ax in range(3) if image.shape[ax] == 1]
+    if flat and image.ndim - len(flat) == 2:
+        axis = flat[0]
+        spacing_zyx = list(spacing_mm)[::-1]
+        in_plane = [spacing_zyx[ax] for ax in range(3) if ax != axis][::-1]
+        grown = np.expand_dims(
+            grow_from_seeds(np.take(image, 0, axis), np.take(seeds, 0, axis), in_plane), axis
+        )
+    else:
+        grown = grow_from_seeds(image, seeds, spacing_mm)
+    grown[(seeds != 0) | (grown == background)] = 0
+    return grown
