@@ -57,28 +57,52 @@ def _check(image: np.ndarray, seeds: np.ndarray, spacing_mm: Sequence[float]) ->
     return values
 
 
+def edge_strength(image: np.ndarray, spacing_mm: Sequence[float]) -> np.ndarray:
+    """The landscape the seeds flood: the Gaussian gradient magnitude of `image` (2-D or 3-D,
+    `spacing_mm` in (x, y[, z]) order), quantised to uint8, clipped at its 99.5th percentile.
+
+    Quantised because ITK's flooding keeps one queue per distinct value: on 256 levels it
+    runs about ten times faster than on float32 with the same result (all but 1 voxel in
+    10⁵ on the benchmark's phantom). It depends on the image only, so a live preview computes
+    it once per region and reuses it while only the seeds change."""
+    image = np.asarray(image)
+    if not np.isfinite(image).all():
+        raise ValueError("the image holds NaN or infinite values")
+    picture = sitk.GetImageFromArray(image.astype(np.float32, copy=False))
+    picture.SetSpacing([float(s) for s in spacing_mm])
+    sigma_mm = SMOOTHING_VOXELS * min(float(s) for s in spacing_mm)
+    gradient = sitk.GetArrayFromImage(sitk.GradientMagnitudeRecursiveGaussian(picture, sigma_mm))
+    top = float(np.percentile(gradient.ravel()[::7], 99.5)) or 1.0
+    scaled = np.minimum(gradient, top) * np.float32(255.0 / top)
+    return np.rint(scaled, out=scaled).astype(np.uint8)
+
+
 def grow_from_seeds(
-    image: np.ndarray, seeds: np.ndarray, spacing_mm: Sequence[float]
+    image: np.ndarray,
+    seeds: np.ndarray,
+    spacing_mm: Sequence[float],
+    *,
+    edges: np.ndarray | None = None,
 ) -> np.ndarray:
     """Labels (same shape and dtype as `seeds`) for every voxel of `image`, each the seed label
     it is best connected to (see the module docstring); seed voxels keep their label.
 
     `image` is a 2-D (y, x) or 3-D (z, y, x) array, `seeds` the same shape with 0 = no seed and
     k = label k (the background is one of the labels: at least two are needed), `spacing_mm`
-    the voxel size in (x, y[, z]) order, as `Volume.spacing_mm`. ValueError for bad input.
+    the voxel size in (x, y[, z]) order, as `Volume.spacing_mm`; `edges` is
+    `edge_strength(image, spacing_mm)` when the caller has it already. ValueError for bad
+    input.
     """
     image, seeds = np.asarray(image), np.asarray(seeds)
     _check(image, seeds, spacing_mm)
-    if not np.isfinite(image).all():
-        raise ValueError("the image holds NaN or infinite values")
-    picture = sitk.GetImageFromArray(image.astype(np.float32, copy=False))
-    picture.SetSpacing([float(s) for s in spacing_mm])
-    sigma_mm = SMOOTHING_VOXELS * min(float(s) for s in spacing_mm)
-    gradient = sitk.GradientMagnitudeRecursiveGaussian(picture, sigma=sigma_mm)
+    if edges is None:
+        edges = edge_strength(image, spacing_mm)
+    elif edges.shape != image.shape or edges.dtype != np.uint8:
+        raise ValueError(f"edges must be uint8 of the image's shape {image.shape}")
+    landscape = sitk.GetImageFromArray(np.ascontiguousarray(edges))
     markers = sitk.GetImageFromArray(seeds.astype(np.uint16, copy=False))
-    markers.CopyInformation(gradient)
     grown = sitk.MorphologicalWatershedFromMarkers(
-        gradient, markers, markWatershedLine=False, fullyConnected=False
+        landscape, markers, markWatershedLine=False, fullyConnected=False
     )
     labels = sitk.GetArrayFromImage(grown).astype(seeds.dtype, copy=False)
     placed = seeds != 0
@@ -102,10 +126,12 @@ def grow_region(
     region: BBox,
     spacing_mm: Sequence[float],
     background: int,
+    edges: np.ndarray | None = None,
 ) -> np.ndarray:
     """What growing proposes inside box `region` of a (z, y, x) label layer whose every
     non-zero voxel is a seed: the grown labels, with 0 where the background grew and where the
-    layer is already labelled (seeds and earlier labels are never overwritten).
+    layer is already labelled (seeds and earlier labels are never overwritten). `edges`: the
+    region's `edge_strength`, when known.
 
     A box one voxel thick along an axis is grown in 2-D, in the plane of the other two."""
     image, seeds = image_zyx[region], layer_zyx[region]
@@ -116,10 +142,12 @@ def grow_region(
         axis = flat[0]
         spacing_zyx = list(spacing_mm)[::-1]
         in_plane = [spacing_zyx[ax] for ax in range(3) if ax != axis][::-1]
-        grown = np.expand_dims(
-            grow_from_seeds(np.take(image, 0, axis), np.take(seeds, 0, axis), in_plane), axis
+        plane_edges = None if edges is None else np.take(edges, 0, axis)
+        grown = grow_from_seeds(
+            np.take(image, 0, axis), np.take(seeds, 0, axis), in_plane, edges=plane_edges
         )
+        grown = np.expand_dims(grown, axis)
     else:
-        grown = grow_from_seeds(image, seeds, spacing_mm)
+        grown = grow_from_seeds(image, seeds, spacing_mm, edges=edges)
     grown[(seeds != 0) | (grown == background)] = 0
     return grown

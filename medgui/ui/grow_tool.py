@@ -49,8 +49,9 @@ class GrowFromSeeds(QObject):
         self._generation = 0  # of the newest request; results of older ones are dropped
         self._worker = None
         self._waiting = False  # a request came while the worker ran
-        self._region = None
-        self._axis = 0
+        # The edge strength of the last 3-D region (box, uint8 array): reused while the
+        # seeds stay inside it, since only the seeds change between updates.
+        self._edges: tuple | None = None
         context.session_changed.connect(self._on_session)
 
     @property
@@ -129,8 +130,10 @@ class GrowFromSeeds(QObject):
             return
         image = np.array(session.volume.array[region], np.float32)
         generation = self._generation
-        worker = grow_worker(image, seeds, session.labelmap.spacing_mm, self._background)
-        worker.returned.connect(lambda values: self._grown(generation, region, axis, values))
+        edges = self._cached_edges(region)
+        spacing = session.labelmap.spacing_mm
+        worker = grow_worker(image, seeds, spacing, self._background, edges)
+        worker.returned.connect(lambda result: self._grown(generation, region, axis, *result))
         worker.errored.connect(lambda error: self.message.emit(f"Grow from seeds: {error}"))
         worker.finished.connect(self._worker_done)
         self._worker = worker
@@ -142,7 +145,23 @@ class GrowFromSeeds(QObject):
             self._waiting = False
             self.request()
 
-    def _grown(self, generation: int, region, axis: int, values: np.ndarray) -> None:
+    def _cached_edges(self, region) -> np.ndarray | None:
+        if self._edges is None:
+            return None
+        box, edges = self._edges
+        if not all(
+            b.start <= r.start and r.stop <= b.stop for b, r in zip(box, region, strict=True)
+        ):
+            return None
+        return edges[
+            tuple(
+                slice(r.start - b.start, r.stop - b.start) for b, r in zip(box, region, strict=True)
+            )
+        ]
+
+    def _grown(self, generation: int, region, axis: int, values, edges) -> None:
+        if edges is not None and self._session is not None:
+            self._edges = (region, edges) if self._cached_edges(region) is None else self._edges
         if generation != self._generation or self._session is None:
             return  # the seeds changed meanwhile: a newer request follows
         layer = self._session.labelmap.layers[self._layer]
@@ -153,7 +172,6 @@ class GrowFromSeeds(QObject):
                 np.any(values == v, axis=in_plane))]
             for v in np.unique(values) if v != 0
         }  # fmt: skip
-        self._region, self._axis = region, axis
         self._show(InterpolationProposal(self._layer, axis, region, values, filled))
 
     def _show(self, proposal: InterpolationProposal | None) -> None:
@@ -198,6 +216,7 @@ class GrowFromSeeds(QObject):
     def _finish(self) -> None:
         session, self._session = self._session, None
         self._generation += 1
+        self._edges = None
         self._strokes, self._waiting = [], False
         if self._added_background:
             table = session.labelmap.table
@@ -214,7 +233,7 @@ class GrowFromSeeds(QObject):
     def _on_session(self, session) -> None:
         if self._session is not None and session is not self._session:
             self._session.history.disconnect(self._on_history)
-            self._session = None
+            self._session, self._edges = None, None
             self._strokes = []
             self._generation += 1
             self.changed.emit()

@@ -52,7 +52,9 @@ class SmartLabelWorkbench(QObject):
             self.actions[name] = action
             window.menu_actions[f"label_{name}"] = action
         menu = labels.label_menu
-        before = labels.actions.actions["remove_islands"].parentWidget().menuAction()
+        # After the interpolation entries, before the "Clean up" submenu.
+        clean_up = labels.actions.actions["remove_islands"]
+        before = next(a for a in menu.actions() if a.menu() and clean_up in a.menu().actions())
         for action in self.actions.values():
             menu.insertAction(before, action)
         menu.insertSeparator(before)
