@@ -20,9 +20,14 @@ def lab(qtbot, window, single_series, wait_idle):
     return open_labelled(qtbot, window, single_series, wait_idle, ScriptedDialogs())
 
 
+def _ellipse_of(session, k: int) -> np.ndarray:
+    """The bright ellipse of slice `k` (the series' object: > -500 HU)."""
+    return session.volume.array[k] > -500
+
+
 def _ellipse(lab) -> np.ndarray:
-    """The bright ellipse of the slice on show (the series' object: > -500 HU)."""
-    return lab.session.volume.array[lab.index] > -500
+    """The ellipse of the slice on show."""
+    return _ellipse_of(lab.session, lab.index)
 
 
 def _paint_seeds(qtbot, lab):
@@ -90,3 +95,23 @@ def test_a_newer_request_drops_the_stale_preview(qtbot, lab):
     grow.request()  # the first is still running: this one waits, and the first is stale
     qtbot.waitUntil(lambda: not grow.busy and lab.session.proposal is not shown, timeout=10_000)
     assert lab.session.proposal is not None
+
+
+def test_propagate_puts_its_labels_into_the_proposal_layer(qtbot, lab):
+    pytest.importorskip("torch")
+    session, smart = lab.session, lab.window.smart_labels
+    layer = session.labelmap.layers[0]
+    for k in (3, 12):
+        layer[k][_ellipse_of(session, k)] = 1
+    given = layer.copy()
+    smart.minutes = 0.02  # a second of training: this checks the plumbing, not the model
+    smart.actions["propagate"].trigger()
+    assert smart.job is not None and not smart.actions["propagate"].isEnabled()
+    training = lab.window.training
+    qtbot.waitUntil(lambda: smart.job is None, timeout=120_000)
+    proposal = training.proposal.proposal
+    assert proposal is not None
+    assert np.array_equal(proposal.labels.layers[0][[3, 12]], given[[3, 12]])
+    assert np.array_equal(session.labelmap.layers[0], given)  # a proposal writes nothing
+    assert training.accept()
+    assert session.history.undo_description.startswith("Accept model proposal")
