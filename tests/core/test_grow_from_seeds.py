@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from medgui.core import grow_from_seeds
-from medgui.core.grow_from_seeds import grow_region, seed_region
+from medgui.core.grow_from_seeds import (
+    COARSE_FROM_VOXELS,
+    edge_strength,
+    flood,
+    grow_region,
+    seed_region,
+)
 
 DICE_MIN = 0.95  # both phantoms are clean enough that a flood from the seeds finds the edges
 
@@ -118,3 +124,19 @@ def test_seed_region_adds_a_margin_in_3d():
     box = (slice(10, 12), slice(20, 30), slice(40, 50))
     region = seed_region(box, (20, 100, 60), axis=0)
     assert region == (slice(0, 20), slice(4, 46), slice(24, 60))
+
+
+def test_a_big_region_is_flooded_coarse_then_fine_with_the_same_result():
+    shape = (64, 128, 128)  # 2**20 voxels: the coarse-then-fine path
+    assert np.prod(shape) >= COARSE_FROM_VOXELS
+    z, y, x = np.ogrid[: shape[0], : shape[1], : shape[2]]
+    sphere = (z - 32) ** 2 + (y - 64) ** 2 + (x - 60) ** 2 <= 24**2
+    image = np.where(sphere, 100.0, 0.0) + np.random.default_rng(2).normal(0, 20, shape)
+    seeds = np.zeros(shape, np.uint8)
+    seeds[30:35, 60:65, 58:63] = 1
+    seeds[:, :, :3] = 2
+    spacing = (1.0, 1.0, 1.5)
+    labels = grow_from_seeds(image, seeds, spacing)
+    direct = flood(edge_strength(image, spacing), seeds)
+    assert np.mean(labels == direct) > 0.999
+    assert dice(labels == 1, sphere) > DICE_MIN
