@@ -11,7 +11,8 @@ from medgui import __version__
 
 # train/infer import torch only when run (medgui.cli_ml), so the other commands start fast.
 COMMANDS = (
-    "scan", "convert", "demo-data", "view", "train", "infer", "deid", "sr", "report", "selftest",
+    "scan", "convert", "demo-data", "view", "train", "infer", "propagate", "deid", "sr", "report",
+    "selftest",
 )  # fmt: skip
 
 
@@ -160,17 +161,11 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", choices=("1", "3"), default="1")
     p.add_argument("--size", default="1024x768", help="image size WIDTHxHEIGHT")
     p.set_defaults(func=_cmd_view)
-    from medgui.cli_ml import add_commands
-    from medgui.selftest import add_commands as add_selftest
+    # Each further command lives in its own module (imported here, run lazily).
+    from medgui import cli_export, cli_ml, cli_propagate, cli_report, selftest
 
-    add_commands(sub)
-    from medgui import cli_export
-
-    cli_export.add_commands(sub)
-    from medgui import cli_report
-
-    cli_report.add_commands(sub)
-    add_selftest(sub)
+    for module in (cli_ml, cli_propagate, cli_export, cli_report, selftest):
+        module.add_commands(sub)
     return parser
 
 

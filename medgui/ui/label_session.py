@@ -74,6 +74,8 @@ class LabelSession(QObject):
         self.labelmap = LabelMap.empty_like(volume)
         self.annotations = SeriesAnnotations()
         self.proposal: InterpolationProposal | None = None
+        # A tool's own accept and cancel for the proposal it shows (None: interpolation's).
+        self._proposal_hooks: tuple | None = None
         # True while a brush stroke is being drawn: its segments are in the map but not yet in
         # the history, so undo and redo wait until the button is released.
         self.stroking = False
@@ -102,7 +104,7 @@ class LabelSession(QObject):
         if annotations is not None:
             self.annotations = annotations
         self.history.clear()
-        self.proposal = None
+        self.proposal, self._proposal_hooks = None, None
         self._active = self.labelmap.table.labels[0].value
         if notify:
             self.table_changed.emit()
@@ -240,19 +242,35 @@ class LabelSession(QObject):
         values = None if all_labels else [label.value]
         proposal = propose_interpolation(self.labelmap, plane, label.layer, values)
         self.proposal = None if proposal.is_empty else proposal
+        self._proposal_hooks = None
         self.proposal_changed.emit()
         return proposal
+
+    def show_proposal(self, proposal: InterpolationProposal | None, accept=None, cancel=None):
+        """Show a tool's preview (grow from seeds; None: drop it without calling anything):
+        Accept (Ctrl+Return) calls ``accept(proposal)`` and Cancel (Esc) ``cancel()`` instead
+        of interpolation's own."""
+        self.proposal = proposal
+        self._proposal_hooks = None if proposal is None else (accept, cancel)
+        self.proposal_changed.emit()
 
     def accept_proposal(self) -> None:
         """Write the shown proposal as one undoable edit."""
         proposal, self.proposal = self.proposal, None
+        hooks, self._proposal_hooks = self._proposal_hooks, None
         if proposal is not None:
-            accept_interpolation(self.labelmap, self.history, proposal)
+            if hooks is None:
+                accept_interpolation(self.labelmap, self.history, proposal)
+            else:
+                hooks[0](proposal)
         self.proposal_changed.emit()
 
     def cancel_proposal(self) -> None:
         if self.proposal is not None:
+            hooks, self._proposal_hooks = self._proposal_hooks, None
             self.proposal = None
+            if hooks is not None:
+                hooks[1]()
             self.proposal_changed.emit()
 
     # Boxes and tags.

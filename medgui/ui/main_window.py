@@ -40,6 +40,7 @@ from medgui.ui.report_workbench import ReportWorkbench
 from medgui.ui.series_browser import SeriesBrowser
 from medgui.ui.settings import AppSettings
 from medgui.ui.slice_view import SliceView
+from medgui.ui.smart_label_workbench import SmartLabelWorkbench
 from medgui.ui.tag_browser import TagBrowser
 from medgui.ui.task_progress import TaskProgress
 from medgui.ui.training_workbench import TrainingWorkbench
@@ -126,6 +127,8 @@ class MainWindow(QMainWindow):
         # Key images, File → Report… and its dialog.
         self.reports = ReportWorkbench(self)
         self.audit = AuditWorkbench(self)  # the workspace's audit log and its viewer
+        # Grow from seeds and propagation of labelled slices (Label menu).
+        self.smart_labels = SmartLabelWorkbench(self)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -349,6 +352,7 @@ class MainWindow(QMainWindow):
         self.labels.close()  # autosaves unsaved labels
         self.training.close()  # training stops within a batch
         self.reports.close()
+        self.smart_labels.close()  # propagation stops within a batch
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.jobs.shutdown()
