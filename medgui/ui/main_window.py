@@ -312,7 +312,7 @@ class MainWindow(QMainWindow):
     def _on_volume_opened(self, volume: Volume) -> None:
         # Geometry is final from the first slice: the views open now and fill in as slices land.
         self.volume = volume
-        self.view_layout.set_volume(volume)
+        self.view_layout.set_volume(volume, progressive=True)
 
     def _on_slices(self, slices: tuple) -> None:
         for k in slices:

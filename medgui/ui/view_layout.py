@@ -65,6 +65,9 @@ class ViewLayout(QWidget):
         self._layout = "1"
         self._shape: tuple[int, ...] | None = None
         self.cine = CineController(self)
+        self._later: list[Callable[[], object]] = []
+        self._later_timer = QTimer(self, singleShot=True, interval=0)
+        self._later_timer.timeout.connect(self._run_next)
 
         self._placeholder = QLabel(PLACEHOLDER_TEXT, self)
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -127,8 +130,15 @@ class ViewLayout(QWidget):
             return dict(self.views)
         return {self.state.active_plane: self.views[self.state.active_plane]}
 
-    def set_volume(self, volume: Volume | None) -> None:
-        """Show `volume` (None clears): a new shared state and new views, same layout."""
+    def set_volume(self, volume: Volume | None, *, progressive: bool = False) -> None:
+        """Show `volume` (None clears): a new shared state and new views, same layout.
+
+        With `progressive` (a load has just opened the volume) only the active view is built
+        now; the others are built one per turn of the event loop, and `state_changed` comes
+        once all exist, so that no turn stalls the loop for three views' construction.
+        Without it every view exists when this returns.
+        """
+        self._later.clear()
         self.cine.set_state(None)
         if self.state is not None:
             self.state.events.disconnect(self._on_state_event)
@@ -138,12 +148,19 @@ class ViewLayout(QWidget):
         self.state = ViewerState(volume) if volume is not None else None
         self._shape = volume.array.shape if volume is not None else None
         self.views = {}
+        pending: list[Plane] = []
         if self.state is not None:
             self.state.set_layout(self._layout)
             self.state.events.connect(self._on_state_event)
-            self.views = {plane: self._factory(self.state, plane) for plane in Plane}
+            active = self.state.active_plane
+            pending = [plane for plane in Plane if progressive and plane is not active]
+            self.views = {
+                plane: self._factory(self.state, plane) for plane in Plane if plane not in pending
+            }
         for plane in Plane:
-            self._put(plane, self.views.get(plane, QWidget()))
+            # An empty holder keeps a slot of a view still to be built; parented, so that it
+            # lives on when this Python reference goes (replaceWidget does not take it over).
+            self._put(plane, self.views[plane] if plane in self.views else QWidget(self))
         self.cine.set_state(self.state)
         self._arrange()
         # The layout is complete before any view draws, so a view may already ask about it.
@@ -151,7 +168,39 @@ class ViewLayout(QWidget):
         if self.state is not None:
             # Keys (slices, presets, tools) go to the view on show without a click first.
             self.views[self.state.active_plane].setFocus()
-        self.state_changed.emit(self.state)
+        for plane in pending:
+            self._run_later(partial(self._build_view, plane))
+        if pending:
+            self._run_later(partial(self.state_changed.emit, self.state))
+        else:
+            self.state_changed.emit(self.state)
+
+    def _build_view(self, plane: Plane) -> None:
+        """Build the view of `plane` (a progressive `set_volume`); it draws on a later turn."""
+        view = self._factory(self.state, plane)
+        self.views[plane] = view
+        # In plane order, as a view set built at once.
+        self.views = {p: self.views[p] for p in Plane if p in self.views}
+        self._put(plane, view)
+        self._arrange()
+        self._run_later(partial(self._late_volume, view, self.volume))
+
+    def _run_later(self, work: Callable[[], object]) -> None:
+        """Run `work` on a later turn of the event loop, one piece of work per turn (in the
+        order given); a new volume drops what is still queued."""
+        self._later.append(work)
+        self._later_timer.start()
+
+    def _run_next(self) -> None:
+        if self._later:
+            self._later.pop(0)()
+        if self._later:
+            self._later_timer.start()
+
+    def _finish_later(self) -> None:
+        """Run all queued work now."""
+        while self._later:
+            self._later.pop(0)()
 
     def _put(self, plane: Plane, widget: QWidget) -> None:
         splitter, index = (
@@ -177,6 +226,7 @@ class ViewLayout(QWidget):
         slices (no header window) is worked out again from the whole volume, for reset (R) as
         well; the window on show follows unless the user changed it.
         """
+        self._finish_later()
         state = self.state
         if state is None or volume is not self.volume or volume.array.shape != self._shape:
             self.set_volume(volume)
@@ -185,14 +235,14 @@ class ViewLayout(QWidget):
         self._show_in_views(volume)
 
     def _show_in_views(self, volume: Volume | None) -> None:
-        """The views on show get `volume` now; hidden ones on later turns of the event loop,
-        so that no single event handler stalls the loop (each first render costs ~10 ms)."""
+        """The views on show get `volume` now; the others one per later turn of the event
+        loop, so that no single turn stalls the loop (each first render costs ~10 ms)."""
         shown = self.visible_views()
         for view in shown.values():
             view.set_volume(volume)
         for plane, view in self.views.items():
             if plane not in shown:
-                QTimer.singleShot(0, view, partial(self._late_volume, view, volume))
+                self._run_later(partial(self._late_volume, view, volume))
 
     def _late_volume(self, view: QWidget, volume: Volume | None) -> None:
         if self.volume is volume and view in self.views.values():
