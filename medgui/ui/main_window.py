@@ -41,7 +41,8 @@ from medgui.ui.slice_view import SliceView
 from medgui.ui.tag_browser import TagBrowser
 from medgui.ui.task_progress import TaskProgress
 from medgui.ui.training_workbench import TrainingWorkbench
-from medgui.ui.view_layout import ViewActions, ViewFactory, ViewLayout
+from medgui.ui.view_actions import ViewActions
+from medgui.ui.view_layout import ViewFactory, ViewLayout
 from medgui.workers.load_worker import StudyJobs
 
 # DICOM files often have no extension, so "All files" comes first.
