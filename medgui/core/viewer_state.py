@@ -116,13 +116,14 @@ class ViewerState:
             int(_clamp(round(_finite("crosshair", v)), 0, n - 1))
             for v, n in zip(ijk, self._size_ijk, strict=True)
         )
-        if new == self._crosshair:
+        old = self._crosshair
+        if new == old:
             return
-        before = {plane: self.slice_index(plane) for plane in Plane}
         self._crosshair = new
-        for plane in Plane:
-            if self.slice_index(plane) != before[plane]:
-                self.events.emit("slice_index", (plane, self.slice_index(plane)))
+        # Every slice change comes through here: plain tuple lookups, no per-plane dicts.
+        for plane, axis in self._normal.items():
+            if new[axis] != old[axis]:
+                self.events.emit("slice_index", (plane, new[axis]))
         self.events.emit("crosshair", new)
 
     # Window and display.

@@ -107,16 +107,34 @@ def compose(slices: list[np.ndarray], lut: np.ndarray, outline: bool) -> np.ndar
     return image
 
 
+def _labelled_rows_cols(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of `values` holding a label, and the columns holding one within those rows.
+    A C-contiguous slice is read as 64-bit words (8 voxels of uint8 at a time): the search
+    runs on every slice change, over mostly empty slices."""
+    row_bytes = values.shape[1] * values.itemsize
+    if values.ndim == 2 and values.flags.c_contiguous and row_bytes % 8 == 0:
+        words = values.view(np.uint64)
+        rows = np.flatnonzero(words.any(axis=1))
+        if rows.size == 0:
+            return rows, rows
+        # OR of the rows, read back as voxels: a voxel is non-zero where any row's is.
+        union = np.bitwise_or.reduce(words[rows[0] : rows[-1] + 1], axis=0).view(values.dtype)
+        return rows, np.flatnonzero(union)
+    rows = np.flatnonzero(values.any(axis=1))
+    if rows.size == 0:
+        return rows, rows
+    return rows, np.flatnonzero(values[rows[0] : rows[-1] + 1].any(axis=0))
+
+
 def labelled_box(slices: list[np.ndarray]) -> tuple[slice, slice] | None:
     """The (rows, cols) box of a slice holding every labelled pixel of `slices`, one pixel
     larger all round where the slice allows (so a scaled or smoothed drawing of the box never
     samples past its edge); None if nothing is labelled."""
     box = None
     for values in slices:
-        rows = np.flatnonzero(values.any(axis=1))
+        rows, cols = _labelled_rows_cols(values)
         if rows.size == 0:
             continue
-        cols = np.flatnonzero(values[rows[0] : rows[-1] + 1].any(axis=0))
         found = (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)
         box = found if box is None else (
             min(box[0], found[0]), max(box[1], found[1]),

@@ -44,7 +44,8 @@ from medgui.ui.smart_label_workbench import SmartLabelWorkbench
 from medgui.ui.tag_browser import TagBrowser
 from medgui.ui.task_progress import TaskProgress
 from medgui.ui.training_workbench import TrainingWorkbench
-from medgui.ui.view_layout import ViewActions, ViewFactory, ViewLayout
+from medgui.ui.view_actions import ViewActions
+from medgui.ui.view_layout import ViewFactory, ViewLayout
 from medgui.workers.load_worker import StudyJobs
 
 # DICOM files often have no extension, so "All files" comes first.
@@ -315,7 +316,7 @@ class MainWindow(QMainWindow):
     def _on_volume_opened(self, volume: Volume) -> None:
         # Geometry is final from the first slice: the views open now and fill in as slices land.
         self.volume = volume
-        self.view_layout.set_volume(volume)
+        self.view_layout.set_volume(volume, progressive=True)
 
     def _on_slices(self, slices: tuple) -> None:
         for k in slices:

@@ -39,6 +39,7 @@ _TEXT = QColor(235, 235, 235)
 _LETTER = QColor(255, 214, 90)
 _OUTLINE = QColor(0, 0, 0, 220)
 _PIXMAP_BYTES_KEPT = 32 << 20  # text pixmaps kept by content: ~800 slices' bottom-left block
+_BLOCKS_KEPT = 4096  # placed blocks remembered (one per slice seen, per view size)
 _ADVANCES_KEPT = 4096  # text widths remembered (the slice lines and cursor readout make new ones)
 # A one-pixel dark halo: the text at these offsets in the outline colour, then the text on top.
 _HALO = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
@@ -82,7 +83,7 @@ class OverlayLayer(QWidget):
         # Per corner or edge, the last input and result of each step of the layout: the
         # corners that did not change since the last layout cost a comparison.
         self._elided: dict[str, tuple[tuple, list[str]]] = {}
-        self._placed: dict[str, tuple[tuple, _Block]] = {}
+        self._placed: dict[tuple, _Block] = {}  # by name and `_block`'s key
         self._pixmaps: dict[str, tuple[_Block, float, QPixmap]] = {}
         self._drawn: dict[tuple, QPixmap] = {}  # by `_content_key`
         self._drawn_bytes = 0
@@ -216,14 +217,15 @@ class OverlayLayer(QWidget):
         return list(elided[1])
 
     def _block(self, name: str, lines: tuple[str, ...], *, letters: bool = False) -> _Block:
-        """Place `lines` at `name` (a corner, or an edge for a letter); remembered per name, so
-        the blocks that did not change cost nothing."""
-        key = (lines, letters, self.width(), self.height())
-        placed = self._placed.get(name)
-        if placed is None or placed[0] != key:
-            placed = key, self._place(name, lines, letters)
-            self._placed[name] = placed
-        return placed[1]
+        """Place `lines` at `name` (a corner, or an edge for a letter); remembered by content,
+        so the blocks that did not change cost nothing, nor do slices already seen."""
+        key = (name, lines, letters, self.width(), self.height())
+        block = self._placed.get(key)
+        if block is None:
+            if len(self._placed) >= _BLOCKS_KEPT:
+                self._placed.clear()
+            block = self._placed[key] = self._place(name, lines, letters)
+        return block
 
     def _advance(self, text: str, letters: bool) -> float:
         """The width of `text` (remembered: most lines stay the same from slice to slice)."""

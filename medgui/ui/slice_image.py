@@ -149,6 +149,9 @@ class SliceGraphicsView(pg.GraphicsView):
         super().__init__(parent, background=background)
         # The cached background would be blitted over the whole viewport on every paint.
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
+        # drawBackground and the slice cover every pixel, so Qt's own fill of the whole
+        # viewport before each paint (autoFillBackground) is wasted: ~10 % of a slice change.
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.image_item: SliceImageItem | None = None
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:

@@ -11,12 +11,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QInputDialog,
     QLabel,
-    QMenu,
     QSplitter,
     QStackedLayout,
     QVBoxLayout,
@@ -26,9 +23,7 @@ from PySide6.QtWidgets import (
 from medgui.core import Volume
 from medgui.core.reformat import Plane
 from medgui.core.viewer_state import LAYOUTS, ViewerState
-from medgui.core.windowing import CT_PRESETS
 from medgui.ui.cine import CineController
-from medgui.ui.settings import AppSettings
 
 ViewFactory = Callable[[ViewerState, Plane], QWidget]
 
@@ -65,6 +60,10 @@ class ViewLayout(QWidget):
         self._layout = "1"
         self._shape: tuple[int, ...] | None = None
         self.cine = CineController(self)
+        self._later: list[Callable[[], object]] = []
+        self._retired: list[QWidget] = []  # replaced views, deleted once the new state is out
+        self._later_timer = QTimer(self, singleShot=True, interval=0)
+        self._later_timer.timeout.connect(self._run_next)
 
         self._placeholder = QLabel(PLACEHOLDER_TEXT, self)
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -127,8 +126,15 @@ class ViewLayout(QWidget):
             return dict(self.views)
         return {self.state.active_plane: self.views[self.state.active_plane]}
 
-    def set_volume(self, volume: Volume | None) -> None:
-        """Show `volume` (None clears): a new shared state and new views, same layout."""
+    def set_volume(self, volume: Volume | None, *, progressive: bool = False) -> None:
+        """Show `volume` (None clears): a new shared state and new views, same layout.
+
+        With `progressive` (a load has just opened the volume) only the active view is built
+        now; the others are built one per turn of the event loop, and `state_changed` comes
+        once all exist, so that no turn stalls the loop for three views' construction.
+        Without it every view exists when this returns.
+        """
+        self._later.clear()
         self.cine.set_state(None)
         if self.state is not None:
             self.state.events.disconnect(self._on_state_event)
@@ -138,12 +144,19 @@ class ViewLayout(QWidget):
         self.state = ViewerState(volume) if volume is not None else None
         self._shape = volume.array.shape if volume is not None else None
         self.views = {}
+        pending: list[Plane] = []
         if self.state is not None:
             self.state.set_layout(self._layout)
             self.state.events.connect(self._on_state_event)
-            self.views = {plane: self._factory(self.state, plane) for plane in Plane}
+            active = self.state.active_plane
+            pending = [plane for plane in Plane if progressive and plane is not active]
+            self.views = {
+                plane: self._factory(self.state, plane) for plane in Plane if plane not in pending
+            }
         for plane in Plane:
-            self._put(plane, self.views.get(plane, QWidget()))
+            # An empty holder keeps a slot of a view still to be built; parented, so that it
+            # lives on when this Python reference goes (replaceWidget does not take it over).
+            self._put(plane, self.views[plane] if plane in self.views else QWidget(self))
         self.cine.set_state(self.state)
         self._arrange()
         # The layout is complete before any view draws, so a view may already ask about it.
@@ -151,7 +164,47 @@ class ViewLayout(QWidget):
         if self.state is not None:
             # Keys (slices, presets, tools) go to the view on show without a click first.
             self.views[self.state.active_plane].setFocus()
+        for plane in pending:
+            self._run_later(partial(self._build_view, plane))
+        if pending:
+            self._run_later(self._announce)
+        else:
+            self._announce()
+
+    def _announce(self) -> None:
+        """`state_changed`, then the replaced views go: listeners may still let go of what
+        they hung on them (overlays, items) while handling the new state."""
         self.state_changed.emit(self.state)
+        retired, self._retired = self._retired, []
+        for old in retired:
+            old.deleteLater()
+
+    def _build_view(self, plane: Plane) -> None:
+        """Build the view of `plane` (a progressive `set_volume`); it draws on a later turn."""
+        view = self._factory(self.state, plane)
+        self.views[plane] = view
+        # In plane order, as a view set built at once.
+        self.views = {p: self.views[p] for p in Plane if p in self.views}
+        self._put(plane, view)
+        self._arrange()
+        self._run_later(partial(self._late_volume, view, self.volume))
+
+    def _run_later(self, work: Callable[[], object]) -> None:
+        """Run `work` on a later turn of the event loop, one piece of work per turn (in the
+        order given); a new volume drops what is still queued."""
+        self._later.append(work)
+        self._later_timer.start()
+
+    def _run_next(self) -> None:
+        if self._later:
+            self._later.pop(0)()
+        if self._later:
+            self._later_timer.start()
+
+    def _finish_later(self) -> None:
+        """Run all queued work now."""
+        while self._later:
+            self._later.pop(0)()
 
     def _put(self, plane: Plane, widget: QWidget) -> None:
         splitter, index = (
@@ -162,7 +215,7 @@ class ViewLayout(QWidget):
         old = splitter.replaceWidget(index, widget)
         if old is not None:
             old.hide()
-            old.deleteLater()
+            self._retired.append(old)
 
     def slice_updated(self, k: int) -> None:
         """Slice k (array index) of the volume has landed: refresh the views on show."""
@@ -177,6 +230,7 @@ class ViewLayout(QWidget):
         slices (no header window) is worked out again from the whole volume, for reset (R) as
         well; the window on show follows unless the user changed it.
         """
+        self._finish_later()
         state = self.state
         if state is None or volume is not self.volume or volume.array.shape != self._shape:
             self.set_volume(volume)
@@ -185,14 +239,14 @@ class ViewLayout(QWidget):
         self._show_in_views(volume)
 
     def _show_in_views(self, volume: Volume | None) -> None:
-        """The views on show get `volume` now; hidden ones on later turns of the event loop,
-        so that no single event handler stalls the loop (each first render costs ~10 ms)."""
+        """The views on show get `volume` now; the others one per later turn of the event
+        loop, so that no single turn stalls the loop (each first render costs ~10 ms)."""
         shown = self.visible_views()
         for view in shown.values():
             view.set_volume(volume)
         for plane, view in self.views.items():
             if plane not in shown:
-                QTimer.singleShot(0, view, partial(self._late_volume, view, volume))
+                self._run_later(partial(self._late_volume, view, volume))
 
     def _late_volume(self, view: QWidget, volume: Volume | None) -> None:
         if self.volume is volume and view in self.views.values():
@@ -213,147 +267,3 @@ class ViewLayout(QWidget):
             view.setVisible(plane in shown)
         self._side.setVisible(any(p in shown for p in (Plane.CORONAL, Plane.SAGITTAL)))
         self._stack.setCurrentWidget(self._main)
-
-
-class ViewActions(QObject):
-    """The View menu's actions, bound to the layout's current `ViewerState`.
-
-    Each slot is one call on the state; check marks follow the state's events (with signals
-    blocked while they are set, so a mark never echoes back as a command).
-    """
-
-    def __init__(self, view_layout: ViewLayout, settings: AppSettings) -> None:
-        super().__init__(view_layout)
-        self._layout = view_layout
-        self._settings = settings
-        self._watched: ViewerState | None = None
-        self.actions: dict[str, QAction] = {}
-        self._checkable = QActionGroup(self), QActionGroup(self)
-        add = self._add
-        add("layout_1", "One view", "Ctrl+1", lambda: view_layout.set_layout("1"), group=0)
-        add("layout_3", "Three planes", "Ctrl+3", lambda: view_layout.set_layout("3"), group=0)
-        for plane, key in zip(Plane, ("Ctrl+Shift+A", "Ctrl+Shift+C", "Ctrl+Shift+S"), strict=True):
-            slot = partial(self._call, "set_active_plane", plane)
-            add(f"plane_{plane.value}", plane.value.capitalize(), key, slot, group=1)
-        add("reset", "Reset display", "R", partial(self._call, "reset"))
-        add("fit", "Fit to window", "F", self._fit)
-        # Toggles pass their checked state on to the setter.
-        add("invert", "Invert", "I", partial(self._call, "set_invert"), checkable=True)
-        add("flip_h", "Flip horizontally", "H", partial(self._call, "set_flip_h"), checkable=True)
-        add("flip_v", "Flip vertically", "V", partial(self._call, "set_flip_v"), checkable=True)
-        add("rotate_cw", "Rotate clockwise", "Ctrl+R", partial(self._turn, 90))
-        add("rotate_ccw", "Rotate counter-clockwise", "Ctrl+Shift+R", partial(self._turn, -90))
-        add("cine", "Play / pause cine", "Space", view_layout.cine.toggle)
-        add("cine_faster", "Cine faster", "]", partial(self._cine_rate, 1.25))
-        add("cine_slower", "Cine slower", "[", partial(self._cine_rate, 0.8))
-        # 0 is the slice view's key for it (as 1–8 are the presets'); shown, not claimed.
-        add("default_window", "Automatic window\t0", None, self._default_window)
-        add("save_preset", "Save window as preset…", None, self._save_preset)
-        self.presets_menu = QMenu("Presets")
-        self.presets_menu.aboutToShow.connect(self._fill_presets)
-        view_layout.state_changed.connect(self._watch)
-        view_layout.layout_changed.connect(self._sync)
-        self._watch(view_layout.state)
-
-    def _add(self, name, text, key, slot, *, checkable=False, group=None) -> QAction:
-        action = QAction(text, self)
-        if key:
-            action.setShortcut(QKeySequence(key))
-        action.setCheckable(checkable or group is not None)
-        if group is not None:
-            self._checkable[group].addAction(action)
-        (action.toggled if checkable else action.triggered).connect(slot)
-        self.actions[name] = action
-        return action
-
-    def populate(self, menu: QMenu) -> None:
-        """Add the actions to `menu`, grouped."""
-        a = self.actions
-        groups = (
-            ("layout_1", "layout_3", "plane_axial", "plane_coronal", "plane_sagittal"),
-            ("reset", "fit", "invert", "flip_h", "flip_v", "rotate_cw", "rotate_ccw"),
-        )
-        for names in groups:
-            for name in names:
-                menu.addAction(a[name])
-            menu.addSeparator()
-        menu.addMenu(self.presets_menu)
-        self._fill_presets()
-        menu.addSeparator()
-        for name in ("cine", "cine_faster", "cine_slower"):
-            menu.addAction(a[name])
-
-    def _fill_presets(self) -> None:
-        menu = self.presets_menu
-        menu.clear()
-        for n, (name, window) in enumerate(CT_PRESETS.items(), 1):
-            # Number keys are the slice view's (they act on the view under the keyboard); the
-            # text after the tab shows the key in the shortcut column without claiming it.
-            action = menu.addAction(f"{name.capitalize()}\t{n}")
-            action.triggered.connect(partial(self._call, "set_window", window.center, window.width))
-        user = self._settings.user_presets()
-        if user:
-            menu.addSeparator()
-            for name, window in user.items():
-                action = menu.addAction(name)
-                action.triggered.connect(
-                    partial(self._call, "set_window", window.center, window.width)
-                )
-        menu.addSeparator()
-        menu.addAction(self.actions["default_window"])
-        menu.addAction(self.actions["save_preset"])
-        menu.setEnabled(self._layout.state is not None)
-
-    def _call(self, method: str, *args) -> None:
-        if self._layout.state is not None:
-            getattr(self._layout.state, method)(*args)
-
-    def _fit(self) -> None:
-        self._call("set_zoom", 1.0)
-        self._call("set_pan", 0.0, 0.0)
-
-    def _turn(self, degrees: int) -> None:
-        if self._layout.state is not None:
-            self._layout.state.set_rotate(self._layout.state.rotate + degrees)
-
-    def _cine_rate(self, factor: float) -> None:
-        if self._layout.state is not None:
-            self._layout.state.set_cine_fps(self._layout.state.cine_fps * factor)
-
-    def _default_window(self) -> None:
-        self._call("use_default_window")
-
-    def _save_preset(self) -> None:
-        state = self._layout.state
-        if state is None:
-            return
-        name, ok = QInputDialog.getText(self._layout, "Save window preset", "Preset name:")
-        if ok and name.strip():
-            self._settings.set_user_preset(name.strip(), state.window)
-
-    def _watch(self, state: ViewerState | None) -> None:
-        if self._watched is not None:
-            self._watched.events.disconnect(self._on_state_event)
-        self._watched = state
-        if state is not None:
-            state.events.connect(self._on_state_event)
-        for name, action in self.actions.items():
-            if not name.startswith("layout_"):
-                action.setEnabled(state is not None)
-        self._sync()
-
-    def _on_state_event(self, name: str, value: Any) -> None:
-        if name in ("invert", "flip_h", "flip_v", "active_plane"):
-            self._sync()
-
-    def _sync(self, *_: Any) -> None:
-        state = self._layout.state
-        checks = {f"layout_{n}": self._layout.layout_name == n for n in LAYOUTS}
-        if state is not None:
-            checks.update({f"plane_{p.value}": state.active_plane is p for p in Plane})
-            checks.update(invert=state.invert, flip_h=state.flip_h, flip_v=state.flip_v)
-        for name, checked in checks.items():
-            action = self.actions[name]
-            blocked = action.blockSignals(True)
-            action.setChecked(checked)
-            action.blockSignals(blocked)

@@ -10,7 +10,13 @@ from medgui.core import Volume
 from medgui.core.reformat import Plane
 from medgui.core.viewer_state import ViewerState
 from medgui.ui.label_items import LabelImageItem
-from medgui.ui.label_overlay import LabelOverlay, compose, compose_cropped, label_lut
+from medgui.ui.label_overlay import (
+    LabelOverlay,
+    compose,
+    compose_cropped,
+    label_lut,
+    labelled_box,
+)
 from medgui.ui.label_session import LabelContext, LabelSession
 from medgui.ui.label_tools import LabelTools
 from medgui.ui.slice_view import SliceView
@@ -72,6 +78,31 @@ def test_compose_cropped_is_compose_of_the_box() -> None:
             rebuilt = np.zeros_like(whole)
             rebuilt[row : row + pixels.shape[0], col : col + pixels.shape[1]] = pixels
             assert np.array_equal(rebuilt, whole)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_labelled_box_word_search_matches_a_voxel_search(dtype) -> None:
+    rng = np.random.default_rng(5)
+    for cols in (128, 77):  # rows of whole 64-bit words (word search), and not (plain search)
+        for _ in range(40):
+            values = np.zeros((50, cols), dtype)
+            for _ in range(rng.integers(0, 4)):
+                row, col = rng.integers(0, 50), rng.integers(0, cols)
+                values[row, col] = rng.integers(1, 300 if dtype == np.uint16 else 255)
+            found = np.argwhere(values)
+            box = labelled_box([values])
+            if found.size == 0:
+                assert box is None
+                continue
+            (top, left), (bottom, right) = found.min(axis=0), found.max(axis=0) + 1
+            assert box == (
+                slice(max(top - 1, 0), min(bottom + 1, 50)),
+                slice(max(left - 1, 0), min(right + 1, cols)),
+            )
+    # A strided slice (a coronal cut, say) takes the plain search and agrees as well.
+    values = np.zeros((64, 50), np.uint8)
+    values[10, 7] = values[30, 20] = 1
+    assert labelled_box([values.T]) == (slice(6, 22), slice(9, 32))
 
 
 @pytest.mark.parametrize("outline", [False, True])

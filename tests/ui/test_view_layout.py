@@ -124,3 +124,43 @@ def test_three_planes_keep_their_share_when_the_space_changes(qtbot):
     layout.resize(550, 600)  # docks opened beside the views: both sides give up room
     sizes = layout._main.sizes()
     assert sizes[0] == pytest.approx(sum(sizes) * 3 / 5, abs=3)
+
+
+def test_a_progressive_volume_builds_one_view_per_turn_then_announces_the_state(layout, qtbot):
+    """As a load opens its volume: the active view at once, each other view on a later turn of
+    the event loop (no turn builds them all), `state_changed` once every view exists."""
+    announced = []
+    layout.state_changed.connect(lambda state: announced.append((state, dict(layout.views))))
+    layout.set_layout("3")
+    layout.set_volume(_mr(), progressive=True)
+    active = layout.state.active_plane
+    assert list(layout.views) == [active] and announced == []
+    built = [len(layout.views)]
+    while len(layout.views) < 3 or not announced:
+        layout._run_next()  # what one turn of the event loop runs
+        built.append(len(layout.views))
+    assert built[:3] == [1, 2, 3]
+    ((state, views),) = announced
+    assert state is layout.state and list(views) == list(Plane)
+    assert all(view.state is state for view in views.values())
+    # Every slot holds its view (the placeholders are gone), and the last ones get the volume.
+    qtbot.waitUntil(lambda: all(view.volume is layout.volume for view in views.values()))
+    assert all(view.isVisibleTo(layout) for view in views.values())
+
+
+def test_a_new_volume_drops_the_views_still_to_be_built(layout, qtbot):
+    layout.set_volume(_mr(), progressive=True)
+    second = _mr((4, 16, 16))
+    layout.set_volume(second)
+    views = dict(layout.views)
+    qtbot.waitUntil(lambda: all(view.volume is second for view in views.values()))
+    # Nothing queued for the first volume built a view afterwards.
+    assert layout.views == views and set(views) == set(Plane)
+    assert all(view.state is layout.state for view in views.values())
+
+
+def test_the_end_of_a_load_builds_what_is_still_pending(layout):
+    volume = _mr()
+    layout.set_volume(volume, progressive=True)
+    layout.volume_complete(volume)  # before the event loop ran
+    assert set(layout.views) == set(Plane)
