@@ -87,7 +87,8 @@ class TrainingWorkbench(QObject):
         self.model_dock.visibilityChanged.connect(lambda shown: shown and self.refresh_versions())
         self._on_session(self.labels.context.session)
         self.panel.set_running(False, can_resume=can_resume(self.workspace_root, MODEL_NAME))
-        warm_up_when_shown(window)  # torch and MONAI load once the window is up, not on Start
+        # torch and MONAI load when a model dock first shows (and no series loads), not on Start.
+        warm_up_when_shown((self.train_dock, self.model_dock), window.jobs)
 
     @property
     def workspace_root(self):

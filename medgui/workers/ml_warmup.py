@@ -11,9 +11,11 @@ later passes. Then one tiny optimiser step runs: torch imports its compiler stac
 sympy: hundreds of modules) lazily on the first `Adam(...)`, which the first training would
 otherwise pay for.
 
-`warm_up_when_shown(window)` starts this on a background thread the first time the window is
-shown (once per process; not at all when the environment sets ``MEDGUI_NO_ML_WARM_UP=1``,
-e.g. to measure without it); `warm_up()` is the step itself, usable from any thread.
+`warm_up_when_shown(docks, jobs)` starts this on a background thread the first time one of the
+model docks is shown and no series is loading (once per process; not at all when the
+environment sets ``MEDGUI_NO_ML_WARM_UP=1``, e.g. to measure without it); `warm_up()` is the
+step itself, usable from any thread. Not at window start: the warm-up's own stalls (tens of ms)
+would land in the first seconds of reading, while the first series loads.
 """
 
 from __future__ import annotations
@@ -117,19 +119,51 @@ def start_warm_up() -> threading.Thread:
         return _started
 
 
-class _OnFirstShow(QObject):
+class _FirstShow(QObject):
+    """Starts the warm-up on the first Show event of a watched widget, or, while `jobs` is
+    busy (a series loading), as soon as it is not: libtorch's import competing with the loader
+    for the GIL would stall the viewer while the first slices come in."""
+
+    def __init__(self, parent: QObject, jobs=None) -> None:
+        super().__init__(parent)
+        self._jobs = jobs
+        self._watched: list[QObject] = []
+
+    def watch(self, widget: QObject) -> None:
+        self._watched.append(widget)
+        widget.installEventFilter(self)
+
+    def fire(self) -> None:
+        for widget in self._watched:
+            widget.removeEventFilter(self)
+        self._watched = []
+        if self._jobs is not None and self._jobs.busy:
+            self._jobs.busy_changed.connect(self._when_idle)
+            return
+        start_warm_up()
+
+    def _when_idle(self, busy: bool) -> None:
+        if not busy:
+            self._jobs.busy_changed.disconnect(self._when_idle)
+            start_warm_up()
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Show:
-            watched.removeEventFilter(self)
-            start_warm_up()
+            self.fire()
         return False
 
 
-def warm_up_when_shown(window) -> None:
-    """Start the warm-up when `window` is first shown (at once if it is already visible)."""
+def warm_up_when_shown(widgets, jobs=None) -> None:
+    """Start the warm-up when one of `widgets` is first shown (at once if one is visible
+    already), after the running job of `jobs` (a `StudyJobs`) when one runs. medgui passes the
+    Training and Models docks: the user opening them is about to need torch, and a window that
+    only reads images never pays for it."""
     if os.environ.get(NO_WARM_UP, "") not in ("", "0"):
         return
-    if window.isVisible():
-        start_warm_up()
+    widgets = list(widgets)
+    trigger = _FirstShow(widgets[0], jobs)
+    if any(widget.isVisible() for widget in widgets):
+        trigger.fire()
         return
-    window.installEventFilter(_OnFirstShow(window))
+    for widget in widgets:
+        trigger.watch(widget)

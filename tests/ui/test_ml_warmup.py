@@ -1,5 +1,5 @@
-"""The ML warm-up: torch's libraries open through ctypes, the modules import, and showing the
-main window starts it once per process (unless the environment turns it off)."""
+"""The ML warm-up: torch's libraries open through ctypes, the modules import, and showing a
+model dock starts it once, after a running load (unless the environment turns it off)."""
 
 from __future__ import annotations
 
@@ -23,18 +23,37 @@ def test_libraries_open_and_modules_import():
     assert all(name in sys.modules for name in ml_warmup.MODULES)
 
 
-def test_showing_the_window_starts_it_once(qtbot, new_window, settings, monkeypatch):
+def test_showing_a_model_dock_starts_it_once(qtbot, new_window, settings, monkeypatch):
     started = []
     monkeypatch.setattr(ml_warmup, "start_warm_up", lambda: started.append(True))
     monkeypatch.setenv(ml_warmup.NO_WARM_UP, "1")
     quiet = new_window(settings)
     quiet.show()
+    quiet.training.train_dock.show()
     assert started == []  # turned off
     monkeypatch.delenv(ml_warmup.NO_WARM_UP)
     window = new_window(settings)
-    assert started == []  # not before the window shows
     window.show()
+    assert started == []  # reading images never loads torch
+    window.training.model_dock.show()
     assert started == [True]
-    window.hide()
+    window.training.train_dock.show()
+    window.training.model_dock.hide()
+    window.training.model_dock.show()
+    assert started == [True]
+
+
+def test_it_waits_for_a_running_load(qtbot, new_window, settings, monkeypatch):
+    started = []
+    monkeypatch.setattr(ml_warmup, "start_warm_up", lambda: started.append(True))
+    window = new_window(settings)
     window.show()
+    monkeypatch.setattr(type(window.jobs), "busy", property(lambda jobs: True))
+    window.training.train_dock.show()
+    assert started == []  # a series is loading: not now
+    window.jobs.busy_changed.emit(True)
+    assert started == []
+    window.jobs.busy_changed.emit(False)
+    assert started == [True]
+    window.jobs.busy_changed.emit(False)
     assert started == [True]
