@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import SimpleITK as sitk
 
-from medgui.core.bbox import BBox, bbox_expand
+from medgui.core.bbox import BBox, bbox_expand, bounding_box
 
 # The gradient is smoothed over about one voxel: enough to quiet CT noise (~12 HU) without
 # moving edges between organs.
@@ -49,7 +49,7 @@ def _check(image: np.ndarray, seeds: np.ndarray, spacing_mm: Sequence[float]) ->
         )
     if not np.issubdtype(seeds.dtype, np.integer) or (seeds.size and seeds.min() < 0):
         raise ValueError("seeds must be non-negative integers (0 = no seed, k = label k)")
-    values = [int(v) for v in np.unique(seeds) if v != 0]
+    values = _seed_values(seeds)
     if len(values) < 2:
         raise ValueError(
             "grow from seeds needs seeds of at least two labels (one of them background), "
@@ -92,32 +92,72 @@ def flood(edges: np.ndarray, markers: np.ndarray) -> np.ndarray:
 
 
 def _pool(array: np.ndarray) -> np.ndarray:
-    """2×2×2 maximum (edges keep their crests, seeds survive), odd ends dropped."""
+    """2×2×2 maximum (edges keep their crests, seeds survive), odd ends dropped. Pairwise
+    maxima of strided views: some fifty times faster than a max over a 6-D reshape."""
     z, y, x = (n // 2 * 2 for n in array.shape)
-    blocks = array[:z, :y, :x].reshape(z // 2, 2, y // 2, 2, x // 2, 2)
-    return blocks.max(axis=(1, 3, 5))
+    pooled = array[:z, :y, :x]
+    pooled = np.maximum(pooled[0::2], pooled[1::2])
+    pooled = np.maximum(pooled[:, 0::2], pooled[:, 1::2])
+    return np.maximum(pooled[:, :, 0::2], pooled[:, :, 1::2])
 
 
-def _coarse_then_fine(edges: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """Flood at half resolution, then again at full resolution only in a band of
-    `BAND_VOXELS` around the coarse result's boundaries (the rest keeps the coarse labels as
-    markers). On the benchmark's phantom it gives the direct flood's labels for all but one
-    voxel in 10⁶, about twice as fast."""
-    coarse = flood(_pool(edges), _pool(seeds))
-    up = coarse.repeat(2, 0).repeat(2, 1).repeat(2, 2)
-    up = np.pad(up, [(0, n - m) for n, m in zip(edges.shape, up.shape, strict=True)], "edge")
-    boundary = np.zeros(up.shape, bool)
-    for axis in range(3):
-        step = np.diff(up, axis=axis) != 0
-        lower, upper = [slice(None)] * 3, [slice(None)] * 3
+def _boundary(labels: np.ndarray) -> np.ndarray:
+    """Where a voxel's label differs from one of its face neighbours'."""
+    boundary = np.zeros(labels.shape, bool)
+    for axis in range(labels.ndim):
+        step = np.diff(labels, axis=axis) != 0
+        lower, upper = [slice(None)] * labels.ndim, [slice(None)] * labels.ndim
         lower[axis], upper[axis] = slice(None, -1), slice(1, None)
         boundary[tuple(lower)] |= step
         boundary[tuple(upper)] |= step
-    band = sitk.BinaryDilate(sitk.GetImageFromArray(boundary.astype(np.uint8)), [BAND_VOXELS] * 3)
-    markers = np.where(sitk.GetArrayFromImage(band).astype(bool), 0, up)
+    return boundary
+
+
+def _upsample(array: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """Each voxel of a `_pool`ed array back as its 2×2×2 block, odd ends repeated."""
+    up = array.repeat(2, 0).repeat(2, 1).repeat(2, 2)
+    return np.pad(up, [(0, n - m) for n, m in zip(shape, up.shape, strict=True)], "edge")
+
+
+def _coarse_then_fine(edges: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """Flood at half resolution, then again at full resolution only in a band of about
+    `BAND_VOXELS` around the coarse result's boundaries (the rest keeps the coarse labels as
+    markers). The band is found and widened on the coarse grid (an eighth of the voxels). On
+    the benchmark's phantom it gives the direct flood's labels for all but one voxel in 10⁶,
+    about four times as fast."""
+    coarse = _flood_any_size(_pool(edges), _pool(seeds))
+    band = sitk.BinaryDilate(
+        sitk.GetImageFromArray(_boundary(coarse).astype(np.uint8)), [BAND_VOXELS // 2] * 3
+    )
+    band = _upsample(sitk.GetArrayFromImage(band).astype(bool), edges.shape)
+    labels = _upsample(coarse, edges.shape)
+    markers = np.where(band, 0, labels)
     placed = seeds != 0
     markers[placed] = seeds[placed]
-    return flood(edges, markers)
+    box = bounding_box(band)
+    if box is None:  # one label took the whole region
+        return markers
+    # Outside the band every voxel is a marker and keeps its label, so flooding just the
+    # band's box (and the markers one voxel round it) gives the same labels for less work.
+    box = bbox_expand(box, (1, 1, 1), edges.shape)
+    labels = markers
+    labels[box] = flood(edges[box], markers[box])
+    return labels
+
+
+def _flood_any_size(edges: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """`flood`, coarse first (recursively) for big 3-D regions."""
+    if edges.ndim == 3 and edges.size >= COARSE_FROM_VOXELS:
+        return _coarse_then_fine(edges, seeds)
+    return flood(edges, seeds)
+
+
+def _seed_values(seeds: np.ndarray) -> list[int]:
+    """The distinct non-zero seed labels (a bincount for the usual small unsigned types: an
+    eighth of the time of `np.unique` on a region of millions of voxels)."""
+    if seeds.dtype in (np.uint8, np.uint16) and seeds.size:
+        return [int(v) for v in np.flatnonzero(np.bincount(seeds.ravel())) if v]
+    return [int(v) for v in np.unique(seeds) if v != 0]
 
 
 def grow_from_seeds(
@@ -142,11 +182,7 @@ def grow_from_seeds(
         edges = edge_strength(image, spacing_mm)
     elif edges.shape != image.shape or edges.dtype != np.uint8:
         raise ValueError(f"edges must be uint8 of the image's shape {image.shape}")
-    if edges.ndim == 3 and edges.size >= COARSE_FROM_VOXELS:
-        labels = _coarse_then_fine(edges, seeds)
-    else:
-        labels = flood(edges, seeds)
-    labels = labels.astype(seeds.dtype, copy=False)
+    labels = _flood_any_size(edges, seeds).astype(seeds.dtype, copy=False)
     placed = seeds != 0
     labels[placed] = seeds[placed]
     return labels
@@ -177,7 +213,7 @@ def grow_region(
 
     A box one voxel thick along an axis is grown in 2-D, in the plane of the other two."""
     image, seeds = image_zyx[region], layer_zyx[region]
-    if background not in np.unique(seeds):
+    if background not in _seed_values(seeds):
         raise ValueError("paint background seeds too: the background is one of the seed labels")
     flat = [ax for ax in range(3) if image.shape[ax] == 1]
     if flat and image.ndim - len(flat) == 2:
