@@ -174,3 +174,39 @@ def test_a_checkpoint_of_another_task_is_refused(tmp_path):
     other.name = "other"
     with pytest.raises(ValueError, match="checkpoint is for task 'linear'"):
         events(Trainer(other, config()), resume_from=tmp_path / "last.pt")
+
+
+class RecordingLinearTask(LinearTask):
+    """LinearTask whose network records the dtype of its forward passes in training mode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dtypes: list[torch.dtype] = []
+
+    def build_network(self, config):
+        network = torch.nn.Linear(4, 2)
+        network.register_forward_hook(
+            lambda module, args, out: module.training and self.dtypes.append(out.dtype)
+        )
+        return network
+
+
+def test_the_mixed_precision_step_runs_its_autocast_and_grad_scaler(monkeypatch):
+    """The CUDA mixed-precision path (float16 autocast + GradScaler scale/step/update), run on
+    the CPU's own float16 autocast and scaler, since no GPU is here: the same trainer code, not
+    a copy of it. `amp_enabled` is what keeps it to CUDA in the app."""
+    import medgui.ml.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "amp_enabled", lambda device, wanted: bool(wanted))
+    task = RecordingLinearTask()
+    trainer = Trainer(task, config(epochs=3, amp=True))
+    assert trainer.amp
+    result = events(trainer)[-1].result
+    assert trainer.scaler.is_enabled()
+    # Every training batch (3 epochs of 48 samples in batches of 8) ran under float16 autocast.
+    assert task.dtypes.count(torch.float16) == 3 * 6
+    assert trainer.scaler.get_scale() > 0
+    assert result.metrics["accuracy"] > 0.8
+    plain = RecordingLinearTask()
+    events(Trainer(plain, config(epochs=1, amp=False)))
+    assert plain.dtypes and torch.float16 not in plain.dtypes
