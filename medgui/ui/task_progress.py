@@ -24,8 +24,15 @@ class TaskProgress(QWidget):
     def report(self, text: str, done: int, total: int) -> None:
         """Show `text` and `done` of `total` (a busy bar while total is 0)."""
         self.label.setText(text)
+        # QProgressBar.setValue repaints synchronously, and a synchronous repaint paints the
+        # window's whole dirty region at once: right after a volume opens, the new views'
+        # first paint too, in the same turn of the event loop. With updates off the value
+        # only schedules an ordinary paint.
+        self.bar.setUpdatesEnabled(False)
         self.bar.setRange(0, total)
         self.bar.setValue(done)
+        self.bar.setUpdatesEnabled(True)
+        self.bar.update()
         self.show()
 
     def end(self) -> None:

@@ -130,8 +130,9 @@ class ViewLayout(QWidget):
         """Show `volume` (None clears): a new shared state and new views, same layout.
 
         With `progressive` (a load has just opened the volume) only the active view is built
-        now; the others are built one per turn of the event loop, and `state_changed` comes
-        once all exist, so that no turn stalls the loop for three views' construction.
+        now, and it draws on the next turn; the others are built one per turn of the event
+        loop, and `state_changed` comes once all exist, so that no turn stalls the loop for
+        three views' construction.
         Without it every view exists when this returns.
         """
         self._later.clear()
@@ -160,7 +161,12 @@ class ViewLayout(QWidget):
         self.cine.set_state(self.state)
         self._arrange()
         # The layout is complete before any view draws, so a view may already ask about it.
-        self._show_in_views(volume)
+        # A progressive one draws on the next turn: building a view and its first render are
+        # each ~20 ms, too much for one turn while slices land.
+        if pending:
+            self._run_later(partial(self._show_in_views, volume))
+        else:
+            self._show_in_views(volume)
         if self.state is not None:
             # Keys (slices, presets, tools) go to the view on show without a click first.
             self.views[self.state.active_plane].setFocus()
