@@ -36,21 +36,10 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _is_seg_file(path: Path) -> bool:
-    from medgui.core.dicom_header import DicomReadError, read_instance_header
-
-    if not path.is_file() or path.suffix.lower() in (".nii", ".gz", ".nrrd", ".mha", ".mhd"):
-        return False
-    try:
-        return read_instance_header(path).kind == "SEG"
-    except DicomReadError:
-        return False
-
-
 def _convert_labels(args: argparse.Namespace) -> int:
     """Label maps: NIfTI/NRRD → DICOM SEG (needs the reference series), SEG → NIfTI/NRRD."""
     from medgui.core import load_volume
-    from medgui.core.dicom_seg import export_seg, import_seg
+    from medgui.core.dicom_seg import export_seg, import_seg, is_seg_file
     from medgui.core.label_io import load_label_map, save_label_map
 
     source, out = Path(args.input), Path(args.output)
@@ -59,11 +48,11 @@ def _convert_labels(args: argparse.Namespace) -> int:
         if reference is None:
             print("error: writing a DICOM SEG needs --reference SERIES", file=sys.stderr)
             return 2
-        labels = import_seg(source, reference) if _is_seg_file(source) else None
+        labels = import_seg(source, reference) if is_seg_file(source) else None
         labels = labels or load_label_map(source, reference)
         export_seg(labels, reference, out)
     else:
-        labels = import_seg(source, reference) if _is_seg_file(source) else None
+        labels = import_seg(source, reference) if is_seg_file(source) else None
         labels = labels or load_label_map(source, reference)
         save_label_map(labels, out)
     names = ", ".join(label.name for label in labels.table.labels) or "no labels"
@@ -73,10 +62,11 @@ def _convert_labels(args: argparse.Namespace) -> int:
 
 def _cmd_convert(args: argparse.Namespace) -> int:
     from medgui.core import load_volume
+    from medgui.core.dicom_seg import is_seg_file
     from medgui.core.itk_io import is_itk_file, write_itk_volume
     from medgui.core.resample import resample_to_orthonormal
 
-    if args.reference or _is_seg_file(Path(args.input)) or args.output.lower().endswith(".dcm"):
+    if args.reference or is_seg_file(args.input) or args.output.lower().endswith(".dcm"):
         return _convert_labels(args)
     if not is_itk_file(args.output):
         print(

@@ -34,10 +34,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_propagate)
 
 
-def _is_seg(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in (".dcm", "")
-
-
 def read_partial_labels(path: str | Path, image):
     """The partial label map at `path` on `image`'s grid (ValueError naming the file if it is
     on another grid or not a label map)."""
@@ -47,9 +43,9 @@ def read_partial_labels(path: str | Path, image):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
-    if _is_seg(path):
-        from medgui.core.dicom_seg import import_seg
+    from medgui.core.dicom_seg import import_seg, is_seg_file
 
+    if is_seg_file(path):
         return import_seg(path, image)
     if path.is_dir():
         from medgui.core import load_volume

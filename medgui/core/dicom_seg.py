@@ -383,6 +383,19 @@ def _import(path, reference: Volume | None, want_probabilities: bool):
     return LabelMap(layers, grid.spacing_mm, origin, direction, table), probabilities
 
 
+def is_seg_file(path: str | Path) -> bool:
+    """Whether `path` is a DICOM SEG file (by its header; NIfTI/NRRD/MHA names are not read)."""
+    from medgui.core.dicom_header import DicomReadError, read_instance_header
+
+    path = Path(path)
+    if not path.is_file() or path.suffix.lower() in (".nii", ".gz", ".nrrd", ".mha", ".mhd"):
+        return False
+    try:
+        return read_instance_header(path).kind == "SEG"
+    except DicomReadError:
+        return False
+
+
 def import_seg(path: str | Path, reference_volume: Volume | None = None) -> LabelMap:
     """A DICOM SEG as a `LabelMap` on `reference_volume`'s grid (or its own frames' grid), with
     segment names, colours and category/type meanings; fractional segments count from 0.5.

@@ -52,27 +52,23 @@ _BODY = ParagraphStyle(
 )
 _CELL = ParagraphStyle("cell", parent=_BODY, fontSize=8, leading=10)
 _CAPTION = ParagraphStyle("caption", parent=_BODY, fontSize=8, textColor=colors.HexColor("#444"))
-_H1 = ParagraphStyle(
-    "h1", parent=_STYLES["Heading1"], fontName="Vera-Bold", fontSize=16, spaceAfter=4
-)
-_H2 = ParagraphStyle(
-    "h2",
-    parent=_STYLES["Heading2"],
-    fontName="Vera-Bold",
-    fontSize=12,
-    spaceBefore=8,
-    spaceAfter=3,
-    keepWithNext=1,
-)
-_H3 = ParagraphStyle(
-    "h3",
-    parent=_STYLES["Heading3"],
-    fontName="Vera-Bold",
-    fontSize=10,
-    spaceBefore=4,
-    spaceAfter=2,
-    keepWithNext=1,
-)
+
+
+def _heading(level: int, size: float, before: float, after: float) -> ParagraphStyle:
+    """Bold Vera heading `level` (1–3) of `size` pt; below level 1 it keeps with what follows."""
+    return ParagraphStyle(
+        f"h{level}",
+        parent=_STYLES[f"Heading{level}"],
+        fontName="Vera-Bold",
+        fontSize=size,
+        spaceBefore=before,
+        spaceAfter=after,
+        keepWithNext=int(level > 1),
+    )
+
+
+_H1 = _heading(1, 16, _STYLES["Heading1"].spaceBefore, 4)
+_H2, _H3 = _heading(2, 12, 8, 3), _heading(3, 10, 4, 2)
 _NOTICE = ParagraphStyle(
     "notice", parent=_BODY, fontName="Vera-Bold", textColor=colors.HexColor("#a00000")
 )

@@ -27,12 +27,11 @@ class TaskProgress(QWidget):
         # QProgressBar.setValue repaints synchronously, and a synchronous repaint paints the
         # window's whole dirty region at once: right after a volume opens, the new views'
         # first paint too, in the same turn of the event loop. With updates off the value
-        # only schedules an ordinary paint.
+        # only schedules an ordinary paint (turning updates back on schedules one).
         self.bar.setUpdatesEnabled(False)
         self.bar.setRange(0, total)
         self.bar.setValue(done)
         self.bar.setUpdatesEnabled(True)
-        self.bar.update()
         self.show()
 
     def end(self) -> None:
