@@ -33,6 +33,7 @@ from medgui.ui.audit_workbench import AuditWorkbench
 from medgui.ui.cine import CineControls
 from medgui.ui.export_dialog import ExportWorkbench
 from medgui.ui.label_workbench import LabelWorkbench
+from medgui.ui.main_thread_gc import collect_on_main_thread
 from medgui.ui.measurement_panel import MeasurementPanel
 from medgui.ui.measurement_tools import TOOL_NAMES, TOOL_SHORTCUTS, MeasurementContext, Tool
 from medgui.ui.problems_panel import ProblemsPanel
@@ -73,6 +74,8 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        # Workers run Python beside the window: cycles must not be freed on their threads.
+        collect_on_main_thread()
         self.setWindowTitle("medgui")
         self.setAcceptDrops(True)
         self.settings = settings if settings is not None else AppSettings()

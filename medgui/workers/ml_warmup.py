@@ -81,6 +81,7 @@ def warm_up() -> list[str]:
         flags = os.RTLD_NOW | (os.RTLD_GLOBAL if "global_deps" in path.name else 0)
         _open_without_gil(path, flags)
     imported = []
+    # No automatic full passes while importing (off already where the GUI thread collects).
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -93,8 +94,8 @@ def warm_up() -> list[str]:
         if imported == list(MODULES):
             _first_step()
     finally:
+        freeze_once()
         if collecting:
-            freeze_once()
             gc.enable()
     return imported
 
