@@ -22,7 +22,9 @@ import gc
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
-INTERVAL_MS = 500
+# Often enough that each pass stays small while workers allocate: during a 300-slice load the
+# young-generation passes took 0.2-6 ms at this interval, against 7-10 ms at 500 ms.
+INTERVAL_MS = 100
 
 _installed: MainThreadCollector | None = None
 
