@@ -15,22 +15,15 @@ import time
 import numpy as np
 
 from medgui.core.demo import LABEL_TABLE, make_phantom
-from medgui.core.label_interpolate import accept_interpolation, propose_interpolation
-from medgui.core.labelmap import LabelMap, LabelTable
-from medgui.core.reformat import Plane
-from medgui.core.undo import EditHistory
-from medgui.ml.propagate import DEFAULT_MINUTES, dice_by_label, evenly_spaced_slices, propagate
+from medgui.ml.propagate import (
+    DEFAULT_MINUTES,
+    dice_by_label,
+    evenly_spaced_slices,
+    interpolate_slices,
+    propagate,
+)
 
 GIVEN_SLICES = 5
-
-
-def interpolate(phantom, partial: np.ndarray) -> np.ndarray:
-    """Shape interpolation of every label between the given slices."""
-    ct = phantom.ct
-    table = LabelTable.from_json(LABEL_TABLE)
-    labelmap = LabelMap([partial.copy()], ct.spacing_mm, ct.origin, ct.direction, table)
-    accept_interpolation(labelmap, EditHistory(), propose_interpolation(labelmap, Plane.AXIAL))
-    return labelmap.layers[0]
 
 
 def main() -> None:
@@ -48,7 +41,7 @@ def main() -> None:
     names = {row["value"]: row["name"] for row in LABEL_TABLE}
 
     start = time.perf_counter()
-    interpolated = interpolate(phantom, partial)
+    interpolated = interpolate_slices(phantom.ct, partial, given)
     interpolation_s = time.perf_counter() - start
     start = time.perf_counter()
     proposal = propagate(phantom.ct, partial, minutes=args.minutes, device=args.device)
