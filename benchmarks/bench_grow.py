@@ -107,7 +107,9 @@ def main() -> None:
     update = median_seconds(
         lambda: grow_region(image, seeds, region, SPACING_MM, BACKGROUND, edges), args.runs
     )
-    figures["first_update_s"] = round(figures["edges_s"] + update, 3)
+    # Without the tool's head start (Start computes the volume's edge strength while the user
+    # paints), the first update would also pay for the edges.
+    figures["first_update_without_head_start_s"] = round(figures["edges_s"] + update, 3)
     figures["update_s"] = round(update, 3)
     figures["update_over_budget"] = round(update / BUDGET_S, 3)
     figures["geodesic_over_watershed_time"] = round(
@@ -116,7 +118,7 @@ def main() -> None:
     print(f"{'method':<10} {'Dice':>7} {'seconds':>8}")
     for name in ("watershed", "geodesic"):
         print(f"{name:<10} {figures[name + '_dice']:>7.4f} {figures[name + '_s']:>8.3f}")
-    print(f"edge strength of the region (first update only): {figures['edges_s']:.3f} s")
+    print(f"edge strength of the region (computed as the tool starts): {figures['edges_s']:.3f} s")
     print(f"one preview update (256×256×128 region): {update:.3f} s = "
           f"{update / BUDGET_S:.2f} × the {BUDGET_S:.0f} s budget")  # fmt: skip
     print(json.dumps(figures))

@@ -42,6 +42,12 @@ def grow_worker(
     )  # fmt: skip
 
 
+def edges_worker(image: np.ndarray, spacing_mm: Sequence[float]) -> FunctionWorker:
+    """An unstarted worker computing `edge_strength` of `image` (a copy the caller made):
+    `returned(uint8 edges)`. The grow tool runs it over the whole volume as it starts."""
+    return create_worker(edge_strength, image, spacing_mm, _start_thread=False, _ignore_errors=True)
+
+
 def _propagate(volume: Volume, labelmap: LabelMap, minutes: float, progress):
     from medgui.ml.propagate import propagate
     from medgui.ml.segmentation.data import flatten_layers

@@ -75,6 +75,35 @@ def test_seeds_grow_into_a_preview_that_accept_writes_and_undo_takes_back(qtbot,
     assert not session.history.can_undo
 
 
+def test_a_3d_preview_floods_the_edge_strength_computed_at_start(qtbot, lab, monkeypatch):
+    """Start computes the whole volume's edge strength in a worker; the first preview of seeds
+    on two slices (a 3-D region) waits for it and only floods."""
+    from medgui.ui import grow_tool
+
+    given = []
+    real = grow_tool.grow_worker
+
+    def recording(image, seeds, spacing, background, edges):
+        given.append((seeds.shape, edges))
+        return real(image, seeds, spacing, background, edges)
+
+    monkeypatch.setattr(grow_tool, "grow_worker", recording)
+    session, plane, first = lab.session, lab.plane, lab.index
+    background = _paint_seeds(qtbot, lab)
+    assert given[-1][1] is None  # one slice: its own 2-D gradient
+    lab.window.view_layout.state.set_slice(plane, first + 2)
+    lab.flush()
+    session.set_active(1)
+    drag(lab.view, at(lab.view, 20, 16), at(lab.view, 20, 24))
+    session.set_active(background)
+    drag(lab.view, at(lab.view, 2, 2), at(lab.view, 2, 37))
+    grow = lab.window.smart_labels.grow
+    qtbot.waitUntil(lambda: session.proposal is not None and not grow.busy, timeout=15_000)
+    shape, edges = next(call for call in given if min(call[0]) > 1)  # the first 3-D preview
+    assert edges is not None and edges.shape == shape and edges.dtype == np.uint8
+    assert session.proposal.bbox[0].stop - session.proposal.bbox[0].start > 1
+
+
 def test_cancel_leaves_the_map_unchanged(qtbot, lab):
     session = lab.session
     session.labelmap.layers[0][0, 5:8, 5:8] = 1  # drawn before: must survive the cancel
