@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +112,10 @@ class InstanceHeader:
     frame_positions: list[list[float]] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Field by field, not `dataclasses.asdict`: its recursive deep copy took 0.15 ms a
+        # header (44 ms of a 300-file scan, while the window drew). The values are JSON-ready
+        # as they are; the lists are shared, for serialising, not for editing.
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InstanceHeader:
@@ -132,6 +135,9 @@ class InstanceHeader:
         orient = tuple(round(v, 3) for v in self.image_orientation or ())
         spacing = tuple(round(v, 4) for v in self.pixel_spacing or ())
         return (orient, spacing, self.rows, self.columns, self.samples_per_pixel)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(InstanceHeader))
 
 
 def classify_sop_class(sop_class_uid: str, has_pixels: bool) -> str:

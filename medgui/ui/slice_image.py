@@ -43,6 +43,13 @@ def _pixel_table(dtype: np.dtype, center: float, width: float, invert: bool) -> 
     return table
 
 
+def prepare_display(dtype: np.dtype, window: WindowLevel, invert: bool) -> None:
+    """Build (and keep) the pixel table `to_display` will use for greyscale `dtype` values in
+    `window`: 5 ms a 16-bit table, which a view opening while a series loads takes on an
+    earlier turn than its first render."""
+    _pixel_table(np.dtype(dtype), window.center, window.width, bool(invert))
+
+
 def to_display(values: np.ndarray, window: WindowLevel, invert: bool, color: bool) -> np.ndarray:
     """The pixels to show for slice `values`.
 

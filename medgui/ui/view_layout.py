@@ -24,6 +24,7 @@ from medgui.core import Volume
 from medgui.core.reformat import Plane
 from medgui.core.viewer_state import LAYOUTS, ViewerState
 from medgui.ui.cine import CineController
+from medgui.ui.slice_image import prepare_display
 
 ViewFactory = Callable[[ViewerState, Plane], QWidget]
 
@@ -130,9 +131,9 @@ class ViewLayout(QWidget):
         """Show `volume` (None clears): a new shared state and new views, same layout.
 
         With `progressive` (a load has just opened the volume) only the active view is built
-        now, and it draws on the next turn; the others are built one per turn of the event
-        loop, and `state_changed` comes once all exist, so that no turn stalls the loop for
-        three views' construction.
+        now; it is put on show on the next turn of the event loop and draws on the one after,
+        the others are built one per turn, and `state_changed` comes once all exist, so that
+        no turn stalls the loop for three views' construction.
         Without it every view exists when this returns.
         """
         self._later.clear()
@@ -154,28 +155,37 @@ class ViewLayout(QWidget):
             self.views = {
                 plane: self._factory(self.state, plane) for plane in Plane if plane not in pending
             }
-        for plane in Plane:
-            # An empty holder keeps a slot of a view still to be built; parented, so that it
-            # lives on when this Python reference goes (replaceWidget does not take it over).
-            self._put(plane, self.views[plane] if plane in self.views else QWidget(self))
         self.cine.set_state(self.state)
-        self._arrange()
         # The layout is complete before any view draws, so a view may already ask about it.
-        # A progressive one draws on the next turn: building a view and its first render are
-        # each ~20 ms, too much for one turn while slices land.
+        # A progressive one is put on show on the next turn and draws on the one after:
+        # building a view, showing it (its first layout and resize) and its first render are
+        # each 10-30 ms while slices land, too much for one turn together.
         if pending:
+            self._run_later(self._show_views)
             self._run_later(partial(self._show_in_views, volume))
         else:
+            self._show_views()
             self._show_in_views(volume)
-        if self.state is not None:
-            # Keys (slices, presets, tools) go to the view on show without a click first.
-            self.views[self.state.active_plane].setFocus()
         for plane in pending:
             self._run_later(partial(self._build_view, plane))
         if pending:
             self._run_later(self._announce)
         else:
             self._announce()
+
+    def _show_views(self) -> None:
+        """Put the views built so far in their slots (empty holders in the others) and show
+        the layout, the active view taking the keys."""
+        for plane in Plane:
+            # An empty holder keeps a slot of a view still to be built; parented, so that it
+            # lives on when this Python reference goes (replaceWidget does not take it over).
+            self._put(plane, self.views[plane] if plane in self.views else QWidget(self))
+        self._arrange()
+        if self.state is not None:
+            # Keys (slices, presets, tools) go to the view on show without a click first.
+            self.views[self.state.active_plane].setFocus()
+            if not self.volume.is_color:
+                prepare_display(self.volume.array.dtype, self.state.window, self.state.invert)
 
     def _announce(self) -> None:
         """`state_changed`, then the replaced views go: listeners may still let go of what

@@ -266,6 +266,7 @@ class StudyJobs(QObject):
         super().__init__(parent)
         self._job: WorkerBase | None = None
         self._thumbnails: GeneratorWorker | None = None
+        self._waiting_thumbnails: GeneratorWorker | None = None  # until the running job ends
         self._started = 0.0
         self._opened = False
 
@@ -303,10 +304,12 @@ class StudyJobs(QObject):
             opened = isinstance(self._job, GeneratorWorker) and self._opened
             self._drop_job()
             self.cancelled.emit(opened)
+            self._start_waiting_thumbnails()
 
     def shutdown(self) -> None:
         """Stop everything, thumbnails too (the window is closing)."""
         self._drop_job()
+        self._waiting_thumbnails = None
         if self._thumbnails is not None:
             self._thumbnails.quit()
             self._thumbnails = None
@@ -331,6 +334,7 @@ class StudyJobs(QObject):
         if worker is self._job:
             self._job = None
             self.busy_changed.emit(False)
+            self._start_waiting_thumbnails()
 
     def _on_error(self, worker, source: str, error: Exception) -> None:
         if worker is self._job:
@@ -345,10 +349,21 @@ class StudyJobs(QObject):
             return
         if self._thumbnails is not None:
             self._thumbnails.quit()
-        self._thumbnails = thumbnail_worker(found.series)
-        self._thumbnails.yielded.connect(partial(self._on_thumbnail, self._thumbnails))
-        self._thumbnails.start()
+        thumbnails = self._thumbnails = thumbnail_worker(found.series)
+        thumbnails.yielded.connect(partial(self._on_thumbnail, thumbnails))
         self.scanned.emit(path, found)
+        # A load the scan's listeners started (a folder of one series) goes first: decoding
+        # previews (pydicom, holding the GIL) beside it made the viewer's first turns on the
+        # new volume twice as long. They follow once no job runs.
+        if thumbnails is self._thumbnails:
+            self._waiting_thumbnails = thumbnails
+            if self._job is None:
+                self._start_waiting_thumbnails()
+
+    def _start_waiting_thumbnails(self) -> None:
+        thumbnails, self._waiting_thumbnails = self._waiting_thumbnails, None
+        if thumbnails is not None and thumbnails is self._thumbnails:
+            thumbnails.start()
 
     def _on_thumbnail(self, worker, item: tuple) -> None:
         if worker is self._thumbnails:

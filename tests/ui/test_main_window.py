@@ -64,6 +64,19 @@ def test_thumbnails_arrive(qtbot, window, series_folder, wait_idle):
     qtbot.waitUntil(previews_drawn, timeout=10_000)
 
 
+def test_a_series_that_opens_by_itself_gets_its_thumbnail_after_the_load(
+    qtbot, window, single_series, wait_idle
+):
+    """Previews decode (holding the GIL) only once the load is done: beside it they slowed the
+    viewer's first turns on the volume."""
+    events = []
+    window.jobs.volume_loaded.connect(lambda *_: events.append("loaded"))
+    window.jobs.thumbnail.connect(lambda *_: events.append("thumbnail"))
+    window.open_path(single_series)
+    qtbot.waitUntil(lambda: "thumbnail" in events, timeout=10_000)
+    assert events.index("loaded") < events.index("thumbnail")
+
+
 def test_single_series_opens_by_itself_with_progress(qtbot, window, single_series, wait_idle):
     window.open_path(single_series)
     # The bar shows as soon as the job starts, and goes when it ends.

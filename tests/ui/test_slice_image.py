@@ -11,7 +11,7 @@ from test_slice_view_support import at, make_view
 
 from medgui.core import Volume
 from medgui.core.windowing import WindowLevel, window_to_uint8
-from medgui.ui.slice_image import _pixel_table, to_display
+from medgui.ui.slice_image import _pixel_table, prepare_display, to_display
 
 WINDOWS = [(40, 400), (-600, 1500), (127.3, 18.9), (0, 1), (3e4, 2e4), (-20000, 5)]
 
@@ -58,6 +58,28 @@ def test_table_is_built_once_per_window_and_shared():
     assert table.shape == (65536,) and not table.flags.writeable
     assert _pixel_table(np.dtype(np.int16), 40.0, 400.0, False) is table
     assert _pixel_table(np.dtype(np.int16), 40.0, 400.0, True) is not table
+
+
+def test_prepare_display_builds_the_table_the_render_then_uses():
+    _pixel_table.cache_clear()
+    window = WindowLevel(35.0, 350.0)
+    prepare_display(np.int16, window, invert=True)
+    assert _pixel_table.cache_info().misses == 1
+    to_display(np.zeros((4, 4), np.int16), window, True, False)
+    assert _pixel_table.cache_info().hits == 1 and _pixel_table.cache_info().misses == 1
+
+
+def test_a_progressive_view_gets_its_table_before_its_first_render(qtbot):
+    from medgui.ui.view_layout import ViewLayout
+
+    layout = ViewLayout()
+    qtbot.addWidget(layout)
+    layout.set_volume(Volume(np.zeros((3, 8, 8), np.int16)), progressive=True)
+    _pixel_table.cache_clear()
+    layout._run_next()  # the turn that puts the view on show
+    assert _pixel_table.cache_info().misses == 1 and _pixel_table.cache_info().hits == 0
+    layout._run_next()  # the first render finds it
+    assert _pixel_table.cache_info().hits >= 1 and _pixel_table.cache_info().misses == 1
 
 
 def test_background_is_painted_wherever_the_slice_is_not(qtbot):

@@ -127,18 +127,21 @@ def test_three_planes_keep_their_share_when_the_space_changes(qtbot):
 
 
 def test_a_progressive_volume_builds_one_view_per_turn_then_announces_the_state(layout, qtbot):
-    """As a load opens its volume: the active view at once (drawing on the next turn), each
-    other view on a later turn of the event loop (no turn builds them all), `state_changed`
-    once every view exists."""
+    """As a load opens its volume: the active view at once (on show on the next turn, drawing
+    on the one after), each other view on a later turn of the event loop (no turn builds them
+    all), `state_changed` once every view exists."""
     announced = []
     layout.state_changed.connect(lambda state: announced.append((state, dict(layout.views))))
     layout.set_layout("3")
     layout.set_volume(_mr(), progressive=True)
     active = layout.state.active_plane
     assert list(layout.views) == [active] and announced == []
-    assert layout.views[active].volume is None  # it draws on the next turn
+    view = layout.views[active]
+    assert view.volume is None and not view.isVisibleTo(layout)
     layout._run_next()  # what one turn of the event loop runs
-    assert layout.views[active].volume is layout.volume and len(layout.views) == 1
+    assert view.isVisibleTo(layout) and view.volume is None  # on show, drawing next
+    layout._run_next()
+    assert view.volume is layout.volume and len(layout.views) == 1
     built = [len(layout.views)]
     while len(layout.views) < 3 or not announced:
         layout._run_next()
