@@ -22,6 +22,8 @@ import gc
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
+from medgui.core.collection import collection_paused
+
 # Often enough that each pass stays small while workers allocate: during a 300-slice load the
 # young-generation passes took 0.2-6 ms at this interval, against 7-10 ms at 500 ms.
 INTERVAL_MS = 100
@@ -44,9 +46,10 @@ class MainThreadCollector(QObject):
     def collect_due(self) -> int | None:
         """Collect the oldest generation whose count passed its threshold (CPython's rule:
         generation n+1 is due once n has been collected more than its threshold times);
-        returns the generation collected, or None when nothing was due."""
+        returns the generation collected, or None when nothing was due or a thread holds
+        collection off (`core.collection.paused_collection`)."""
         counts = gc.get_count()
-        if counts[0] <= self._thresholds[0]:
+        if counts[0] <= self._thresholds[0] or collection_paused():
             return None
         generation = 0
         while generation < 2 and counts[generation + 1] > self._thresholds[generation + 1]:

@@ -21,7 +21,6 @@ would land in the first seconds of reading, while the first series loads.
 from __future__ import annotations
 
 import ctypes
-import gc
 import importlib
 import importlib.util
 import os
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject
 
+from medgui.core.collection import paused_collection
 from medgui.workers.train_worker import freeze_once
 
 # Imported in this order: torch, then MONAI and the modules the first training needs.
@@ -81,22 +81,20 @@ def warm_up() -> list[str]:
         flags = os.RTLD_NOW | (os.RTLD_GLOBAL if "global_deps" in path.name else 0)
         _open_without_gil(path, flags)
     imported = []
-    # No automatic full passes while importing (off already where the GUI thread collects).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        for name in MODULES:
-            try:
-                importlib.import_module(name)
-            except ImportError:
-                break
-            imported.append(name)
-        if imported == list(MODULES):
-            _first_step()
-    finally:
-        freeze_once()
-        if collecting:
-            gc.enable()
+    # No collection while importing: everything the imports make lives for good, and is
+    # frozen out of later passes before collection resumes.
+    with paused_collection():
+        try:
+            for name in MODULES:
+                try:
+                    importlib.import_module(name)
+                except ImportError:
+                    break
+                imported.append(name)
+            if imported == list(MODULES):
+                _first_step()
+        finally:
+            freeze_once()
     return imported
 
 

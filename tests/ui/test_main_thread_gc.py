@@ -60,6 +60,17 @@ def test_the_due_generation_follows_cpythons_rule(collector):
     del kept
 
 
+def test_nothing_is_collected_while_a_thread_holds_collection_off(collector):
+    from medgui.core.collection import paused_collection
+
+    gc.collect()
+    kept = [[] for _ in range(gc.get_threshold()[0] + 10)]
+    with paused_collection():  # as the ML warm-up imports torch
+        assert collector.collect_due() is None
+    assert collector.collect_due() == 0
+    del kept
+
+
 def test_uninstall_gives_collection_back(qapp):
     uninstall()
     was = gc.isenabled()
