@@ -160,8 +160,9 @@ class GrowFromSeeds(QObject):
             self._show(None)
             return
         region = seed_region(box, layer.shape, axis)
-        if self._edges_job is not None and min(r.stop - r.start for r in region) > 1:
-            self._waiting = True  # a 3-D region: once the whole volume's edge strength is in
+        in_3d = min(r.stop - r.start for r in region) > 1
+        if in_3d and self._edges_job is not None:
+            self._waiting = True  # once the whole volume's edge strength is in
             return
         seeds = layer[region].copy()
         if len(np.unique(seeds[seeds != 0])) < 2:
@@ -170,7 +171,7 @@ class GrowFromSeeds(QObject):
         image = np.array(session.volume.array[region], np.float32)
         generation = self._generation
         # 2-D regions keep their own (in-plane) gradient; they are quick without help.
-        edges = self._cached_edges(region) if min(r.stop - r.start for r in region) > 1 else None
+        edges = self._cached_edges(region) if in_3d else None
         spacing = session.labelmap.spacing_mm
         worker = grow_worker(image, seeds, spacing, self._background, edges)
         worker.returned.connect(lambda result: self._grown(generation, region, axis, *result))

@@ -47,7 +47,7 @@ from medgui.ui.task_progress import TaskProgress
 from medgui.ui.training_workbench import TrainingWorkbench
 from medgui.ui.view_actions import ViewActions
 from medgui.ui.view_layout import ViewFactory, ViewLayout
-from medgui.workers.load_worker import StudyJobs
+from medgui.workers.study_jobs import StudyJobs
 
 # DICOM files often have no extension, so "All files" comes first.
 _IMAGES = "All files (*);;Images (*.dcm *.ima *.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd)"
