@@ -79,8 +79,25 @@ def atomic_writer(path: str | Path) -> Iterator[Path]:
         fsync_file(temporary)
         os.replace(temporary, path)
         fsync_directory(path.parent)
+    except OSError as error:
+        named = naming_path(error, path)
+        if named is error:
+            raise
+        raise named from error
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def naming_path(error: OSError, path: str | Path) -> OSError:
+    """`error` if it names `path`, else the same error about `path`: a write to a full disk
+    raises "[Errno 28] No space left on device" with no file name, or names a temporary file
+    the user never sees."""
+    path = str(path)
+    if error.filename == path or path in str(error):
+        return error
+    if error.errno is None:
+        return OSError(f"{path}: {error}")
+    return OSError(error.errno, error.strerror, path)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
