@@ -93,11 +93,16 @@ def naming_path(error: OSError, path: str | Path) -> OSError:
     raises "[Errno 28] No space left on device" with no file name, or names a temporary file
     the user never sees."""
     path = str(path)
-    if error.filename == path or path in str(error):
+    if error.filename == path:
         return error
-    if error.errno is None:
-        return OSError(f"{path}: {error}")
-    return OSError(error.errno, error.strerror, path)
+    # Some libraries re-raise the OS's error as a bare message (pydicom adds a traceback to
+    # it): the errno and its reason are on the one it came from.
+    cause: BaseException | None = error
+    while cause is not None and not (isinstance(cause, OSError) and cause.errno is not None):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return error if path in str(error) else OSError(f"{path}: {error}")
+    return OSError(cause.errno, cause.strerror, path)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:

@@ -190,6 +190,7 @@ def test_full_disk_names_files_and_leaves_no_empty_folders(series, tmp_path, mon
     assert len(summary.errors) == len(series)
     for source, line in zip(series, summary.errors, strict=True):
         assert line.startswith(str(source)) and "No space left on device" in line
+        assert "Traceback" not in line
         assert str(out) in line  # and where it was going
     assert list(out.rglob("*")) == []  # no half-written file, no empty folder tree
 

@@ -212,3 +212,26 @@ def test_read_back_of_a_good_write_is_exact(tmp_path):
     volume = Volume(array, volume.spacing_mm, volume.origin)
     path = write_itk_volume(volume, tmp_path / "f.nii.gz")
     assert np.array_equal(read_itk_volume(path).array, np.nan_to_num(array, nan=0.0))
+
+
+def test_screenshot_to_a_full_disk_leaves_no_cut_png(tmp_path):
+    source = write_itk_volume(_random_volume(5, (3, 96, 96)), tmp_path / "in.nii.gz")
+    out = tmp_path / "shot" / "view.png"
+    command = [sys.executable, "-m", "medgui", "view", str(source), "--screenshot", str(out)]
+    env_limit = 5_000  # a random image's PNG is far bigger
+
+    result = _limited(command + ["--size", "400x300"], env_limit)
+
+    assert result.returncode != 0, result.stdout
+    assert str(out) in result.stderr
+    assert list(out.parent.iterdir()) == []  # neither the PNG nor a temporary
+
+
+def test_demo_data_to_a_full_disk_fails_and_leaves_no_cut_file(tmp_path):
+    out = tmp_path / "demo"
+    # Each CT slice file is ~130 kB: the first one already does not fit.
+    result = _limited([sys.executable, "-m", "medgui", "demo-data", str(out)], 50_000)
+
+    assert result.returncode == 1, result.stdout
+    assert "error:" in result.stderr and str(out) in result.stderr
+    assert [p for p in out.rglob("*") if p.is_file()] == []
