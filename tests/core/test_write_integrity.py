@@ -235,3 +235,69 @@ def test_demo_data_to_a_full_disk_fails_and_leaves_no_cut_file(tmp_path):
     assert result.returncode == 1, result.stdout
     assert "error:" in result.stderr and str(out) in result.stderr
     assert [p for p in out.rglob("*") if p.is_file()] == []
+
+
+def test_failed_autosave_leaves_no_files_to_fill_the_disk(tmp_path, monkeypatch):
+    """The label map landed, then the disk filled: the slot's files go, the error names the file
+    and the next save works."""
+    from medgui.core import workspace as module
+
+    namespace: dict = {}
+    exec(SAVE.split("workspace = Workspace")[0], namespace)
+    workspace = module.Workspace(tmp_path / "ws")
+    real = module.atomic_write_json
+
+    def full_disk(path, data, *args, **kwargs):
+        if Path(path).name == module.TABLE:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real(path, data, *args, **kwargs)
+
+    monkeypatch.setattr(module, "atomic_write_json", full_disk)
+    with pytest.raises(OSError, match="No space left") as caught:
+        workspace.save_series(namespace["work"](1, True))
+    assert "labels.json" in str(caught.value)
+    assert list((tmp_path / "ws").rglob("*.nii.gz")) == []  # no 1.9 MB orphan in .autosave
+    monkeypatch.undo()
+    workspace.save_series(namespace["work"](2, False))
+    assert workspace.load_series("1.2.3").description == "seed 2"
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB tmpfs (needs the right to mount: root on Linux); skipped where it is not allowed."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace')}")
+    yield disk
+    subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_workspace_on_a_really_full_disk(small_disk):
+    from medgui.core.labelmap import LabelMap
+    from medgui.core.workspace import SeriesWork, Workspace
+
+    def work(seed: int, big: bool) -> SeriesWork:
+        grid = Volume(np.zeros((20, 256, 256), np.int16), (0.5, 0.6, 2.0), (1.0, 2.0, 3.0))
+        labelmap = LabelMap.empty_like(grid)
+        labelmap.table.add("a")
+        if big:  # 1.3 MB of random bytes: more than the whole disk
+            labelmap.layers[0][:] = np.random.default_rng(seed).integers(0, 256, grid.shape_zyx)
+        else:
+            labelmap.layers[0][2:5, 3:9, 4:7] = 1
+        return SeriesWork("1.2.3", "1.2.3", f"seed {seed}", labelmap=labelmap)
+
+    workspace = Workspace(small_disk / "ws")
+    workspace.save_series(work(1, False))
+
+    with pytest.raises(OSError, match="No space left") as caught:
+        workspace.save_series(work(2, True))
+
+    assert str(small_disk / "ws") in str(caught.value)
+    assert workspace.load_series("1.2.3").description == "seed 1"
+    workspace.save_series(work(3, False))  # later saves recover
+    assert workspace.load_series("1.2.3").description == "seed 3"
+    assert [p for p in (small_disk / "ws").rglob(".tmp-*")] == []
