@@ -48,15 +48,11 @@ class Pseudonym:
 
 def _entry(row: dict[str, str | None]) -> Pseudonym:
     """One mapping row, checked: the pseudonym becomes PatientID, PatientName and a folder name
-    of the output, so a value like "../x" or "/abs" must never pass."""
+    of the output, so a value like "../x" or "/abs" must never pass. The original ID is only a
+    key to look up (whatever the source files hold), so it is taken as it is."""
     if None in row or any(value is None for value in row.values()):
         raise ValueError(f"expected exactly {len(MAPPING_FIELDS)} columns")
     original, pseudonym = row["original_patient_id"], row["pseudonym"]
-    if len(original) > _MAX_ID_CHARS or any(ord(c) < 32 or ord(c) == 127 for c in original):
-        raise ValueError(
-            f"original_patient_id must be at most {_MAX_ID_CHARS} characters, without "
-            "control characters"
-        )
     if not _PSEUDONYM.fullmatch(pseudonym):
         raise ValueError(
             f"pseudonym {pseudonym[:80]!r} must be 1 to {_MAX_ID_CHARS} letters, digits, '.', "

@@ -215,3 +215,12 @@ def test_failed_export_leaves_no_folder_tree(series, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         deidentify_folder(series[0].parent, out, progress=cancel)
     assert not out.exists()
+
+
+def test_mapping_round_trips_any_original_id(tmp_path):
+    """The checks refuse unsafe pseudonyms, not odd IDs found in the source files."""
+    pseudonyms = PseudonymMap()
+    pseudonyms.for_patient("Doe, Jane\t" + "9" * 80)
+    pseudonyms.for_patient("")
+    path = pseudonyms.save(tmp_path / "map.csv")
+    assert PseudonymMap.load(path).entries == pseudonyms.entries
