@@ -1,10 +1,10 @@
 """The `medgui deid` and `medgui sr` sub-commands (headless DICOM exports).
 
 `deid IN OUT` writes a verified de-identified copy of IN to OUT and prints the summary (burned-in
-flags, per-file errors); it exits 1 when a file failed or the verification found an original
-value. `sr SERIES --workspace W --out SR.dcm` writes the series' saved measurements as a DICOM
-SR, with its labels as a DICOM SEG beside it (or at --seg) that the SR's per-segment
-statistics reference.
+flags, warnings, skipped inputs, per-file errors); it exits 1 when a file failed (duplicate
+instances included) or the verification found an original value. `sr SERIES --workspace W
+--out SR.dcm` writes the series' saved measurements as a DICOM SR, with its labels as a DICOM
+SEG beside it (or at --seg) that the SR's per-segment statistics reference.
 """
 
 from __future__ import annotations

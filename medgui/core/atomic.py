@@ -79,8 +79,30 @@ def atomic_writer(path: str | Path) -> Iterator[Path]:
         fsync_file(temporary)
         os.replace(temporary, path)
         fsync_directory(path.parent)
+    except OSError as error:
+        named = naming_path(error, path)
+        if named is error:
+            raise
+        raise named from error
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def naming_path(error: OSError, path: str | Path) -> OSError:
+    """`error` if it names `path`, else the same error about `path`: a write to a full disk
+    raises "[Errno 28] No space left on device" with no file name, or names a temporary file
+    the user never sees."""
+    path = str(path)
+    if error.filename == path:
+        return error
+    # Some libraries re-raise the OS's error as a bare message (pydicom adds a traceback to
+    # it): the errno and its reason are on the one it came from.
+    cause: BaseException | None = error
+    while cause is not None and not (isinstance(cause, OSError) and cause.errno is not None):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return error if path in str(error) else OSError(f"{path}: {error}")
+    return OSError(cause.errno, cause.strerror, path)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:

@@ -2,12 +2,14 @@
 
 One line per event in ``<workspace>/audit.jsonl``: series opened, labels saved, models trained
 and run, reports and exports written — what, when, and where to. Lines are only ever appended
-(``O_APPEND``, one ``write`` per line, then fsync), so a crash can at worst cut the last line
-short; `read_audit` reports such a line instead of failing on it, and never rewrites the file.
+(``O_APPEND``, the whole line, then fsync; a failed write is cut back off), so a crash can at
+worst cut the last line short; `read_audit` reports such a line instead of failing on it, and
+never rewrites the file.
 """
 
 from __future__ import annotations
 
+import errno
 import getpass
 import json
 import os
@@ -103,8 +105,7 @@ class AuditLog:
             # O_APPEND: every write lands at the end, even with another process appending too.
             descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                os.write(descriptor, data)
-                os.fsync(descriptor)
+                _append_line(descriptor, data, self.path)
             finally:
                 os.close(descriptor)
         return entry
@@ -112,6 +113,29 @@ class AuditLog:
     def read(self) -> AuditRead:
         """Every entry in the order written (see `read_audit`)."""
         return read_audit(self.path)
+
+
+def _append_line(descriptor: int, data: bytes, path: Path) -> None:
+    """Append `data` whole or not at all: `os.write` may write only part of it (a full disk, a
+    signal), and a cut line would merge with the next entry. On failure the file is cut back to
+    where it ended and the error names the log."""
+    start = os.fstat(descriptor).st_size
+    view = memoryview(data)
+    try:
+        while view:
+            written = os.write(descriptor, view)
+            if written == 0:
+                raise OSError(errno.ENOSPC, "short write: nothing more could be written")
+            view = view[written:]
+        os.fsync(descriptor)
+    except OSError as error:
+        try:
+            os.ftruncate(descriptor, start)
+        except OSError:
+            pass  # the reader names a cut last line; the first error is the one to report
+        raise OSError(
+            error.errno, f"cannot append to the audit log: {error.strerror or error}", str(path)
+        ) from error
 
 
 def read_audit(path: str | Path) -> AuditRead:

@@ -24,6 +24,7 @@ from pydicom.uid import (
     generate_uid,
 )
 
+from medgui.core.atomic import atomic_writer
 from medgui.core.volume import Volume
 
 _SOP_CLASS = {"CT": CTImageStorage, "MR": MRImageStorage}
@@ -146,7 +147,8 @@ def write_dicom_series(
         if UID(transfer_syntax) != ExplicitVRLittleEndian:
             ds.compress(UID(transfer_syntax))
         path = folder / names[k]
-        ds.save_as(path, enforce_file_format=True)
+        with atomic_writer(path) as temporary:  # a full disk leaves no cut slice behind
+            ds.save_as(temporary, enforce_file_format=True)
         paths.append(path)
         if progress:
             progress(k + 1, n)

@@ -7,13 +7,13 @@ so no axis flips happen here (NIfTI's RAS is converted to LPS by ITK's own reade
 
 from __future__ import annotations
 
-import os
-import uuid
+import shutil
 from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
 
+from medgui.core.atomic import atomic_writer
 from medgui.core.volume import Volume
 
 ITK_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
@@ -36,6 +36,8 @@ _SINGLE_FILE_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".mha")
 _METAIO_MODALITY = {"MET_MOD_CT": "CT", "MET_MOD_MR": "MR", "MET_MOD_NM": "NM", "MET_MOD_US": "US"}
 # DICOM direction cosines carry ~6 significant digits; anything looser is a real shear.
 _ORTHONORMAL_TOLERANCE = 1e-4
+# Below this much free space a short write is put down to a full disk.
+_LOW_SPACE_BYTES = 1 << 20
 
 
 def itk_suffix(path: str | Path) -> str | None:
@@ -181,9 +183,39 @@ def _to_image(volume: Volume) -> sitk.Image:
     return image
 
 
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
+def _verify_written(image: sitk.Image, temporary: Path, path: Path) -> None:
+    """Read `temporary` back and compare its voxels with `image`'s.
+
+    ITK's NIfTI writer does not fail on a short write (a full disk, a file-size limit): it only
+    prints "NWAD: wrote only 0 of N bytes" and returns, and the cut file may still read back,
+    with its missing voxels zero. Only reading it back tells.
+    """
+    try:
+        written = sitk.ReadImage(str(temporary))
+    except RuntimeError as error:
+        hint = _full_disk_hint(path)
+        raise OSError(f"{path}: short write ({hint}): {_sitk_reason(error)}") from error
+    expected, got = sitk.GetArrayViewFromImage(image), sitk.GetArrayViewFromImage(written)
+    same = expected.shape == got.shape and expected.dtype == got.dtype
+    if same and np.issubdtype(expected.dtype, np.floating):
+        # ITK's NIfTI reader turns NaN and infinities into 0: not a short write.
+        expected, got = (np.where(np.isfinite(a), a, 0) for a in (expected, got))
+    if not same or not np.array_equal(expected, got):
+        raise OSError(
+            f"{path}: short write ({_full_disk_hint(path)}): the file read back differs from "
+            "the volume; the previous file, if any, is kept"
+        )
+
+
+def _full_disk_hint(path: Path) -> str:
+    """Why a write came out short, as far as the OS lets us tell."""
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return "disk full or file-size limit reached"
+    if free < _LOW_SPACE_BYTES:
+        return f"No space left on device, {free} bytes free"
+    return "disk full or file-size limit reached"
 
 
 def write_itk_volume(volume: Volume, path: str | Path) -> Path:
@@ -191,9 +223,10 @@ def write_itk_volume(volume: Volume, path: str | Path) -> Path:
 
     The pixel type is kept (label maps stay integer), colour volumes become vector images, and
     ``.nii.gz``/``.nrrd``/``.mha`` are compressed. Single-file formats are written atomically
-    (temporary file in the same folder, fsync, rename). A non-orthonormal direction matrix raises
-    `ValueError` rather than being resampled here, because resampling needs a choice (linear for
-    intensities, nearest for labels) that only the caller can make.
+    (temporary file in the same folder, read back and compared, fsync, rename): a short write
+    raises `OSError` naming the file and keeps the previous one. A non-orthonormal direction
+    matrix raises `ValueError` rather than being resampled here, because resampling needs a
+    choice (linear for intensities, nearest for labels) that only the caller can make.
     """
     path = Path(path)
     suffix = itk_suffix(path)
@@ -210,15 +243,13 @@ def write_itk_volume(volume: Volume, path: str | Path) -> Path:
             sitk.WriteImage(image, str(path), useCompression=use_compression)
         except RuntimeError as error:
             raise ValueError(f"{path}: cannot write image: {_sitk_reason(error)}") from error
+        _verify_written(image, path, path)
         return path
 
-    temporary = path.with_name(f".{path.name[: -len(suffix)]}.{uuid.uuid4().hex}.tmp{suffix}")
-    try:
-        sitk.WriteImage(image, str(temporary), useCompression=use_compression)
-        _fsync(temporary)
-        os.replace(temporary, path)
-    except RuntimeError as error:
-        raise ValueError(f"{path}: cannot write image: {_sitk_reason(error)}") from error
-    finally:
-        temporary.unlink(missing_ok=True)
+    with atomic_writer(path) as temporary:
+        try:
+            sitk.WriteImage(image, str(temporary), useCompression=use_compression)
+        except RuntimeError as error:
+            raise ValueError(f"{path}: cannot write image: {_sitk_reason(error)}") from error
+        _verify_written(image, temporary, path)
     return path

@@ -43,7 +43,9 @@ Each file is written atomically (temporary file, fsync, rename, fsync of the fol
 un-commits the slot without the newest autosave (deletes its series.json), writes, commits. An
 explicit save autosaves, un-commits the series folder, hard-links (or copies) the files up,
 commits and deletes ``.autosave/``. A kill at any moment leaves the last explicit save or the
-newest autosave complete; an autosave newer than the explicit save is offered for restore.
+newest autosave complete; an autosave newer than the explicit save is offered for restore. A
+save that fails (a full disk) raises OSError naming the file, and removes the slot it was
+writing, so that its files do not fill the disk for the next save.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ from medgui.core.atomic import (
     fsync_directory,
     remove_stale_temporaries,
 )
+from medgui.core.autosave_policy import AutosavePolicy
 from medgui.core.label_io import (
     describe_grid,
     load_label_map,
@@ -86,6 +89,8 @@ AUTOSAVE = ".autosave"
 _DICOM_UID = re.compile(r"[0-9]+(\.[0-9]+)*")
 _GRID_KEYS = ("shape_zyx", "spacing_mm", "origin", "direction")
 _SLOTS = ("a", "b")
+# AutosavePolicy lives in its own module (pure timing logic) and is imported from here too.
+__all__ = ["AutosavePolicy", "Recoverable", "SeriesWork", "Workspace", "folder_name"]
 
 
 @dataclass
@@ -111,71 +116,6 @@ class Recoverable:
     autosaved_at_ns: int
     saved_at_ns: int | None
     problem: str = ""
-
-
-@dataclass
-class AutosavePolicy:
-    """When to autosave, as pure logic: `quiet_s` after edits stop, and at least every
-    `max_delay_s` during non-stop editing; a failed save is retried after `retry_s`.
-
-    The caller passes the time (``time.monotonic()``) and owns the timer: call `mark_dirty` on
-    every edit, ask `due` (or schedule a single-shot timer for `due_at`), take a token with
-    `begin_save` before saving and hand it to `saved` (or call `failed`) afterwards. Edits made
-    while a save runs keep the policy dirty.
-    """
-
-    quiet_s: float = 3.0
-    max_delay_s: float = 60.0
-    retry_s: float = 10.0
-    _generation: int = field(default=0, init=False)
-    _saved_generation: int = field(default=0, init=False)
-    _first_edit: float | None = field(default=None, init=False)
-    _last_edit: float | None = field(default=None, init=False)
-    _save_started: float | None = field(default=None, init=False)
-    _retry_at: float | None = field(default=None, init=False)
-
-    @property
-    def dirty(self) -> bool:
-        """Whether there are edits that no finished save holds."""
-        return self._generation != self._saved_generation
-
-    def mark_dirty(self, now: float) -> None:
-        """Record an edit made at `now`."""
-        self._generation += 1
-        if self._first_edit is None:
-            self._first_edit = now
-        self._last_edit = now
-
-    def due_at(self) -> float | None:
-        """When the next autosave is due (None when there is nothing to save)."""
-        if not self.dirty:
-            return None
-        at = min(self._last_edit + self.quiet_s, self._first_edit + self.max_delay_s)
-        return at if self._retry_at is None else max(at, self._retry_at)
-
-    def due(self, now: float) -> bool:
-        """Whether an autosave should start at `now`."""
-        at = self.due_at()
-        return at is not None and now >= at
-
-    def begin_save(self, now: float) -> int:
-        """A token for the state being saved now (pass it to `saved`)."""
-        self._save_started = now
-        return self._generation
-
-    def saved(self, token: int) -> None:
-        """The state of `token` is on disk; edits made after it still count as unsaved."""
-        self._saved_generation = max(self._saved_generation, token)
-        self._retry_at = None
-        if self.dirty:
-            # The oldest unsaved edit came after the save started.
-            self._first_edit = max(self._first_edit or 0.0, self._save_started or 0.0)
-        else:
-            self._first_edit = self._last_edit = None
-
-    def failed(self, now: float) -> None:
-        """A save failed at `now`: try again after `retry_s` rather than at once."""
-        self._retry_at = now + self.retry_s
 
 
 def folder_name(key: str) -> str:
@@ -309,8 +249,14 @@ class Workspace:
             slot = next(folder / AUTOSAVE / s for s in _SLOTS if folder / AUTOSAVE / s != newest)
             slot.mkdir(parents=True, exist_ok=True)
             _remove_file(slot / SERIES)  # un-commit before touching the files
-            files = self._write_files(slot, work)
-            self._commit(slot, work, "autosave", files, saved_at_ns)
+            try:
+                files = self._write_files(slot, work)
+                self._commit(slot, work, "autosave", files, saved_at_ns)
+            except OSError:
+                # The slot holds no commit, only what this save got to write: on a full disk
+                # those files would make every later save fail too.
+                shutil.rmtree(slot, ignore_errors=True)
+                raise
             if not autosave:
                 self._promote(folder, slot, work, files, saved_at_ns)
             work.saved_at_ns = saved_at_ns

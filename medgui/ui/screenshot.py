@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtCore import QBuffer, QByteArray, QEventLoop, QIODevice, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from medgui.core import load_volume
+from medgui.core.atomic import atomic_write_bytes
 from medgui.core.viewer_state import LAYOUTS
 from medgui.core.windowing import CT_PRESETS
 from medgui.ui.theme import apply_dark_theme
@@ -96,8 +97,15 @@ def render_screenshot(
     app.processEvents()
     out = Path(out_png)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not views.grab().save(str(out), "PNG"):
-        raise OSError(f"{out}: could not write the PNG")
+    # Encoded in memory, then written atomically: Qt's own file save leaves a cut PNG behind
+    # on a full disk; this fails naming the file and leaves nothing.
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    encoded = views.grab().save(buffer, "PNG")
+    buffer.close()
     views.close()
     views.deleteLater()
-    return out
+    if not encoded:
+        raise OSError(f"{out}: could not encode the PNG")
+    return atomic_write_bytes(out, data.data())
