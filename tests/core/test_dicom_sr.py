@@ -177,3 +177,22 @@ def test_a_slice_without_a_file_is_measured_in_patient_coordinates(ct, tmp_path)
     assert first.roi.value_type.value == "SCOORD3D"
     assert np.allclose(first.roi.value[0], ct.voxel_to_world((3, 2, 3)), atol=1e-4)
     assert second.roi.value_type.value == "SCOORD"
+
+
+def test_a_rectangle_on_a_source_image_is_a_closed_polyline(ct, labelled, tmp_path):
+    """An axial rectangle lies on a source image: SCOORD, whose graphic types have no POLYGON;
+    the SR holds it as a closed POLYLINE (first corner repeated), with every other kind."""
+    labelmap, seg_path = labelled
+    spacing = (ct.spacing_mm[1], ct.spacing_mm[0])
+    box = RectangleROI(plane=Plane.AXIAL, slice_index=4, spacing_mm=spacing,
+                       corner0=(2, 3), corner1=(9, 11), label="box")  # fmt: skip
+    measurements = [*_measurements(ct)[:3], box]
+    out = export_sr(ct, measurements, label_statistics(labelmap, ct), seg_path, tmp_path / "s.dcm")
+    assert dciodvfy_errors(out) == []
+    *_, rectangle = hd.sr.srread(out).content.get_planar_roi_measurement_groups()
+    region = rectangle.roi
+    assert region.value_type.value == "SCOORD" and region.graphic_type.value == "POLYLINE"
+    assert np.allclose(region.value, [[3.5, 2.5], [11.5, 2.5], [11.5, 9.5], [3.5, 9.5],
+                                      [3.5, 2.5]])  # fmt: skip
+    want = roi_statistics(box, np.asarray(extract_slice(ct, Plane.AXIAL, 4)))
+    assert _values(rectangle)["Area"][0] == pytest.approx(want.area_mm2)
