@@ -143,7 +143,8 @@ def export_series(
         staging.discard()
         if cancelled or not isinstance(error, Exception):
             raise
-        outputs = [str(final) for _, final in staging.moves]
+        wanted = (targets.seg_path, targets.sr_path, deid.out if deid is not None else None)
+        outputs = [str(path) for path in wanted if path is not None]
         audit.record_failure("export_failed", error, outputs=outputs)
         reason = staging.reason(error)
         if reason == str(error):
@@ -170,6 +171,9 @@ def export_series(
 def _write(volume, labelmap, measurements, targets, staging, deid, progress):
     """(SEG, SR, de-identified copy's summary) written under `staging`'s temporary names."""
     steps = (targets.seg_path is not None) + (targets.sr_path is not None)
+    for path in (targets.sr_path, targets.seg_path):  # refused before anything is written
+        if path is not None and not Path(path).parent.is_dir():
+            raise ValueError(f"{path}: the folder {Path(path).parent} does not exist")
     if deid is not None:
         _check_deid_folder(deid.out)
     if progress:
