@@ -20,7 +20,9 @@ def workspace(planted, card, tmp_path):
 
     root = tmp_path / "workspace"
     Workspace(root).save_series(planted.work)
-    ModelRegistry(root / "models").save_version("classify", {"w": torch.zeros(2)}, card)
+    # As the app's training saves a model (workers.train_worker): the registry of the root.
+    ModelRegistry(root).save_version("classify", {"w": torch.zeros(2)}, card)
+    assert (root / "models" / "classify" / "v1" / "card.json").is_file()
     return root
 
 
