@@ -10,6 +10,7 @@ leaves none behind. The audit log records the outputs once they are in place, an
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -105,6 +106,12 @@ class _Staging:
         return text
 
 
+def _record_failure(audit: AuditLog, error: Exception, outputs: list[str]) -> None:
+    # The log may sit on the same full disk: the error raised still says what happened.
+    with contextlib.suppress(OSError):
+        audit.record_failure("export_failed", error, outputs=outputs)
+
+
 def _check_deid_folder(out: Path) -> None:
     """Refuse a copy's folder before anything is written (as `deidentify_files` would)."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -145,7 +152,7 @@ def export_series(
             raise
         wanted = (targets.seg_path, targets.sr_path, deid.out if deid is not None else None)
         outputs = [str(path) for path in wanted if path is not None]
-        audit.record_failure("export_failed", error, outputs=outputs)
+        _record_failure(audit, error, outputs)
         reason = staging.reason(error)
         if reason == str(error):
             raise
@@ -241,7 +248,7 @@ def export_deidentified(
     try:
         summary = _deidentify(source, out, options, mapping_path, progress)
     except Exception as error:
-        audit.record_failure("export_failed", error, outputs=[str(out)])
+        _record_failure(audit, error, [str(out)])
         raise
     _record_deid(audit, Path(out), where, options, summary)
     return summary

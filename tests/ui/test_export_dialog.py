@@ -84,9 +84,10 @@ def test_cancel_stops_and_a_bad_folder_is_explained(qtbot, window, demo_study, w
     qtbot.waitUntil(lambda: not bench.running, timeout=60_000)
     assert dialog.summary.toPlainText() == "Export cancelled."
     assert list((out / DEID_FOLDER).rglob("*.dcm")) == []  # no partial copy is left
+    assert list(out.iterdir()) == []  # nor its hidden temporary folder
     assert dialog.export_button.isEnabled() and not dialog.cancel_button.isEnabled()
     actions = [e.action for e in read_audit(tmp_path / "workspace" / "audit.jsonl").entries]
-    assert "deid_exported" not in actions
+    assert "deid_exported" not in actions and "export_failed" not in actions  # a cancel
 
 
 def test_a_failed_verification_is_shown_loudly(qtbot, window, demo_study, wait_idle, tmp_path,
