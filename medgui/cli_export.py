@@ -80,7 +80,7 @@ def _cmd_sr(args: argparse.Namespace) -> int:
     seg = None
     if has_labels(labelmap):
         seg = Path(args.seg) if args.seg else out.with_name(f"{out.stem}_seg.dcm")
-    written = export_series(
+    written, _ = export_series(
         volume, labelmap, work_measurements(work), SeriesExport(seg, out), AuditLog(workspace.root)
     )
     print("\n".join(str(path) for path in written))

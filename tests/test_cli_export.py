@@ -94,3 +94,23 @@ def test_sr_without_saved_work_says_so(series, tmp_path, capsys):
     out = tmp_path / "report.dcm"
     assert main(["sr", str(series), "--workspace", str(tmp_path / "ws"), "--out", str(out)]) == 1
     assert "nothing to report" in capsys.readouterr().err and not out.exists()
+
+
+def test_sr_into_a_missing_folder_names_it(series, tmp_path, capsys):
+    """`--out NEWDIR/SR.dcm` with no NEWDIR: the error names the SR and says the folder does
+    not exist (it used to name the hidden temporary file); nothing is written anywhere."""
+    volume = load_volume(series)
+    labelmap = LabelMap.empty_like(volume)
+    labelmap.table.add("Liver")
+    labelmap.layers[0][1:4, 2:9, 3:8] = 1
+    ruler = Ruler(plane=Plane.AXIAL, slice_index=2, spacing_mm=(0.7, 0.8), p0=(1, 1), p1=(5, 4))
+    workspace = Workspace(tmp_path / "ws")
+    workspace.save_series(SeriesWork(series_key(volume), labelmap=labelmap,
+                                     measurements=[ruler.to_dict()]))  # fmt: skip
+    out = tmp_path / "new" / "SR.dcm"
+    assert main(["sr", str(series), "--workspace", str(workspace.root), "--out", str(out)]) == 1
+    error = capsys.readouterr().err
+    assert f"error: {out}: the folder {out.parent} does not exist" in error
+    assert ".tmp-" not in error and not out.parent.exists()
+    (entry,) = read_audit(workspace.root / "audit.jsonl").entries
+    assert entry.action == "export_failed" and str(out) in entry.details["outputs"]

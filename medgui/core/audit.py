@@ -37,6 +37,9 @@ ACTIONS = frozenset(
         "seg_exported",
         "sr_exported",
         "deid_exported",
+        # A write that was started and failed (nothing was left behind): what, where, why.
+        "export_failed",
+        "report_failed",
     }
 )
 
@@ -109,6 +112,10 @@ class AuditLog:
             finally:
                 os.close(descriptor)
         return entry
+
+    def record_failure(self, action: str, error: BaseException, **details: Any) -> AuditEntry:
+        """Append failure `action` ("export_failed", "report_failed") with the error's text."""
+        return self.record(action, **details, error=f"{type(error).__name__}: {error}")
 
     def read(self) -> AuditRead:
         """Every entry in the order written (see `read_audit`)."""

@@ -71,7 +71,8 @@ def _points(m: Measurement) -> tuple[str, list[tuple[float, float]]]:
         return "ELLIPSE", along_cols + along_rows
     if isinstance(m, RectangleROI):
         (r0, c0), (r1, c1) = m.corner0, m.corner1
-        return "POLYGON", [(r0, c0), (r0, c1), (r1, c1), (r1, c0), (r0, c0)]
+        # SCOORD knows no POLYGON: a closed POLYLINE (first point repeated) is TID 1500's area.
+        return "POLYLINE", [(r0, c0), (r0, c1), (r1, c1), (r1, c0), (r0, c0)]
     raise TypeError(f"not a measurement medgui can export: {type(m).__name__}")
 
 

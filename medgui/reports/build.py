@@ -26,7 +26,7 @@ from medgui.core.volume import Volume
 from medgui.core.workspace import SeriesWork
 from medgui.reports.key_image_render import render_key_image
 from medgui.reports.model_section import ModelRun, card_section
-from medgui.reports.report_model import HeaderField, Report, Table
+from medgui.reports.report_model import HeaderField, Report, Table, shorten
 
 Progress = Callable[[int, int], None]
 
@@ -42,6 +42,8 @@ _HEADER = (
     ("Series", "SeriesDescription"),
     ("Series UID", "SeriesInstanceUID"),
 )
+# DICOM keeps these attributes under 1024 characters (most under 64): longer is a broken file.
+HEADER_LIMIT = 256
 # What a pseudonymised report leaves out, besides the patient's name and ID it replaces.
 _WITHHELD = {"PatientBirthDate", "AccessionNumber", "SeriesInstanceUID"}
 
@@ -76,7 +78,8 @@ def _header(metadata: dict[str, Any], pseudonymise: bool, salt: str) -> list[Hea
             continue
         if key.endswith("Date"):
             value = _dicom_date(value)
-        fields.append(HeaderField(name, value.replace("^", " ").strip() or "\u2013"))
+        value = shorten(value.replace("^", " ").strip(), HEADER_LIMIT)
+        fields.append(HeaderField(name, value or "\u2013"))
     return fields
 
 
@@ -189,6 +192,7 @@ def build_report(
     by_name = {run.model_name: run for run in runs}
     sections = [card_section(card, by_name.get(card.name), volume) for card in cards]
     description = str(volume.metadata.get("SeriesDescription") or work.description or "")
+    description = shorten(description, HEADER_LIMIT)
     when = now or _dt.datetime.now().astimezone()
     draft = annotations.report_draft
     return Report(

@@ -17,13 +17,15 @@ h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 22
 h3 { font-size: 14px; margin: 12px 0 4px; }
 .notice { color: #a00000; font-weight: bold; }
 table { border-collapse: collapse; margin: 4px 0 10px; font-size: 12px; }
-th, td { border: 1px solid #999; padding: 2px 6px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #999; padding: 2px 6px; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
 th { background: #e4e8ee; }
 table.fields td, table.fields th { border: none; padding: 1px 8px 1px 0; }
 table.fields th { background: none; }
 figure { margin: 8px 0 14px; } figure img { max-width: 100%; height: auto; }
 figcaption, .small { font-size: 12px; color: #444; }
 .text { white-space: pre-wrap; }
+h1, p, li, figcaption, .text { overflow-wrap: anywhere; }
 """
 
 

@@ -87,9 +87,9 @@ def _draw_measurement(draw: ImageDraw.ImageDraw, m: Measurement, scale, number: 
         draw.ellipse(points, outline=_MEASURE_RGB, width=line)
     elif isinstance(m, RectangleROI):
         (r0, c0), (r1, c1) = m.corner0, m.corner1
-        corners = [_scaled((min(r0, r1), min(c0, c1)), scale)]
-        corners.append(_scaled((max(r0, r1), max(c0, c1)), scale))
-        draw.rectangle(corners, outline=_MEASURE_RGB, width=line)
+        points = [_scaled((min(r0, r1), min(c0, c1)), scale)]
+        points.append(_scaled((max(r0, r1), max(c0, c1)), scale))
+        draw.rectangle(points, outline=_MEASURE_RGB, width=line)
     else:
         return
     # The number links the shape to its row in the measurements table.

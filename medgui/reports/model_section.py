@@ -37,7 +37,7 @@ def active_cards(workspace_root: str | Path) -> tuple[list[Any], list[str]]:
     and a note for each model whose card cannot be read (the report says so)."""
     from medgui.ml.registry import ModelRegistry
 
-    registry = ModelRegistry(Path(workspace_root) / "models")
+    registry = ModelRegistry(Path(workspace_root))  # it keeps its models under root/models
     cards, notes = [], []
     for name in registry.list_models():
         try:

@@ -29,7 +29,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import Table as PdfTable
 
-from medgui.reports.report_model import Figure, Report, Table
+from medgui.reports.report_model import Figure, Report, Table, shorten
 
 
 def _register_fonts() -> None:
@@ -99,6 +99,19 @@ def _text(text: str) -> str:
     return escape(text).replace("\n", "<br/>")
 
 
+# A table row never breaks across pages, so a cell holds at most this many lines (of 10 pt)
+# and a caption beside its image this many characters; longer text is cut, saying so.
+_CELL_LINES = 40
+_CAPTION_CHARS = 600
+
+
+def _cell(text: str, width: float, bold: bool = False) -> Paragraph:
+    """`text` in a table cell `width` pt wide, cut to `_CELL_LINES` lines (Vera 8 pt: at most
+    about 7 pt a letter)."""
+    text = _text(shorten(text, max(64, int(width / 7) * _CELL_LINES)))
+    return Paragraph(f"<b>{text}</b>" if bold else text, _CELL)
+
+
 def _column_widths(table: Table, width: float) -> list[float]:
     """Columns as wide as their longest text, shrunk together to fit `width`: paragraphs in
     cells need a width, and reportlab would otherwise share the page equally."""
@@ -111,9 +124,10 @@ def _column_widths(table: Table, width: float) -> list[float]:
 
 
 def _table(table: Table, width: float) -> list:
-    cells = [[Paragraph(f"<b>{_text(c)}</b>", _CELL) for c in table.columns]]
-    cells += [[Paragraph(_text(c), _CELL) for c in row] for row in table.rows]
-    flowable = PdfTable(cells, colWidths=_column_widths(table, width), repeatRows=1, hAlign="LEFT")
+    widths = _column_widths(table, width)
+    cells = [[_cell(c, w, bold=True) for c, w in zip(table.columns, widths, strict=True)]]
+    cells += [[_cell(c, w) for c, w in zip(row, widths, strict=True)] for row in table.rows]
+    flowable = PdfTable(cells, colWidths=widths, repeatRows=1, hAlign="LEFT")
     flowable.setStyle(_GRID)
     return [Paragraph(_text(table.title), _H3), flowable]
 
@@ -124,7 +138,7 @@ def _figure_parts(figure: Figure, width: float) -> list:
     scale = min(width / figure.width_px, (80 * mm) / figure.height_px)
     image = Image(io.BytesIO(figure.png), figure.width_px * scale, figure.height_px * scale)
     image.hAlign = "LEFT"
-    caption = Paragraph(_text(figure.caption), _CAPTION)
+    caption = Paragraph(_text(shorten(figure.caption, _CAPTION_CHARS)), _CAPTION)
     return [image, Spacer(1, 2), caption, Spacer(1, 6)]
 
 
@@ -150,11 +164,9 @@ def _figure_grid(figures: list[Figure], width: float) -> PdfTable:
 
 
 def _fields(fields, width: float) -> PdfTable:
-    rows = [
-        [Paragraph(f"<b>{_text(f.name)}</b>", _CELL), Paragraph(_text(f.value), _CELL)]
-        for f in fields
-    ]
-    flowable = PdfTable(rows, colWidths=[38 * mm, width - 38 * mm], hAlign="LEFT")
+    widths = [38 * mm, width - 38 * mm]
+    rows = [[_cell(f.name, widths[0], bold=True), _cell(f.value, widths[1])] for f in fields]
+    flowable = PdfTable(rows, colWidths=widths, hAlign="LEFT")
     flowable.setStyle(
         TableStyle(
             [

@@ -11,6 +11,14 @@ from dataclasses import dataclass, field
 RESEARCH_ONLY = "For research use only \u2014 not for clinical diagnosis"
 
 
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to about `limit` characters, saying so: a report shows a value that long
+    (a broken header, a pasted dump) only in part, and stays readable and printable."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: max(1, limit)]}\u2026 [cut: {len(text)} characters in all]"
+
+
 @dataclass(frozen=True)
 class HeaderField:
     """One line of the patient and study header, e.g. ("Patient ID", "12345")."""

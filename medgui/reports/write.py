@@ -1,9 +1,12 @@
 """Writing a report file: the format follows the file's suffix, the write is atomic, and the
-workspace's audit log records it."""
+workspace's audit log records it (or its failure)."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+
+from reportlab.platypus.doctemplate import LayoutError
 
 from medgui.core.atomic import atomic_write_bytes
 from medgui.core.audit import AuditLog
@@ -37,8 +40,17 @@ def write_report(
     page_size(size)  # a bad size fails before anything is written
     if not path.parent.is_dir():
         raise ValueError(f"{path}: the folder {path.parent} does not exist")
-    data = render_pdf(report, size) if kind == "pdf" else render_html(report).encode("utf-8")
-    atomic_write_bytes(path, data)
+    try:
+        data = render_pdf(report, size) if kind == "pdf" else render_html(report).encode("utf-8")
+        atomic_write_bytes(path, data)  # a failed write leaves no file (nor a temporary)
+    except (OSError, ValueError, LayoutError) as error:
+        if workspace_root is not None:
+            # The log may sit on the same full disk: the error below still says what happened.
+            with contextlib.suppress(OSError):
+                AuditLog(workspace_root).record_failure(
+                    "report_failed", error, path=path.resolve(), series=series
+                )
+        raise ValueError(_reason(path, error)) from error
     if workspace_root is not None:
         details = {"path": path.resolve(), "series": series, "format": kind}
         if kind == "pdf":
@@ -47,3 +59,12 @@ def write_report(
             "report_written", **details, pseudonymised=report.pseudonymised
         )
     return path
+
+
+def _reason(path: Path, error: Exception) -> str:
+    """What went wrong, naming `path` (never the temporary file the write went to)."""
+    if isinstance(error, OSError):
+        return f"{path}: cannot write the report ({error.strerror or error})"
+    if isinstance(error, LayoutError):
+        return f"{path}: cannot lay out the report ({str(error)[:200]})"
+    return str(error) if str(error).startswith(str(path)) else f"{path}: {error}"

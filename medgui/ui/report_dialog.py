@@ -3,7 +3,8 @@ format, pseudonymise), the key images marked on the series, and a live preview.
 
 The dialog is only the form: `ReportWorkbench` builds and writes the report in workers and
 hands the result back through `show_report`. The preview is the report's HTML in a
-`QTextBrowser`, its images registered as the document's resources.
+`QTextBrowser`, its images registered as the document's resources, shown as on paper (dark text
+on white) in the dark theme too.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from medgui.core.key_images import KeyImage
 from medgui.reports.html import render_html
+from medgui.ui.theme import show_as_paper
 
 FORMATS = {"PDF": ".pdf", "HTML": ".html"}
 # Typing pauses this long before the preview is rebuilt (it renders the key images).
@@ -79,6 +81,7 @@ class ReportDialog(QDialog):
         self.preview = QTextBrowser()
         self.report = None  # the `Report` on show in the preview
         self.preview.setOpenLinks(False)
+        show_as_paper(self.preview)  # the report's dark text would vanish on the dark theme
         self._timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS)
         self._timer.timeout.connect(self.preview_requested)
         self._layout(close)

@@ -7,7 +7,7 @@ viewer is dark; a light frame around a CT slice makes it look washed out.
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 BACKGROUND = QColor(30, 31, 34)
 BASE = QColor(22, 23, 25)
@@ -15,6 +15,10 @@ SURFACE = QColor(43, 45, 49)
 TEXT = QColor(220, 222, 225)
 DISABLED_TEXT = QColor(110, 112, 116)
 ACCENT = QColor(62, 132, 220)
+# A document preview (the report) looks as it prints: dark ink on white paper in any theme;
+# the report's own colours (near-black text, dark red notice) are chosen for that page.
+PAPER = QColor(255, 255, 255)
+INK = QColor(17, 17, 17)
 
 _STYLESHEET = """
 QToolTip { color: #dcdee1; background-color: #2b2d31; border: 1px solid #3e84dc; }
@@ -62,6 +66,16 @@ def dark_palette() -> QPalette:
     ):
         palette.setColor(disabled, role, DISABLED_TEXT)
     return palette
+
+
+def show_as_paper(widget: QWidget) -> None:
+    """Give `widget` (a text view showing a document) the paper's white and the ink's black."""
+    palette = widget.palette()
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        palette.setColor(group, QPalette.ColorRole.Base, PAPER)
+        palette.setColor(group, QPalette.ColorRole.Text, INK)
+        palette.setColor(group, QPalette.ColorRole.WindowText, INK)
+    widget.setPalette(palette)
 
 
 def apply_dark_theme(app: QApplication) -> None:

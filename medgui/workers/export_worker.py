@@ -1,6 +1,6 @@
 """The Export dialog's work off the GUI thread: DICOM SEG and SR of the series on show, and a
 verified de-identified copy of its study (with the SEG and SR just written, so that their
-references resolve in the copy).
+references resolve in the copy); all of them or, on a failure, none.
 
 `export_worker` is a `ProgressWorker`: `progressed(done, total)` per step or file (each is a
 cancel point), `returned(ExportResult)`, `errored(exception)`.
@@ -14,7 +14,7 @@ from pathlib import Path
 from medgui.core.audit import AuditLog
 from medgui.core.deid import DeidOptions
 from medgui.core.deid_export import DeidSummary
-from medgui.core.dicom_export import SeriesExport, export_deidentified, export_series
+from medgui.core.dicom_export import DeidCopy, SeriesExport, export_series
 from medgui.core.labelmap import LabelMap
 from medgui.core.measurements import Measurement
 from medgui.core.volume import Volume
@@ -57,33 +57,30 @@ class ExportResult:
 
 
 def run_export(request: ExportRequest, progress=None) -> ExportResult:
-    """Do the exports of `request` in order SEG, SR, de-identified copy (see the module)."""
+    """Do the exports of `request`, SEG, SR and de-identified copy, all or nothing (see
+    `core.dicom_export`)."""
     if not (request.seg or request.sr or request.deid):
         raise ValueError("nothing to export: choose SEG, SR or a de-identified copy")
     request.out_dir.mkdir(parents=True, exist_ok=True)
-    audit = AuditLog(request.workspace_root)
     targets = SeriesExport(
         request.out_dir / SEG_NAME if request.seg else None,
         request.out_dir / SR_NAME if request.sr else None,
     )
-    written: list[Path] = []
-    if request.seg or request.sr:
-        written = export_series(
-            request.volume, request.labelmap, request.measurements, targets, audit, progress
-        )
-    summary, deid_dir = None, request.out_dir / DEID_FOLDER
+    deid_dir = request.out_dir / DEID_FOLDER
+    deid = None
     if request.deid:
-        files = [*request.study_files, *written]
-        if not files:
-            raise ValueError("the series on show has no DICOM files to de-identify")
-        summary = export_deidentified(
-            files,
-            deid_dir,
-            request.deid_options,
-            audit,
-            request.mapping_path,
-            progress,
+        deid = DeidCopy(
+            deid_dir, list(request.study_files), request.deid_options, request.mapping_path
         )
+    written, summary = export_series(
+        request.volume,
+        request.labelmap,
+        request.measurements,
+        targets,
+        AuditLog(request.workspace_root),
+        progress,
+        deid,
+    )
     return ExportResult(written, summary, deid_dir if request.deid else None)
 
 

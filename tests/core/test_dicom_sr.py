@@ -3,7 +3,9 @@ with the measurements, the regions on the source images and the references to th
 
 from __future__ import annotations
 
+import errno
 import shutil
+from pathlib import Path
 
 import highdicom as hd
 import numpy as np
@@ -13,7 +15,10 @@ from dicom_testing import ramp_volume
 from pydicom.sr.codedict import codes
 from test_dicom_seg import dciodvfy_errors
 
+from medgui.core import dicom_export
+from medgui.core.audit import AuditLog
 from medgui.core.deid_export import deidentify_folder
+from medgui.core.dicom_export import DeidCopy, SeriesExport, export_series
 from medgui.core.dicom_seg import export_seg
 from medgui.core.dicom_sr import export_sr
 from medgui.core.dicom_write import SeriesInfo
@@ -177,3 +182,82 @@ def test_a_slice_without_a_file_is_measured_in_patient_coordinates(ct, tmp_path)
     assert first.roi.value_type.value == "SCOORD3D"
     assert np.allclose(first.roi.value[0], ct.voxel_to_world((3, 2, 3)), atol=1e-4)
     assert second.roi.value_type.value == "SCOORD"
+
+
+def test_a_rectangle_on_a_source_image_is_a_closed_polyline(ct, labelled, tmp_path):
+    """An axial rectangle lies on a source image: SCOORD, whose graphic types have no POLYGON;
+    the SR holds it as a closed POLYLINE (first corner repeated), with every other kind."""
+    labelmap, seg_path = labelled
+    spacing = (ct.spacing_mm[1], ct.spacing_mm[0])
+    box = RectangleROI(plane=Plane.AXIAL, slice_index=4, spacing_mm=spacing,
+                       corner0=(2, 3), corner1=(9, 11), label="box")  # fmt: skip
+    measurements = [*_measurements(ct)[:3], box]
+    out = export_sr(ct, measurements, label_statistics(labelmap, ct), seg_path, tmp_path / "s.dcm")
+    assert dciodvfy_errors(out) == []
+    *_, rectangle = hd.sr.srread(out).content.get_planar_roi_measurement_groups()
+    region = rectangle.roi
+    assert region.value_type.value == "SCOORD" and region.graphic_type.value == "POLYLINE"
+    assert np.allclose(region.value, [[3.5, 2.5], [11.5, 2.5], [11.5, 9.5], [3.5, 9.5],
+                                      [3.5, 2.5]])  # fmt: skip
+    want = roi_statistics(box, np.asarray(extract_slice(ct, Plane.AXIAL, 4)))
+    assert _values(rectangle)["Area"][0] == pytest.approx(want.area_mm2)
+
+
+def _every_kind(ct: Volume):
+    spacing = (ct.spacing_mm[1], ct.spacing_mm[0])
+    box = RectangleROI(plane=Plane.AXIAL, slice_index=4, spacing_mm=spacing,
+                       corner0=(2, 3), corner1=(9, 11), label="box")  # fmt: skip
+    return [*_measurements(ct), box]  # ruler, angle, ellipse, coronal and axial rectangles
+
+
+def test_export_with_every_measurement_kind_and_a_copy(ct, tmp_path):
+    """SEG, SR and de-identified copy in one export: every file valid, audited once in place."""
+    labelmap = LabelMap.empty_like(ct)
+    labelmap.table.add("Liver")
+    labelmap.layers[0][2:7, 4:20, 3:15] = 1
+    out = tmp_path / "export"
+    out.mkdir()
+    audit = AuditLog(tmp_path / "workspace")
+    targets = SeriesExport(out / "seg.dcm", out / "sr.dcm")
+    files = [Path(path) for path, _ in ct.slice_sources]
+    written, summary = export_series(
+        ct, labelmap, _every_kind(ct), targets, audit, deid=DeidCopy(out / "copy", files)
+    )
+    assert written == [out / "seg.dcm", out / "sr.dcm"]
+    assert dciodvfy_errors(out / "sr.dcm") == [] and dciodvfy_errors(out / "seg.dcm") == []
+    planar = hd.sr.srread(out / "sr.dcm").content.get_planar_roi_measurement_groups()
+    assert len(planar) == 5
+    assert len(summary.written) == len(files) + 2 and not summary.errors
+    assert sorted(p.name for p in out.iterdir()) == ["copy", "seg.dcm", "sr.dcm"]  # no .tmp-
+    actions = [e.action for e in audit.read().entries]
+    assert actions == ["seg_exported", "sr_exported", "deid_exported"]
+
+
+def test_a_failed_export_leaves_nothing_and_is_logged(ct, tmp_path, monkeypatch):
+    """The SR writer fails after the SEG was written: no SEG, no SR, no copy, no temporary is
+    left; the audit log has the failure and no export; the error names the SR's path."""
+    labelmap = LabelMap.empty_like(ct)
+    labelmap.table.add("Liver")
+    labelmap.layers[0][2:7, 4:20, 3:15] = 1
+    out = tmp_path / "export"
+    out.mkdir()
+    (out / "sr.dcm").write_bytes(b"an earlier export")  # kept as it was
+
+    def fail(volume, measurements, stats, seg, path):
+        assert Path(seg).is_file()  # the SEG is written by now
+        Path(path).write_bytes(b"half an SR")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(dicom_export, "export_sr", fail)
+    audit = AuditLog(tmp_path / "workspace")
+    targets = SeriesExport(out / "seg.dcm", out / "sr.dcm")
+    files = [Path(path) for path, _ in ct.slice_sources]
+    with pytest.raises(ValueError, match=r"sr\.dcm: cannot write it \(No space left") as caught:
+        export_series(ct, labelmap, _every_kind(ct), targets, audit,
+                      deid=DeidCopy(out / "copy", files))  # fmt: skip
+    assert ".tmp-" not in str(caught.value)
+    assert [p.name for p in out.iterdir()] == ["sr.dcm"]
+    assert (out / "sr.dcm").read_bytes() == b"an earlier export"
+    (entry,) = audit.read().entries
+    assert entry.action == "export_failed" and "No space left" in entry.details["error"]
+    assert str(out / "seg.dcm") in entry.details["outputs"]

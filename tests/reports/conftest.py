@@ -15,7 +15,7 @@ from medgui.core.dicom_write import SeriesInfo, write_dicom_series
 from medgui.core.key_images import KeyImage, ReportDraft
 from medgui.core.labelmap import LabelMap
 from medgui.core.measurement_store import series_key
-from medgui.core.measurements import Angle, EllipseROI, Ruler
+from medgui.core.measurements import Angle, EllipseROI, RectangleROI, Ruler
 from medgui.core.reformat import Plane
 from medgui.core.workspace import SeriesWork
 
@@ -84,11 +84,19 @@ def _measurements() -> list[dict]:
             radii=(2.5, 2.5),
             label="lesion ROI",
         ).to_dict(),  # inside the 100 HU cube
+        RectangleROI(
+            plane=Plane.AXIAL,
+            slice_index=5,
+            spacing_mm=spacing,
+            corner0=(34.5, 12.5),
+            corner1=(44.5, 22.5),
+            label="liver box",
+        ).to_dict(),  # 10 x 10 px of the 60 HU liver: 64.0 mm²
     ]
 
 
 def planted_work(volume: Volume, source: Path) -> SeriesWork:
-    """The work the tests plant: labels, three measurements, two key images, a draft."""
+    """The work the tests plant: labels, a measurement of every kind, two key images, a draft."""
     annotations = SeriesAnnotations(
         key_images=[
             KeyImage(plane=Plane.AXIAL, slice_index=5, center=40, width=400, note="lesion"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from report_testing import poppler
+from report_testing import disk_full_for, poppler
 
 from medgui.cli import main
 from medgui.core.audit import AuditLog
@@ -20,7 +20,9 @@ def workspace(planted, card, tmp_path):
 
     root = tmp_path / "workspace"
     Workspace(root).save_series(planted.work)
-    ModelRegistry(root / "models").save_version("classify", {"w": torch.zeros(2)}, card)
+    # As the app's training saves a model (workers.train_worker): the registry of the root.
+    ModelRegistry(root).save_version("classify", {"w": torch.zeros(2)}, card)
+    assert (root / "models" / "classify" / "v1" / "card.json").is_file()
     return root
 
 
@@ -69,3 +71,51 @@ def test_pick_series_by_key_folder_or_most_recent(tmp_path):
     assert pick_series(workspace, folder_name("/data/scan.nii.gz")).key == "/data/scan.nii.gz"
     with pytest.raises(ValueError, match="no series 'nope'"):
         pick_series(workspace, "nope")
+
+
+@pytest.mark.filterwarnings("ignore:The (value|PN component) length:UserWarning")
+def test_very_long_values_are_cut_not_fatal(planted, tmp_path, capsys):
+    """A header with 10,000+ character attributes, a 50,000-letter word as findings and a
+    measurement with a 20,000-letter name: the report is written (PDF and HTML), the long
+    header values cut and saying so (reportlab used to stop with "Flowable too large")."""
+    import pydicom
+
+    from medgui.core.annotations import SeriesAnnotations
+    from medgui.core.key_images import ReportDraft
+
+    for path in sorted(planted.dicom_dir.iterdir()):
+        ds = pydicom.dcmread(path)
+        ds.StudyDescription = "chest " * 2000  # 12,000 characters (11,999 without the last space)
+        ds.PatientName = "Doe^" + "J" * 11000
+        ds.InstitutionName = "Hospital " * 1200
+        ds.save_as(path)
+    notes = SeriesAnnotations.from_json(planted.work.annotations)
+    notes.report_draft = ReportDraft("w" * 50_000, "Impression " * 3000)
+    planted.work.annotations = notes.to_json()
+    planted.work.measurements[0]["label"] = "L" * 20_000
+    root = tmp_path / "workspace"
+    Workspace(root).save_series(planted.work)
+    for name in ("long.pdf", "long.html"):
+        assert main(["report", str(root), "--out", str(tmp_path / name)]) == 0, capsys.readouterr()
+    html = (tmp_path / "long.html").read_text(encoding="utf-8")
+    assert "[cut: 11999 characters in all]" in html and "[cut: 11004 characters in all]" in html
+    assert "w" * 50_000 in html  # the findings are the user's own text: kept whole
+    text = re.sub(r"\s+", "", poppler("pdftotext", str(tmp_path / "long.pdf"), "-"))
+    assert "[cut:11999charactersinall]" in text and "w" * 1000 in text
+    assert "[cut:20000charactersinall]" in text  # the measurement's name, in its table cell
+
+
+@pytest.mark.parametrize("name", ["report.pdf", "report.html"])
+def test_a_full_disk_names_the_report_and_leaves_nothing(workspace, tmp_path, capsys, name,
+                                                         monkeypatch):  # fmt: skip
+    out = tmp_path / "reports" / name
+    out.parent.mkdir()
+    disk_full_for(monkeypatch, name)
+    assert main(["report", str(workspace), "--out", str(out)]) == 1
+    error = capsys.readouterr().err
+    assert f"error: {out}: cannot write the report (No space left on device)" in error
+    assert ".tmp-" not in error
+    assert list(out.parent.iterdir()) == []  # no partial file, no temporary
+    entry = AuditLog(workspace).read().entries[-1]
+    assert entry.action == "report_failed" and entry.details["path"] == str(out.resolve())
+    assert "No space left" in entry.details["error"]

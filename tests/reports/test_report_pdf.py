@@ -3,7 +3,9 @@ holds the planted numbers, its pages render (pdftoppm) and have the asked-for si
 
 from __future__ import annotations
 
+import io
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -119,3 +121,26 @@ def test_bad_output_names_are_refused(report, tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         write_report(report, tmp_path / "missing" / "report.pdf")
     assert not list(tmp_path.glob("report.*"))
+
+
+def test_every_measurement_kind_on_a_key_image(planted, tmp_path):
+    """Ruler, angle, ellipse and rectangle on the key image's slice, with labels: the report
+    draws them all and is written as PDF and as HTML (a rectangle used to stop the report)."""
+    report = build_report(planted.volume, planted.work)
+    kinds = [row[2] for row in report.measurements.rows]
+    assert kinds == ["ruler", "angle", "ellipse", "rectangle"]
+    rectangle = report.measurements.rows[3]
+    assert rectangle[1] == "liver box" and rectangle[4] == "64.0 mm²"
+    assert rectangle[5].startswith("mean 60.0, SD 0.0")  # inside the 60 HU liver
+    first = np.asarray(Image.open(io.BytesIO(report.key_images[0].png)).convert("RGB"))
+    # The rectangle's left edge (slice column 12.5) is drawn in the measurement yellow.
+    scale = first.shape[1] / 64
+    edge = first[int(40 * scale), int(13 * scale) - 1 : int(13 * scale) + 2]
+    assert any(p[0] > 200 and p[1] > 180 and p[2] < 80 for p in edge)
+    pdf = write_report(report, tmp_path / "all.pdf")
+    html = write_report(report, tmp_path / "all.html").read_text(encoding="utf-8")
+    assert pdf.read_bytes().startswith(b"%PDF") and "liver box" in html and "64.0 mm²" in html
+    assert "Liver" in html and "Lesion" in html
+    if shutil.which("pdftotext"):  # the PDF's own text, where poppler is installed
+        text = _pdf_text(pdf)
+        assert "liver box" in text and "64.0 mm²" in text

@@ -84,9 +84,10 @@ def test_cancel_stops_and_a_bad_folder_is_explained(qtbot, window, demo_study, w
     qtbot.waitUntil(lambda: not bench.running, timeout=60_000)
     assert dialog.summary.toPlainText() == "Export cancelled."
     assert list((out / DEID_FOLDER).rglob("*.dcm")) == []  # no partial copy is left
+    assert list(out.iterdir()) == []  # nor its hidden temporary folder
     assert dialog.export_button.isEnabled() and not dialog.cancel_button.isEnabled()
     actions = [e.action for e in read_audit(tmp_path / "workspace" / "audit.jsonl").entries]
-    assert "deid_exported" not in actions
+    assert "deid_exported" not in actions and "export_failed" not in actions  # a cancel
 
 
 def test_a_failed_verification_is_shown_loudly(qtbot, window, demo_study, wait_idle, tmp_path,
@@ -105,3 +106,28 @@ def test_a_failed_verification_is_shown_loudly(qtbot, window, demo_study, wait_i
     assert text.startswith("Export FAILED: de-identification verification failed"), text
     assert "AccessionNumber holds the original accession number" in text
     assert list((tmp_path / "export" / DEID_FOLDER).rglob("*.dcm")) == []
+
+
+def test_a_failed_sr_leaves_no_seg(qtbot, window, demo_study, wait_idle, tmp_path, monkeypatch):
+    """The SR writer fails after the SEG is written: the dialog says so, the folder holds
+    neither file, and the audit log has the failure and no export."""
+    from medgui.core import dicom_export
+
+    def fail(*_args, **_kwargs):
+        raise ValueError("highdicom refused the SR")
+
+    monkeypatch.setattr(dicom_export, "export_sr", fail)
+    _open_demo(qtbot, window, demo_study, wait_idle, tmp_path)
+    window.menu_actions["export"].trigger()
+    dialog = window.exports.dialog
+    out = tmp_path / "export"
+    dialog.folder_edit.setText(str(out))
+    for box in (dialog.seg_box, dialog.sr_box):
+        box.setChecked(True)
+    qtbot.mouseClick(dialog.export_button, _LEFT)
+    qtbot.waitUntil(lambda: not window.exports.running, timeout=120_000)
+    text = dialog.summary.toPlainText()
+    assert text.startswith("Export FAILED") and "highdicom refused the SR" in text, text
+    assert list(out.iterdir()) == []  # no labels_seg.dcm, no temporary
+    actions = [e.action for e in read_audit(tmp_path / "workspace" / "audit.jsonl").entries]
+    assert actions[-1] == "export_failed" and "seg_exported" not in actions

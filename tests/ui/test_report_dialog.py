@@ -7,14 +7,17 @@ import re
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from test_label_support import CTRL, K, ScriptedDialogs, open_demo_labelled
 
 from medgui.core.annotations import SeriesAnnotations
 from medgui.core.audit import AuditLog
 from medgui.core.measurements import Ruler
 from medgui.core.workspace import Workspace
+from medgui.ui.theme import apply_dark_theme
 
 _LEFT = Qt.MouseButton.LeftButton
 
@@ -112,3 +115,41 @@ def test_report_needs_an_open_series(window):
     dialogs = ScriptedDialogs().install(window.labels.dialogs)
     assert window.reports.open_dialog() is None
     assert dialogs.warnings and "Open a series" in dialogs.warnings[0][1]
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    """WCAG relative luminance of sRGB colours (..., 3) in 0..255."""
+    c = rgb / 255.0
+    c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return c @ np.array([0.2126, 0.7152, 0.0722])
+
+
+@pytest.fixture
+def dark_theme(qapp):
+    """The app's dark theme, as `medgui` starts with it; the test app's look restored after."""
+    style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
+    apply_dark_theme(qapp)
+    yield
+    qapp.setStyleSheet(sheet)
+    qapp.setStyle(style)
+    qapp.setPalette(palette)
+
+
+def test_the_preview_is_readable_in_the_dark_theme(qtbot, dark_theme, window, demo, artifacts):
+    """The preview's report text against its page has at least WCAG AAA contrast (7:1) in the
+    dark theme (its near-black text used to sit on the theme's near-black base)."""
+    dialog = window.reports.open_dialog()
+    qtbot.keyClicks(dialog.findings, "Hypodense lesion in segment VII.")
+    qtbot.waitUntil(lambda: "segment VII" in dialog.preview.toPlainText(), timeout=30_000)
+    qtbot.waitUntil(lambda: window.reports.job is None, timeout=30_000)
+    dialog.grab().save(str(artifacts / "report_dialog_dark.png"))
+    image = dialog.preview.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    pixels = rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3)
+    top = pixels[:200].reshape(-1, 3).astype(float)  # title, notice and header: text only
+    colours, counts = np.unique(top, axis=0, return_counts=True)
+    page = _luminance(colours[np.argmax(counts)])
+    lum = _luminance(top)
+    contrast = (np.maximum(lum, page) + 0.05) / (np.minimum(lum, page) + 0.05)
+    assert contrast.max() >= 7.0, f"text against page: {contrast.max():.2f}:1"
+    assert (contrast >= 4.5).mean() > 0.01  # enough of the band is readable text
