@@ -13,6 +13,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
+from pyqtgraph.graphicsItems.ROI import _PolyLineSegment
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
@@ -38,8 +39,25 @@ def _rc(point: QPointF) -> Point:
     return point.y(), point.x()
 
 
+class _ArmSegment(_PolyLineSegment):
+    """An angle's arm. pyqtgraph's segment claims left drags even from the hover event that
+    says the mouse has left it, so the next drag anywhere on the view went to the arm and was
+    dropped: the first drag after finishing an angle was lost."""
+
+    def hoverEvent(self, ev) -> None:
+        if ev.isExit():
+            pg.LineSegmentROI.hoverEvent(self, ev)
+        else:
+            super().hoverEvent(ev)
+
+
 class _AngleROI(pg.PolyLineROI):
     """Two arms through three handles: clicking an arm must not add a fourth handle."""
+
+    def addSegment(self, h1, h2, index=None) -> None:
+        super().addSegment(h1, h2, index)
+        # The segment pyqtgraph just made, given the arm's hover rule (same object layout).
+        self.segments[-1 if index is None else index].__class__ = _ArmSegment
 
     def segmentClicked(self, segment, ev=None, pos=None) -> None:
         """Do nothing: an angle has exactly three points."""
