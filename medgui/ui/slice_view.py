@@ -83,6 +83,9 @@ class SliceView(QWidget):
         self._state, self._plane = state, Plane(plane)
         self._volume: Volume | None = None
         self._values: np.ndarray | None = None  # the raw slice on show, for the cursor readout
+        # Where the mouse last was over the view (scene coordinates; None: not over it), so
+        # the readout follows slice changes made by wheel, keys or cine without a mouse move.
+        self._mouse_scene: QPointF | None = None
         self._index = 0
         self._shape, self._spacing = (1, 1), (1.0, 1.0)
         self._normal = 2
@@ -263,6 +266,7 @@ class SliceView(QWidget):
         )
         self.measurements.show_slice(self._index)
         self._update_slice_text()
+        self._update_readout()
 
     def _apply_geometry(self) -> None:
         volume, state = self._volume, self._state
@@ -358,10 +362,17 @@ class SliceView(QWidget):
     # Mouse and keys (see `slice_input`).
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        self._mouse_scene = QPointF(scene_pos)
         if self._volume is None or self._values is None:
             return
-        point = self.scene_to_slice(scene_pos)
-        self.measurements.hover(point)
+        self.measurements.hover(self.scene_to_slice(scene_pos))
+        self._update_readout()
+
+    def _update_readout(self) -> None:
+        """The value, voxel and position under the mouse, on the slice now on show."""
+        if self._mouse_scene is None or self._volume is None or self._values is None:
+            return
+        point = self.scene_to_slice(self._mouse_scene)
         row, col = round(point[0]), round(point[1])
         if not (0 <= row < self._values.shape[0] and 0 <= col < self._values.shape[1]):
             self.overlay.set_corner("bottom_right", [])
@@ -379,6 +390,7 @@ class SliceView(QWidget):
         return super().eventFilter(watched, event)
 
     def leaveEvent(self, event) -> None:
+        self._mouse_scene = None
         self.overlay.set_corner("bottom_right", [])
         super().leaveEvent(event)
 
