@@ -304,6 +304,14 @@ class MainWindow(QMainWindow):
     def _on_failed(self, source: str, reason: str) -> None:
         self.problems.add_load_error(source, reason)
         self.statusBar().showMessage(f"Failed: {reason}", 10000)
+        self._show_nothing(f"Cannot open {Path(source).name}: {reason}")
+
+    def _show_nothing(self, message: str) -> None:
+        """Clear the views and the title, saying why: what failed to open, or holds no image,
+        must not sit under the image and name of the patient opened before."""
+        self.view_layout.show_message(message)
+        self.volume = None
+        self.setWindowTitle("medgui")
 
     def _on_scanned(self, path: Path, scan: Scan) -> None:
         self.scan = scan
@@ -315,6 +323,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{path.name}: {n} image series{problems}", 8000)
         if len(images) == 1:
             self.load(images[0])
+        elif not images:
+            kinds = ", ".join(sorted({s.kind for s in scan.series}))
+            only = f": only {kinds}" if kinds else ""
+            unreadable = f"; {bad} file(s) cannot be read (see Problems)" if bad else ""
+            self._show_nothing(f"No image to show in {path.name}{only}{unreadable}")
+        elif self.volume is not None and not any(
+            s.uid.startswith(str(self.volume.metadata.get("SeriesInstanceUID"))) for s in images
+        ):
+            self._show_nothing("Choose a series in the browser")
 
     def _on_volume_opened(self, volume: Volume) -> None:
         # Geometry is final from the first slice: the views open now and fill in as slices land.

@@ -1,0 +1,64 @@
+"""Issue 13, reading, in the real main window: what replaces the image when the next file has
+none or fails, and that every error shown is also logged with its traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from medgui.ui.error_dialog import install_crash_handlers, log_path
+
+PYDICOM_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
+
+
+@pytest.fixture
+def logged(qapp):
+    """The crash handlers the app installs: what medgui logs lands in the log file."""
+    reporter = install_crash_handlers(qapp)
+    yield log_path
+    reporter.uninstall()
+
+
+def _open_ct(qtbot, window, folder, wait_idle):
+    window.open_path(folder)
+    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
+    wait_idle(window)
+    assert "Single" in window.windowTitle()
+
+
+@pytest.mark.parametrize(("name", "kind"), [("test-SR.dcm", "SR"), ("liver_1frame.dcm", "SEG")])
+def test_a_file_without_image_clears_the_previous_patient(
+    qtbot, window, single_series, wait_idle, name, kind
+):
+    _open_ct(qtbot, window, single_series, wait_idle)
+    window.open_path(PYDICOM_FILES / name)
+    wait_idle(window)
+    assert window.view_layout.volume is None and window.volume is None
+    assert window.windowTitle() == "medgui"
+    assert window.view_layout.placeholder_text() == f"No image to show in {name}: only {kind}"
+
+
+def test_a_failed_load_clears_the_image_and_logs_its_traceback(
+    qtbot, window, single_series, folder_with_bad_file, wait_idle, logged
+):
+    _open_ct(qtbot, window, single_series, wait_idle)
+    broken = folder_with_bad_file / "broken.dcm"
+    window.load(broken)
+    wait_idle(window)
+    assert window.view_layout.volume is None and window.windowTitle() == "medgui"
+    assert window.view_layout.placeholder_text().startswith("Cannot open broken.dcm: ")
+    log = logged().read_text(encoding="utf-8")
+    entry = log[log.rindex(f"cannot open {broken}") :]
+    assert "Traceback (most recent call last)" in entry and "medgui/core/" in entry
+
+
+def test_a_corrupt_file_opened_alone_clears_the_image(
+    qtbot, window, single_series, folder_with_bad_file, wait_idle
+):
+    _open_ct(qtbot, window, single_series, wait_idle)
+    window.open_path(folder_with_bad_file / "broken.dcm")
+    wait_idle(window)
+    assert window.view_layout.volume is None and window.windowTitle() == "medgui"
+    assert "1 file(s) cannot be read" in window.view_layout.placeholder_text()
