@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from PySide6.QtWidgets import QMessageBox
+from test_label_support import ScriptedDialogs, open_labelled
 
 from medgui.ui.error_dialog import install_crash_handlers, log_path
+from medgui.ui.label_dialogs import Dialogs
 
 PYDICOM_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 
@@ -62,3 +65,34 @@ def test_a_corrupt_file_opened_alone_clears_the_image(
     wait_idle(window)
     assert window.view_layout.volume is None and window.windowTitle() == "medgui"
     assert "1 file(s) cannot be read" in window.view_layout.placeholder_text()
+
+
+def _entry(log_file, start: str) -> str:
+    text = log_file().read_text(encoding="utf-8")
+    return text[text.rindex(start) :]
+
+
+def test_a_label_file_that_cannot_be_imported_is_logged_with_its_traceback(
+    qtbot, window, single_series, wait_idle, tmp_path, logged
+):
+    scripted = ScriptedDialogs()
+    lab = open_labelled(qtbot, window, single_series, wait_idle, scripted)
+    bad = tmp_path / "broken.nii.gz"
+    bad.write_bytes(b"not a nifti file at all")
+    lab.bench.files.import_labels(bad)
+    qtbot.waitUntil(lambda: not lab.bench.files.busy, timeout=10_000)
+    assert [title for title, _ in scripted.warnings] == ["Cannot import labels"]
+    entry = _entry(logged, f"shown to the user: cannot import labels from {bad}")
+    assert "Traceback (most recent call last)" in entry
+
+
+def test_a_warning_shown_while_handling_an_error_logs_its_traceback(monkeypatch, logged):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[1:]))
+    try:
+        int("twelve")
+    except ValueError as error:
+        Dialogs().warn("Label", str(error))
+    assert shown == [("Label", "invalid literal for int() with base 10: 'twelve'")]
+    entry = _entry(logged, "shown to the user: Label: invalid literal")
+    assert "Traceback (most recent call last)" in entry and 'int("twelve")' in entry
