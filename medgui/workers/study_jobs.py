@@ -25,6 +25,7 @@ from medgui.workers.load_worker import (
 # The window shows only the reason; the log keeps the traceback, for a bug report.
 log = logging.getLogger(__name__)
 
+
 class StudyJobs(QObject):
     """The scan → load pipeline of one window, as Qt signals.
 
