@@ -31,6 +31,7 @@ from medgui.core.scan_index import data_dir
 from medgui.ui.about import AboutDialog
 from medgui.ui.audit_workbench import AuditWorkbench
 from medgui.ui.cine import CineControls
+from medgui.ui.dock_actions import dock_action
 from medgui.ui.export_dialog import ExportWorkbench
 from medgui.ui.label_workbench import LabelWorkbench
 from medgui.ui.main_thread_gc import collect_on_main_thread
@@ -204,10 +205,7 @@ class MainWindow(QMainWindow):
             (self.problems, "Ctrl+Shift+P"),
         )
         for dock, key in docks:
-            toggle = dock.toggleViewAction()
-            toggle.setShortcut(QKeySequence(key))
-            toggle.triggered.connect(lambda shown, d=dock: shown and d.raise_())  # tabbed: to front
-            view_menu.addAction(toggle)
+            view_menu.addAction(dock_action(dock, key))
         self._build_tools_menu(bar.addMenu("&Tools"))
         help_menu = bar.addMenu("&Help")
         self.menu_actions["about"] = self._menu_action(

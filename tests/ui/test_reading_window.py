@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from test_label_support import ScriptedDialogs, open_labelled
 
+from medgui.ui.dock_actions import in_front
 from medgui.ui.error_dialog import install_crash_handlers, log_path
 from medgui.ui.label_dialogs import Dialogs
 
@@ -96,3 +97,27 @@ def test_a_warning_shown_while_handling_an_error_logs_its_traceback(monkeypatch,
     assert shown == [("Label", "invalid literal for int() with base 10: 'twelve'")]
     entry = _entry(logged, "shown to the user: Label: invalid literal")
     assert "Traceback (most recent call last)" in entry and 'int("twelve")' in entry
+
+
+def test_dock_shortcuts_bring_their_dock_to_the_front_and_never_hide_it_first(qtbot, window):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    training, labels = window.training, window.labels
+    docks = {
+        "Ctrl+Shift+T": training.train_dock,
+        "Ctrl+Shift+U": training.model_dock,
+        "Ctrl+Shift+L": labels.label_dock,
+        "Ctrl+Shift+G": labels.tags_dock,
+        "Ctrl+Shift+M": window.measurement_dock,
+        "Ctrl+T": window.tags_dock,
+    }
+    # Every one after every other: most are tabbed together on the right, so each press must
+    # raise a dock that is open but behind another tab.
+    for key in [*docks, *docks]:
+        qtbot.keySequence(window, key)
+        qtbot.waitUntil(lambda key=key: in_front(docks[key]))
+    window.measurement_dock.hide()
+    qtbot.keySequence(window, "Ctrl+Shift+M")  # closed: shown again
+    qtbot.waitUntil(lambda: in_front(window.measurement_dock))
+    qtbot.keySequence(window, "Ctrl+Shift+M")  # in front: the second press hides it
+    qtbot.waitUntil(window.measurement_dock.isHidden)
