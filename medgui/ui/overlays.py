@@ -66,15 +66,18 @@ def slice_lines(
     magnification: float | None,
     *,
     frame: bool = False,
+    preset: str | None = None,
 ) -> list[str]:
-    """Bottom-left: "Im k/n" (1-based; "Fr" for time frames), slice position, W/L and zoom
-    (screen pixels per image pixel, in percent; no zoom line for None)."""
+    """Bottom-left: "Im k/n" (1-based; "Fr" for time frames), slice position, W/L (after the
+    name of the `preset` it is, if any) and zoom (screen pixels per image pixel, in percent;
+    no zoom line for None)."""
     lines = [f"{'Fr' if frame else 'Im'} {index + 1}/{n_slices}"]
     if position is not None:
         axis, mm = position
         lines.append(f"{axis} = {mm:.2f} mm")
     if window is not None:
-        lines.append(f"W {window.width:.0f}  L {window.center:.0f}")
+        named = f"{preset}  " if preset else ""
+        lines.append(f"{named}W {window.width:.0f}  L {window.center:.0f}")
     if magnification is not None:
         lines.append(f"Zoom {magnification * 100:.0f}%")
     return lines

@@ -31,6 +31,7 @@ from medgui.core.reformat import (
 )
 from medgui.core.viewer_state import ViewerState
 from medgui.core.volume import Volume
+from medgui.core.windowing import preset_name
 from medgui.ui.measurement_tools import MeasurementContext, MeasurementLayer
 from medgui.ui.overlay_layer import OverlayLayer
 from medgui.ui.overlays import (
@@ -324,8 +325,11 @@ class SliceView(QWidget):
         magnification = self._magnification
         window = None if volume.is_color and volume.array.dtype == np.uint8 else self._state.window
         frame = bool(volume.metadata.get("frames_are_time")) and self._normal == 2
-        lines = slice_lines(self._index, n, position, window, magnification, frame=frame)
-        compact = slice_lines(self._index, n, position, window, None, frame=frame)
+        preset = preset_name(window, volume.modality) if window is not None else None
+        lines = slice_lines(
+            self._index, n, position, window, magnification, frame=frame, preset=preset
+        )
+        compact = slice_lines(self._index, n, position, window, None, frame=frame, preset=preset)
         self.overlay.set_corner("bottom_left", lines, compact)
 
     def _update_crosshair(self) -> None:

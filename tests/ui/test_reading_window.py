@@ -121,3 +121,20 @@ def test_dock_shortcuts_bring_their_dock_to_the_front_and_never_hide_it_first(qt
     qtbot.waitUntil(lambda: in_front(window.measurement_dock))
     qtbot.keySequence(window, "Ctrl+Shift+M")  # in front: the second press hides it
     qtbot.waitUntil(window.measurement_dock.isHidden)
+
+
+def test_view_presets_work_for_ct_and_the_overlay_names_the_preset(
+    qtbot, window, single_series, wait_idle
+):
+    _open_ct(qtbot, window, single_series, wait_idle)
+    menu = window.view_actions.presets_menu
+    assert menu.isEnabled()
+    abdomen = next(a for a in menu.actions() if a.text().startswith("Abdomen"))
+    assert abdomen.isEnabled()
+    abdomen.trigger()
+    state = window.view_layout.state
+    assert (state.window.width, state.window.center) == (400, 40)
+    view = window.view_layout.views[state.active_plane]
+    qtbot.waitUntil(lambda: "Abdomen  W 400  L 40" in view.overlay.corner_text("bottom_left"))
+    state.set_window(41, 400)  # no longer the preset: no name
+    qtbot.waitUntil(lambda: "W 400  L 41" in view.overlay.corner_text("bottom_left"))
