@@ -22,6 +22,7 @@ from medgui.core.measurements import (
     Measurement,
     RectangleROI,
     Ruler,
+    length_units,
     roi_statistics,
 )
 from medgui.core.reformat import Plane, extract_slice, slice_geometry
@@ -60,16 +61,22 @@ TOOL_NAMES = {
 _MIN_SIZE_PX = 0.5
 
 
-def roi_stats_text(m: EllipseROI | RectangleROI, values: np.ndarray, modality: str, full: bool):
+def roi_stats_text(
+    m: EllipseROI | RectangleROI,
+    values: np.ndarray,
+    modality: str,
+    full: bool,
+    area_unit: str = "mm²",
+):
     """Mean ± SD and area of an ROI (min and max too when `full`), in HU for CT."""
     stats = roi_statistics(m, values)
     unit = " HU" if modality.upper() == "CT" else ""
     if stats.n_pixels == 0:
-        return f"empty, {stats.area_mm2:.1f} mm²"
+        return f"empty, {stats.area_mm2:.1f} {area_unit}"
     text = f"{stats.mean:.1f} ± {stats.sd:.1f}{unit}"
     if full:
         text += f", min {stats.min:.0f}, max {stats.max:.0f}"
-    return text + (", " if full else "\n") + f"{stats.area_mm2:.1f} mm²"
+    return text + (", " if full else "\n") + f"{stats.area_mm2:.1f} {area_unit}"
 
 
 class MeasurementContext(QObject):
@@ -182,14 +189,15 @@ class MeasurementContext(QObject):
 
     def describe(self, m: Measurement, full: bool = False) -> str:
         """The number a measurement gives, for its label (`full`: the panel's longer form)."""
-        if isinstance(m, Ruler):
-            return f"{m.length_mm:.1f} mm"
         if isinstance(m, Angle):
             return "—" if math.isnan(m.degrees) else f"{m.degrees:.1f}°"
+        length, area = length_units(self.volume.metadata if self.volume is not None else {})
+        if isinstance(m, Ruler):
+            return f"{m.length_mm:.1f} {length}"
         values = self.slice_values(m.plane, m.slice_index)
         if values is None:
             return ""
-        return roi_stats_text(m, values, self.volume.modality, full)
+        return roi_stats_text(m, values, self.volume.modality, full, area)
 
     def _on_store(self, action: str, key: str, measurement: Measurement) -> None:
         if key != self.series_key:

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import data_store
 import pydicom
 import pytest
 from PySide6.QtWidgets import QMessageBox
 from test_label_support import ScriptedDialogs, open_labelled
+from test_slice_view_support import at, drag
 
 from medgui.ui.dock_actions import in_front
 from medgui.ui.error_dialog import install_crash_handlers, log_path
 from medgui.ui.label_dialogs import Dialogs
+from medgui.ui.measurement_tools import Tool
 
 PYDICOM_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
+PYDICOM_DATA = Path(data_store.__file__).parent / "data"
 
 
 @pytest.fixture
@@ -138,3 +142,26 @@ def test_view_presets_work_for_ct_and_the_overlay_names_the_preset(
     qtbot.waitUntil(lambda: "Abdomen  W 400  L 40" in view.overlay.corner_text("bottom_left"))
     state.set_window(41, 400)  # no longer the preset: no name
     qtbot.waitUntil(lambda: "W 400  L 41" in view.overlay.corner_text("bottom_left"))
+
+
+def test_a_radiograph_shows_patient_orientation_letters_and_mm_at_the_detector(
+    qtbot, window, wait_idle
+):
+    window.open_path(PYDICOM_FILES / "dicomdirtests/77654033/CR1/6154")  # CR, L\F, 0.1 mm
+    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
+    wait_idle(window)
+    state = window.view_layout.state
+    view = window.view_layout.views[state.active_plane]
+    assert view.overlay.orientation == {"left": "R", "right": "L", "top": "H", "bottom": "F"}
+    window.measurements.set_tool(Tool.RULER)
+    drag(view, at(view, 2, 2), at(view, 2, 12))
+    (ruler,) = window.measurements.measurements()
+    assert view.measurements.items[ruler.uid].label.toPlainText() == "1.0 mm at detector"
+
+
+def test_an_ultrasound_without_a_plane_shows_no_orientation_letters(qtbot, window, wait_idle):
+    window.open_path(PYDICOM_DATA / "US1_UNCR.dcm")
+    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
+    wait_idle(window)
+    view = window.view_layout.views[window.view_layout.state.active_plane]
+    assert set(view.overlay.orientation.values()) == {""}
