@@ -6,8 +6,9 @@ viewer is dark; a light frame around a CT slice makes it look washed out.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
 
 BACKGROUND = QColor(30, 31, 34)
 BASE = QColor(22, 23, 25)
@@ -15,6 +16,9 @@ SURFACE = QColor(43, 45, 49)
 TEXT = QColor(220, 222, 225)
 DISABLED_TEXT = QColor(110, 112, 116)
 ACCENT = QColor(62, 132, 220)
+# Fusion outlines check boxes and radio buttons in the window colour darkened, which on this
+# palette is all but black on near-black: an unchecked box could not be seen.
+INDICATOR_EDGE = QColor(150, 153, 158)
 
 _STYLESHEET = """
 QToolTip { color: #dcdee1; background-color: #2b2d31; border: 1px solid #3e84dc; }
@@ -64,8 +68,33 @@ def dark_palette() -> QPalette:
     return palette
 
 
+class DarkStyle(QProxyStyle):
+    """Fusion with check boxes and radio buttons outlined so that they show on dark grey."""
+
+    def __init__(self) -> None:
+        super().__init__(QStyleFactory.create("Fusion"))
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element not in (
+            QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+            QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+        ):
+            return
+        painter.save()
+        painter.setRenderHint(painter.RenderHint.Antialiasing)
+        painter.setPen(QPen(INDICATOR_EDGE, 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        rect = option.rect.adjusted(1, 1, -1, -1)
+        if element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(rect)
+        else:
+            painter.drawRoundedRect(rect, 2, 2)
+        painter.restore()
+
+
 def apply_dark_theme(app: QApplication) -> None:
     """Give `app` the Fusion style (the same on every OS), the dark palette and the stylesheet."""
-    app.setStyle("Fusion")
+    app.setStyle(DarkStyle())
     app.setPalette(dark_palette())
     app.setStyleSheet(_STYLESHEET)
