@@ -146,7 +146,36 @@ def _place_label(label: pg.TextItem, m: Measurement) -> None:
         (r0, _c0), (_r1, c1) = _box(m)
         point, anchor = (c1, r0), (0.0, 1.0)
     label.setAnchor(anchor)
-    label.setPos(*point)
+    label.home = QPointF(*point)  # where `fit_labels` starts from, however often it runs
+    label.setPos(label.home)
+
+
+# Screen pixels kept between a label and the view's edge or another label.
+_LABEL_GAP = 2.0
+
+
+def fit_labels(labels: list[pg.TextItem], bounds: QRectF) -> None:
+    """Move value labels (on screen) so that each lies inside `bounds` (the view, in scene
+    coordinates) and none covers another. Labels start from their place by their shape;
+    from the top down, each is pushed below those it would cover, then back into the view."""
+    rects = []
+    for label in labels:
+        label.setPos(label.home)
+        label.updateTransform(force=True)  # its screen size, before the next paint
+        rects.append((label.sceneBoundingRect(), label))
+    placed: list[QRectF] = []
+    for rect, label in sorted(rects, key=lambda pair: (pair[0].top(), pair[0].left())):
+        moved = QRectF(rect)
+        for other in sorted(placed, key=QRectF.top):
+            if moved.adjusted(0, 0, 0, _LABEL_GAP).intersects(other):
+                moved.moveTop(other.bottom() + _LABEL_GAP)
+        inner = bounds.adjusted(_LABEL_GAP, _LABEL_GAP, -_LABEL_GAP, -_LABEL_GAP)
+        moved.moveLeft(max(inner.left(), min(moved.left(), inner.right() - moved.width())))
+        moved.moveTop(max(inner.top(), min(moved.top(), inner.bottom() - moved.height())))
+        placed.append(moved)
+        if moved.topLeft() != rect.topLeft():
+            target = label.scenePos() + moved.topLeft() - rect.topLeft()
+            label.setPos(label.parentItem().mapFromScene(target))
 
 
 def _outline(m: Measurement) -> QPainterPath:

@@ -28,7 +28,7 @@ from medgui.core.measurements import (
 from medgui.core.reformat import Plane, extract_slice, slice_geometry
 from medgui.core.viewer_state import ViewerState
 from medgui.core.volume import Volume
-from medgui.ui.measurement_items import Draft, MeasurementItem, from_box
+from medgui.ui.measurement_items import Draft, MeasurementItem, fit_labels, from_box
 
 Point = tuple[float, float]
 
@@ -233,6 +233,8 @@ class MeasurementLayer(QObject):
         context.selection_changed.connect(self._on_selected)
         context.bound.connect(self._on_bound)
         context.tool_changed.connect(self.cancel)
+        # Labels stay inside the view: placed again when it zooms, pans or resizes.
+        parent_item.getViewBox().sigTransformChanged.connect(self.arrange_labels)
 
     @property
     def items(self) -> dict[str, MeasurementItem]:
@@ -256,21 +258,33 @@ class MeasurementLayer(QObject):
         if index is not None:
             for m in self.context.measurements(self._plane, index):
                 self._add_item(m)
+        self.arrange_labels()
 
     def _add_item(self, m: Measurement) -> None:
         item = MeasurementItem(m, self._parent_item, self.context)
         item.set_selected(m.uid == self.context.selected_uid)
+        item.roi.sigRegionChanged.connect(self.arrange_labels)  # after the item's own label
         self._items[m.uid] = item
+
+    def arrange_labels(self, *_args) -> None:
+        """Keep the value labels (and the draft's) inside the view, none covering another."""
+        labels = [item.label for item in self._items.values()]
+        if self._draft is not None:
+            labels.append(self._draft.label)
+        if labels:
+            box = self._parent_item.getViewBox()
+            fit_labels(labels, box.mapRectToScene(box.boundingRect()))
 
     def _on_changed(self, action: str, m: Measurement) -> None:
         item = self._items.get(m.uid)
         if item is not None and action == "updated" and item.measurement == m:
             item.show_label(m)  # the edit came from this item: only the number changed
-            return
-        if item is not None:
-            self._items.pop(m.uid).remove()
-        if action != "removed" and m.plane is self._plane and m.slice_index == self._index:
-            self._add_item(m)
+        else:
+            if item is not None:
+                self._items.pop(m.uid).remove()
+            if action != "removed" and m.plane is self._plane and m.slice_index == self._index:
+                self._add_item(m)
+        self.arrange_labels()
 
     def _on_selected(self, uid: str | None) -> None:
         for item_uid, item in self._items.items():
@@ -309,6 +323,7 @@ class MeasurementLayer(QObject):
         if self._draft is None:
             self._draft = Draft(self._parent_item, self.context)
         self._draft.show(m)
+        self.arrange_labels()
 
     def press(self, point: Point) -> None:
         """A left drag starts at `point`."""
