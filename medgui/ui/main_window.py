@@ -37,6 +37,7 @@ from medgui.ui.label_workbench import LabelWorkbench
 from medgui.ui.main_thread_gc import collect_on_main_thread
 from medgui.ui.measurement_panel import MeasurementPanel
 from medgui.ui.measurement_tools import TOOL_NAMES, TOOL_SHORTCUTS, MeasurementContext, Tool
+from medgui.ui.plot_wheel import wheel_scrolls_docks
 from medgui.ui.problems_panel import ProblemsPanel
 from medgui.ui.report_workbench import ReportWorkbench
 from medgui.ui.series_browser import SeriesBrowser
@@ -134,6 +135,7 @@ class MainWindow(QMainWindow):
         self.audit = AuditWorkbench(self)  # the workspace's audit log and its viewer
         # Grow from seeds and propagation of labelled slices (Label menu).
         self.smart_labels = SmartLabelWorkbench(self)
+        wheel_scrolls_docks(self)  # the wheel over a dock's plot scrolls the dock
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)

@@ -8,11 +8,13 @@ from pathlib import Path
 import data_store
 import pydicom
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
 from test_label_support import ScriptedDialogs, open_labelled
 from test_slice_view_support import at, drag
 
-from medgui.ui.dock_actions import in_front
+from medgui.ui.dock_actions import bring_to_front, in_front
 from medgui.ui.error_dialog import install_crash_handlers, log_path
 from medgui.ui.label_dialogs import Dialogs
 from medgui.ui.measurement_tools import Tool
@@ -165,3 +167,39 @@ def test_an_ultrasound_without_a_plane_shows_no_orientation_letters(qtbot, windo
     wait_idle(window)
     view = window.view_layout.views[window.view_layout.state.active_plane]
     assert set(view.overlay.orientation.values()) == {""}
+
+
+def _wheel(widget, notches: int) -> None:
+    pos = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(
+        pos,
+        QPointF(widget.mapToGlobal(pos.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_over_a_plot_scrolls_its_dock_until_the_plot_is_clicked(qtbot, window, artifacts):
+    window.resize(1000, 420)  # the training dock needs its scroll bar
+    dock = window.training.train_dock
+    bring_to_front(dock)
+    qtbot.waitUntil(lambda: in_front(dock))
+    bar = dock.widget().verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    plot = window.training.panel.loss_plot
+    x_range = list(plot.viewRange()[0])
+    _wheel(plot.viewport(), -2)  # towards the user: down the dock
+    window.grab().save(str(artifacts / "training_dock_scrolled.png"))
+    assert bar.value() > 0
+    assert plot.viewRange()[0] == x_range  # the plot did not zoom
+    value = bar.value()
+    plot.setFocus()  # as a click on it does
+    qtbot.waitUntil(plot.hasFocus)
+    _wheel(plot.viewport(), 2)
+    assert bar.value() == value
+    assert plot.viewRange()[0] != x_range  # now it zooms
