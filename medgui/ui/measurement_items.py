@@ -55,9 +55,24 @@ class _AngleROI(pg.PolyLineROI):
     """Two arms through three handles: clicking an arm must not add a fourth handle."""
 
     def addSegment(self, h1, h2, index=None) -> None:
-        super().addSegment(h1, h2, index)
-        # The segment pyqtgraph just made, given the arm's hover rule (same object layout).
-        self.segments[-1 if index is None else index].__class__ = _ArmSegment
+        """pyqtgraph's `PolyLineROI.addSegment`, making `_ArmSegment`s."""
+        seg = _ArmSegment(
+            handles=(h1, h2),
+            pen=self.pen,
+            hoverPen=self.hoverPen,
+            parent=self,
+            movable=False,
+            antialias=self._antialias,
+        )
+        self.segments.insert(len(self.segments) if index is None else index, seg)
+        seg.sigClicked.connect(self.segmentClicked)
+        seg.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
+        seg.setZValue(self.zValue() + 1)
+        for handle in seg.handles:
+            item = handle["item"]
+            item.setDeletable(True)
+            # Handles take left clicks too, so that none is added on top of another.
+            item.setAcceptedMouseButtons(item.acceptedMouseButtons() | Qt.MouseButton.LeftButton)
 
     def segmentClicked(self, segment, ev=None, pos=None) -> None:
         """Do nothing: an angle has exactly three points."""
