@@ -203,3 +203,17 @@ def test_the_wheel_over_a_plot_scrolls_its_dock_until_the_plot_is_clicked(qtbot,
     _wheel(plot.viewport(), 2)
     assert bar.value() == value
     assert plot.viewRange()[0] != x_range  # now it zooms
+
+
+def test_opening_another_study_with_several_series_clears_the_image_until_one_is_chosen(
+    qtbot, window, single_series, series_folder, wait_idle
+):
+    _open_ct(qtbot, window, single_series, wait_idle)
+    window.open_path(single_series)  # the study on show again: the image stays
+    wait_idle(window)
+    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
+    wait_idle(window)
+    window.open_path(series_folder)  # two series of another patient
+    wait_idle(window)
+    assert window.view_layout.volume is None and window.windowTitle() == "medgui"
+    assert window.view_layout.placeholder_text() == "Choose a series in the browser"
