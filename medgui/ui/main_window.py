@@ -307,8 +307,7 @@ class MainWindow(QMainWindow):
         self._show_nothing(f"Cannot open {Path(source).name}: {reason}")
 
     def _show_nothing(self, message: str) -> None:
-        """Clear the views and the title, saying why: what failed to open, or holds no image,
-        must not sit under the image and name of the patient opened before."""
+        """Clear the views and title, saying why: no image of the last patient stays on show."""
         self.view_layout.show_message(message)
         self.volume = None
         self.setWindowTitle("medgui")
@@ -321,17 +320,15 @@ class MainWindow(QMainWindow):
         n, bad = len(scan.image_series), len(scan.errors)
         problems = f", {bad} problem file(s)" if bad else ""
         self.statusBar().showMessage(f"{path.name}: {n} image series{problems}", 8000)
+        shown = self.volume.metadata.get("SeriesInstanceUID") if self.volume else None
         if len(images) == 1:
             self.load(images[0])
         elif not images:
-            kinds = ", ".join(sorted({s.kind for s in scan.series}))
-            only = f": only {kinds}" if kinds else ""
+            kinds = ", ".join(sorted({s.kind for s in scan.series})) or "no readable file"
             unreadable = f"; {bad} file(s) cannot be read (see Problems)" if bad else ""
-            self._show_nothing(f"No image to show in {path.name}{only}{unreadable}")
-        elif self.volume is not None and not any(
-            s.uid.startswith(str(self.volume.metadata.get("SeriesInstanceUID"))) for s in images
-        ):
-            self._show_nothing("Choose a series in the browser")
+            self._show_nothing(f"No image to show in {path.name} ({kinds}){unreadable}")
+        elif shown and not any(s.uid.startswith(str(shown)) for s in images):
+            self._show_nothing("Choose a series in the browser")  # another study's series
 
     def _on_volume_opened(self, volume: Volume) -> None:
         # Geometry is final from the first slice: the views open now and fill in as slices land.

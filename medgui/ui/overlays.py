@@ -109,6 +109,18 @@ def cursor_lines(
     ]
 
 
+def readout_lines(
+    volume: Volume, plane: Plane, index: int, values: np.ndarray, point: tuple[float, float]
+) -> list[str]:
+    """`cursor_lines` at slice pixel `point` (row, col) of slice `index` of `plane`, whose
+    values are `values`; none off the image."""
+    row, col = round(point[0]), round(point[1])
+    if not (0 <= row < values.shape[0] and 0 <= col < values.shape[1]):
+        return []
+    ijk = slice_pixel_to_voxel(volume, plane, index, row, col)
+    return cursor_lines(values[row, col], ijk, volume.voxel_to_world(ijk), volume.modality)
+
+
 class CrosshairLines:
     """Two lines through the crosshair voxel, in slice coordinates (children of `parent`), each
     in the colour of the plane it shows."""

@@ -37,8 +37,8 @@ from medgui.ui.overlay_layer import OverlayLayer
 from medgui.ui.overlays import (
     PLANE_COLORS,
     CrosshairLines,
-    cursor_lines,
     patient_lines,
+    readout_lines,
     series_lines,
     slice_lines,
 )
@@ -84,8 +84,7 @@ class SliceView(QWidget):
         self._state, self._plane = state, Plane(plane)
         self._volume: Volume | None = None
         self._values: np.ndarray | None = None  # the raw slice on show, for the cursor readout
-        # Where the mouse last was over the view (scene coordinates; None: not over it), so
-        # the readout follows slice changes made by wheel, keys or cine without a mouse move.
+        # The mouse in the scene (None: away), so the readout follows wheel, key and cine slices.
         self._mouse_scene: QPointF | None = None
         self._index = 0
         self._shape, self._spacing = (1, 1), (1.0, 1.0)
@@ -325,11 +324,9 @@ class SliceView(QWidget):
         magnification = self._magnification
         window = None if volume.is_color and volume.array.dtype == np.uint8 else self._state.window
         frame = bool(volume.metadata.get("frames_are_time")) and self._normal == 2
-        preset = preset_name(window, volume.modality) if window is not None else None
-        lines = slice_lines(
-            self._index, n, position, window, magnification, frame=frame, preset=preset
-        )
-        compact = slice_lines(self._index, n, position, window, None, frame=frame, preset=preset)
+        args = (self._index, n, position, window)
+        kw = {"frame": frame, "preset": preset_name(window, volume.modality) if window else None}
+        lines, compact = slice_lines(*args, magnification, **kw), slice_lines(*args, None, **kw)
         self.overlay.set_corner("bottom_left", lines, compact)
 
     def _update_crosshair(self) -> None:
@@ -377,14 +374,7 @@ class SliceView(QWidget):
         if self._mouse_scene is None or self._volume is None or self._values is None:
             return
         point = self.scene_to_slice(self._mouse_scene)
-        row, col = round(point[0]), round(point[1])
-        if not (0 <= row < self._values.shape[0] and 0 <= col < self._values.shape[1]):
-            self.overlay.set_corner("bottom_right", [])
-            return
-        ijk = slice_pixel_to_voxel(self._volume, self._plane, self._index, row, col)
-        lps = self._volume.voxel_to_world(ijk)
-        value = self._values[row, col]
-        lines = cursor_lines(value, ijk, lps, self._volume.modality)
+        lines = readout_lines(self._volume, self._plane, self._index, self._values, point)
         self.overlay.set_corner("bottom_right", lines, compact=lines[:1])  # the value alone
 
     def eventFilter(self, watched, event) -> bool:

@@ -47,7 +47,7 @@ def test_a_file_without_image_clears_the_previous_patient(
     wait_idle(window)
     assert window.view_layout.volume is None and window.volume is None
     assert window.windowTitle() == "medgui"
-    assert window.view_layout.placeholder_text() == f"No image to show in {name}: only {kind}"
+    assert window.view_layout.placeholder_text() == f"No image to show in {name} ({kind})"
 
 
 def test_a_failed_load_clears_the_image_and_logs_its_traceback(
