@@ -87,6 +87,10 @@ class InstanceHeader:
     image_position: list[float] | None = None
     image_orientation: list[float] | None = None
     pixel_spacing: list[float] | None = None
+    # Projection radiography (CR/DX): where the patient lies (row and column directions,
+    # e.g. L\\F) and the pixel size at the detector, used when PixelSpacing is absent.
+    patient_orientation: list[str] = field(default_factory=list)
+    imager_pixel_spacing: list[float] | None = None
     slice_thickness: float | None = None
     rows: int = 0
     columns: int = 0
@@ -188,6 +192,13 @@ def header_from_dataset(ds: pydicom.Dataset, path: str | Path) -> InstanceHeader
     h.image_position = floats(ds.get("ImagePositionPatient"), 3)
     h.image_orientation = floats(ds.get("ImageOrientationPatient"), 6)
     h.pixel_spacing = floats(ds.get("PixelSpacing"), 2)
+    orientation = ds.get("PatientOrientation")
+    h.patient_orientation = (
+        [str(v).strip() for v in orientation]
+        if isinstance(orientation, (list, tuple, pydicom.multival.MultiValue))
+        else ([str(orientation).strip()] if orientation else [])
+    )
+    h.imager_pixel_spacing = floats(ds.get("ImagerPixelSpacing"), 2)
     h.slice_thickness = first_float(ds.get("SliceThickness"))
     h.rows = int_or_none(ds.get("Rows")) or 0
     h.columns = int_or_none(ds.get("Columns")) or 0

@@ -47,6 +47,11 @@ class SlicePlan:
     # resampled onto the regular grid of `spacing_mm[2]`.
     resample_from_mm: list[float] | None = None
     frames_are_time: bool = False
+    # What the in-plane spacing measures: "patient" (PixelSpacing), "detector" (a projection
+    # image's ImagerPixelSpacing) or "pixels" (none usable: 1 mm assumed).
+    spacing_source: str = "patient"
+    # Whether `direction` is the patient's (ImageOrientationPatient), not an assumed axial one.
+    oriented: bool = True
 
     @property
     def shape_zyx(self) -> tuple[int, int, int]:
@@ -94,20 +99,45 @@ def describe_difference(main: list[SliceRef], other: list[SliceRef]) -> str:
     return "a different pixel spacing"
 
 
+def _usable(spacing) -> bool:
+    # Real files carry PixelSpacing 0\0 (RG1_UNCR.dcm in pydicom-data): a grid needs sizes > 0.
+    return spacing is not None and all(np.isfinite(v) and v > 0 for v in spacing)
+
+
+def _pixel_spacing(h: InstanceHeader, warnings: list[str]) -> tuple[tuple[float, float], str]:
+    """(row, col) spacing in mm and what it measures (`SlicePlan.spacing_source`)."""
+    if _usable(h.pixel_spacing):
+        return (h.pixel_spacing[0], h.pixel_spacing[1]), "patient"
+    if _usable(h.imager_pixel_spacing):
+        # PS3.3 C.8.11.4: the size at the detector, larger than in the patient by the
+        # geometric magnification (source-to-detector over source-to-patient distance).
+        warnings.append(
+            "no PixelSpacing: ImagerPixelSpacing used; measurements are in mm at the detector "
+            "(not corrected for magnification)"
+        )
+        return (h.imager_pixel_spacing[0], h.imager_pixel_spacing[1]), "detector"
+    if h.pixel_spacing is not None:
+        warnings.append(
+            f"invalid PixelSpacing {h.pixel_spacing}: 1 mm pixels assumed; "
+            "measurements are in pixels"
+        )
+    else:
+        warnings.append("no PixelSpacing: 1 mm pixels assumed; measurements are in pixels")
+    return (1.0, 1.0), "pixels"
+
+
 def plan_stack(refs: list[SliceRef]) -> SlicePlan:
     """Order one geometrically consistent group of frames and work out its grid."""
-    first = refs[0].header
     warnings: list[str] = []
-    spacing = first.pixel_spacing
-    # Real files carry PixelSpacing 0\0 (RG1_UNCR.dcm in pydicom-data): a grid needs sizes > 0.
-    if spacing is not None and not all(np.isfinite(v) and v > 0 for v in spacing):
-        warnings.append(
-            f"invalid PixelSpacing {spacing}: 1 mm pixels assumed; measurements are in pixels"
-        )
-        spacing = None
-    elif spacing is None:
-        warnings.append("no PixelSpacing: 1 mm pixels assumed; measurements are in pixels")
-    row_spacing, col_spacing = spacing or (1.0, 1.0)
+    spacing, source = _pixel_spacing(refs[0].header, warnings)
+    plan = _plan_stack(refs, spacing, warnings)
+    plan.spacing_source = source
+    return plan
+
+
+def _plan_stack(refs: list[SliceRef], spacing, warnings: list[str]) -> SlicePlan:
+    first = refs[0].header
+    row_spacing, col_spacing = spacing
     axes = _orientation_axes(first.image_orientation)
     positioned = axes is not None and all(
         r.position is not None and np.all(np.isfinite(r.position)) for r in refs
@@ -200,6 +230,7 @@ def _unpositioned_plan(refs, spacing_xy, warnings, axes) -> SlicePlan:
     origin = tuple(position) if position and np.all(np.isfinite(position)) else (0.0, 0.0, 0.0)
     plan = SlicePlan(ordered, origin, direction, (*spacing_xy, thickness), warnings)
     plan.frames_are_time = multi_frame
+    plan.oriented = axes is not None
     return plan
 
 

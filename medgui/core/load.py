@@ -87,6 +87,9 @@ def _metadata(h: InstanceHeader, plan: SlicePlan) -> dict:
         )
         meta["WindowCenter"], meta["WindowWidth"] = center, h.window_width
     meta["frames_are_time"] = plan.frames_are_time
+    meta["spacing_source"] = plan.spacing_source
+    meta["oriented"] = plan.oriented
+    meta["PatientOrientation"] = list(h.patient_orientation)
     meta["source_format"] = "dicom"
     return meta
 

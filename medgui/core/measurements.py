@@ -186,6 +186,19 @@ _KINDS: dict[str, type[Measurement]] = {
 }
 
 
+def length_units(metadata: dict[str, Any]) -> tuple[str, str]:
+    """(length, area) units of measurements on an image, from what its pixel spacing measures
+    (`metadata["spacing_source"]`, set by the DICOM loader): mm in the patient; mm at the
+    detector for a projection image measured with ImagerPixelSpacing (larger than in the
+    patient by the geometric magnification, PS3.3 C.8.11.4); pixels when there is none."""
+    source = metadata.get("spacing_source", "patient")
+    if source == "detector":
+        return "mm at detector", "mm² at detector"
+    if source == "pixels":
+        return "px", "px²"
+    return "mm", "mm²"
+
+
 def measurement_from_dict(data: dict[str, Any]) -> Measurement:
     """Rebuild any measurement from its `to_dict` output, picking the class by its type."""
     kind = _KINDS.get(data.get("type"))

@@ -177,6 +177,24 @@ def _direction_letters(vector: np.ndarray) -> str:
     )
 
 
+# PatientOrientation's letters (PS3.3 C.7.6.1.1.1) and their opposites.
+_OPPOSITE = {"A": "P", "P": "A", "R": "L", "L": "R", "H": "F", "F": "H"}
+
+
+def projection_labels(patient_orientation: list[str]) -> dict[str, str]:
+    """Edge letters of an image without ImageOrientationPatient (a CR/DX projection) from its
+    PatientOrientation (0020,0020): the directions of the rows (to the right edge) and of the
+    columns (to the bottom edge), e.g. L\\F. Empty when it is missing or not in the human
+    letters A/P/R/L/H/F: no letters rather than guessed ones."""
+    if len(patient_orientation) != 2:
+        return {}
+    right, bottom = (value.strip().upper() for value in patient_orientation)
+    if not right or not bottom or not set(right + bottom) <= set(_OPPOSITE):
+        return {}
+    opposite = {value: "".join(_OPPOSITE[c] for c in value) for value in (right, bottom)}
+    return {"left": opposite[right], "right": right, "top": opposite[bottom], "bottom": bottom}
+
+
 def orientation_labels(
     volume: Volume,
     plane: Plane,
@@ -190,19 +208,26 @@ def orientation_labels(
     Each letter names the patient direction the image points toward at that edge (LPS letters
     L/R, P/A, S/I), combined and ordered by size for oblique directions. `flip_h`, `flip_v` and
     `rotate` (degrees clockwise) describe display transforms applied to the slice: flips first,
-    then the rotation, as `ViewerState` defines them.
+    then the rotation, as `ViewerState` defines them. An image without patient geometry
+    (`metadata["oriented"]` False) has PatientOrientation's letters (`projection_labels`) on
+    its acquired plane, or none.
     """
     if rotate % 360 not in _ROTATIONS:
         raise ValueError(f"rotation must be a multiple of 90 degrees, got {rotate!r}")
-    layout = _layout(volume, plane)
-    down = volume.direction[:, layout.row] * (-1.0 if layout.flip_row else 1.0)
-    right = volume.direction[:, layout.col] * (-1.0 if layout.flip_col else 1.0)
-    labels = {
-        "left": _direction_letters(-right),
-        "right": _direction_letters(right),
-        "top": _direction_letters(-down),
-        "bottom": _direction_letters(down),
-    }
+    if volume.metadata.get("oriented", True):
+        layout = _layout(volume, plane)
+        down = volume.direction[:, layout.row] * (-1.0 if layout.flip_row else 1.0)
+        right = volume.direction[:, layout.col] * (-1.0 if layout.flip_col else 1.0)
+        labels = {
+            "left": _direction_letters(-right),
+            "right": _direction_letters(right),
+            "top": _direction_letters(-down),
+            "bottom": _direction_letters(down),
+        }
+    else:
+        labels = projection_labels(volume.metadata.get("PatientOrientation") or [])
+        if not labels or plane is not Plane.AXIAL:  # only the image as acquired has them
+            return {}
     if flip_h:
         labels["left"], labels["right"] = labels["right"], labels["left"]
     if flip_v:

@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS files (
 )
 """
 # Bump when InstanceHeader changes meaning, so that stale rows are ignored rather than misread.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def data_dir() -> Path:

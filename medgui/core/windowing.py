@@ -60,6 +60,14 @@ CT_PRESETS: Mapping[str, WindowLevel] = MappingProxyType(
 )
 
 
+def preset_name(window: WindowLevel, modality: str) -> str | None:
+    """The CT preset `window` is (e.g. "Abdomen" for W 400 L 40), or None: a CT-only name,
+    since HU windows mean nothing on other modalities."""
+    if modality.upper() != "CT":
+        return None
+    return next((name.capitalize() for name, w in CT_PRESETS.items() if w == window), None)
+
+
 def window_to_uint8(values: np.ndarray, center: float, width: float) -> np.ndarray:
     """Map `values` through the DICOM linear window to grey levels 0..255 (same shape, uint8).
 

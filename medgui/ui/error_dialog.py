@@ -46,6 +46,13 @@ def log_path() -> Path:
     return folder / LOG_NAME
 
 
+def log_caught(message: str, error: BaseException | None = None) -> None:
+    """Log an error the app caught and showed the user (a message box, the problems panel)
+    with a traceback, for a bug report: `error`'s, else the one being handled now."""
+    exc_info = error if error is not None else sys.exc_info()[1]
+    log.error("shown to the user: %s", message, exc_info=exc_info)
+
+
 class ErrorDialog(QDialog):
     """One unexpected error (more append to it while it is open): message, details, log path."""
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog, QFileDialog, QInputDialog, QMessageBox, QWidget
 
+from medgui.ui.error_dialog import log_caught
+
 LABEL_FILES = "NIfTI (*.nii.gz *.nii);;NRRD (*.nrrd);;DICOM SEG (*.dcm);;All files (*)"
 
 
@@ -19,7 +21,9 @@ class Dialogs:
         self._parent = parent
 
     def warn(self, title: str, text: str) -> None:
-        """Show a problem (a refused edit, a file that cannot be read)."""
+        """Show a problem (a refused edit, a file that cannot be read); logged, with the
+        traceback of the error being handled, if any."""
+        log_caught(f"{title}: {text}")
         QMessageBox.warning(self._parent, title, text)
 
     def confirm(self, title: str, text: str, yes: str = "OK", no: str = "Cancel") -> bool:

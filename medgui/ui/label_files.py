@@ -7,12 +7,14 @@ the labels on show stay as they were.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from medgui.core.label_io import GeometryMismatchError
 from medgui.core.labelmap import LabelMap
+from medgui.ui.error_dialog import log_caught
 from medgui.ui.label_dialogs import Dialogs
 from medgui.ui.label_persistence import copy_labelmap
 from medgui.ui.label_session import LabelContext, LabelSession
@@ -102,9 +104,14 @@ class LabelFiles(QObject):
             if again and session is self._context.session:
                 self.import_labels(path, resample=True)
             return
+        log_caught(f"cannot import labels from {path}", error)
         self._dialogs.warn("Cannot import labels", _naming(path, error))
 
     # Export.
+
+    def _export_failed(self, path, error: Exception) -> None:
+        log_caught(f"cannot export labels to {path}", error)
+        self._dialogs.warn("Cannot export labels", _naming(path, error))
 
     def export_labels(self, path: str | Path | None = None) -> None:
         """Write the labels on show to a NIfTI/NRRD file or a DICOM SEG (by the suffix)."""
@@ -124,7 +131,7 @@ class LabelFiles(QObject):
         self._run(
             worker,
             written,
-            lambda error: self._dialogs.warn("Cannot export labels", _naming(path, error)),
+            partial(self._export_failed, path),
         )
 
 

@@ -204,16 +204,28 @@ class LabelAutosave(QObject):
         self._schedule()
 
     def close(self) -> None:
-        """Autosave unsaved edits now, on this thread (the window is closing)."""
+        """Save the work of this run now, on this thread (the window is closing): explicitly,
+        so that a normal quit keeps it as saved and only a crash leads to the "Restore labels"
+        question next time. Series autosaved earlier in the run get their autosave promoted."""
         self._timer.stop()
         self._closed = True
+        keys = set(self.autosaved_keys)
         session = self._session
-        if session is not None and self.policy.dirty:
-            work = snapshot(session, self._measurements_of(session.key))
+        if session is not None and (self.policy.dirty or session.key in keys):
+            keys.discard(session.key)
+            self._save_on_close(session.key, snapshot(session, self._measurements_of(session.key)))
+        for key in sorted(keys):
             try:
-                self.workspace.save_series(work, autosave=True)
-            except (OSError, ValueError) as error:
-                self.failed.emit(f"Saving the labels of {session.key} failed: {error}")
-                return
-            self.policy.saved(self.policy.begin_save(time.monotonic()))
-            self.autosaved_keys.add(session.key)
+                work = self.workspace.restore(key)
+            except ValueError as error:
+                self.failed.emit(f"Saving the labels of {key} failed: {error}")
+                continue
+            self._save_on_close(key, work)
+
+    def _save_on_close(self, key: str, work) -> None:
+        try:
+            self.workspace.save_series(work)
+        except (OSError, ValueError) as error:
+            self.failed.emit(f"Saving the labels of {key} failed: {error}")
+            return
+        self.autosaved_keys.discard(key)

@@ -22,6 +22,7 @@ from medgui.core.measurements import measurement_from_dict
 from medgui.core.reformat import Plane
 from medgui.core.scan_index import data_dir
 from medgui.core.workspace import Workspace
+from medgui.ui.dock_actions import dock_action
 from medgui.ui.label_actions import LabelActions
 from medgui.ui.label_dialogs import Dialogs
 from medgui.ui.label_files import LabelFiles
@@ -153,9 +154,7 @@ class LabelWorkbench(QObject):
         self.actions.populate_label_menu(label_menu)
         label_menu.addSeparator()
         for dock, key in ((self.label_dock, "Ctrl+Shift+L"), (self.tags_dock, "Ctrl+Shift+G")):
-            toggle = dock.toggleViewAction()
-            toggle.setShortcut(key)
-            label_menu.addAction(toggle)
+            label_menu.addAction(dock_action(dock, key))
         help_menu = _menu_holding(bar, window.menu_actions["about"])
         bar.insertMenu(help_menu.menuAction(), label_menu)
         window.menu_actions.update({f"label_{name}": action for name, action in a.items()})

@@ -31,11 +31,13 @@ from medgui.core.scan_index import data_dir
 from medgui.ui.about import AboutDialog
 from medgui.ui.audit_workbench import AuditWorkbench
 from medgui.ui.cine import CineControls
+from medgui.ui.dock_actions import dock_action
 from medgui.ui.export_dialog import ExportWorkbench
 from medgui.ui.label_workbench import LabelWorkbench
 from medgui.ui.main_thread_gc import collect_on_main_thread
 from medgui.ui.measurement_panel import MeasurementPanel
 from medgui.ui.measurement_tools import TOOL_NAMES, TOOL_SHORTCUTS, MeasurementContext, Tool
+from medgui.ui.plot_wheel import wheel_scrolls_docks
 from medgui.ui.problems_panel import ProblemsPanel
 from medgui.ui.report_workbench import ReportWorkbench
 from medgui.ui.series_browser import SeriesBrowser
@@ -133,6 +135,7 @@ class MainWindow(QMainWindow):
         self.audit = AuditWorkbench(self)  # the workspace's audit log and its viewer
         # Grow from seeds and propagation of labelled slices (Label menu).
         self.smart_labels = SmartLabelWorkbench(self)
+        wheel_scrolls_docks(self)  # the wheel over a dock's plot scrolls the dock
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -204,10 +207,7 @@ class MainWindow(QMainWindow):
             (self.problems, "Ctrl+Shift+P"),
         )
         for dock, key in docks:
-            toggle = dock.toggleViewAction()
-            toggle.setShortcut(QKeySequence(key))
-            toggle.triggered.connect(lambda shown, d=dock: shown and d.raise_())  # tabbed: to front
-            view_menu.addAction(toggle)
+            view_menu.addAction(dock_action(dock, key))
         self._build_tools_menu(bar.addMenu("&Tools"))
         help_menu = bar.addMenu("&Help")
         self.menu_actions["about"] = self._menu_action(
@@ -304,6 +304,13 @@ class MainWindow(QMainWindow):
     def _on_failed(self, source: str, reason: str) -> None:
         self.problems.add_load_error(source, reason)
         self.statusBar().showMessage(f"Failed: {reason}", 10000)
+        self._show_nothing(f"Cannot open {Path(source).name}: {reason}")
+
+    def _show_nothing(self, message: str) -> None:
+        """Clear the views and title, saying why: no image of the last patient stays on show."""
+        self.view_layout.show_message(message)
+        self.volume = None
+        self.setWindowTitle("medgui")
 
     def _on_scanned(self, path: Path, scan: Scan) -> None:
         self.scan = scan
@@ -313,8 +320,15 @@ class MainWindow(QMainWindow):
         n, bad = len(scan.image_series), len(scan.errors)
         problems = f", {bad} problem file(s)" if bad else ""
         self.statusBar().showMessage(f"{path.name}: {n} image series{problems}", 8000)
+        shown = self.volume.metadata.get("SeriesInstanceUID") if self.volume else None
         if len(images) == 1:
             self.load(images[0])
+        elif not images:
+            kinds = ", ".join(sorted({s.kind for s in scan.series})) or "no readable file"
+            unreadable = f"; {bad} file(s) cannot be read (see Problems)" if bad else ""
+            self._show_nothing(f"No image to show in {path.name} ({kinds}){unreadable}")
+        elif shown and not any(s.uid.startswith(str(shown)) for s in images):
+            self._show_nothing("Choose a series in the browser")  # another study's series
 
     def _on_volume_opened(self, volume: Volume) -> None:
         # Geometry is final from the first slice: the views open now and fill in as slices land.

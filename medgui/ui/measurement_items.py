@@ -13,6 +13,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
+from pyqtgraph.graphicsItems.ROI import _PolyLineSegment
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
@@ -38,8 +39,40 @@ def _rc(point: QPointF) -> Point:
     return point.y(), point.x()
 
 
+class _ArmSegment(_PolyLineSegment):
+    """An angle's arm. pyqtgraph's segment claims left drags even from the hover event that
+    says the mouse has left it, so the next drag anywhere on the view went to the arm and was
+    dropped: the first drag after finishing an angle was lost."""
+
+    def hoverEvent(self, ev) -> None:
+        if ev.isExit():
+            pg.LineSegmentROI.hoverEvent(self, ev)
+        else:
+            super().hoverEvent(ev)
+
+
 class _AngleROI(pg.PolyLineROI):
     """Two arms through three handles: clicking an arm must not add a fourth handle."""
+
+    def addSegment(self, h1, h2, index=None) -> None:
+        """pyqtgraph's `PolyLineROI.addSegment`, making `_ArmSegment`s."""
+        seg = _ArmSegment(
+            handles=(h1, h2),
+            pen=self.pen,
+            hoverPen=self.hoverPen,
+            parent=self,
+            movable=False,
+            antialias=self._antialias,
+        )
+        self.segments.insert(len(self.segments) if index is None else index, seg)
+        seg.sigClicked.connect(self.segmentClicked)
+        seg.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
+        seg.setZValue(self.zValue() + 1)
+        for handle in seg.handles:
+            item = handle["item"]
+            item.setDeletable(True)
+            # Handles take left clicks too, so that none is added on top of another.
+            item.setAcceptedMouseButtons(item.acceptedMouseButtons() | Qt.MouseButton.LeftButton)
 
     def segmentClicked(self, segment, ev=None, pos=None) -> None:
         """Do nothing: an angle has exactly three points."""
@@ -128,7 +161,36 @@ def _place_label(label: pg.TextItem, m: Measurement) -> None:
         (r0, _c0), (_r1, c1) = _box(m)
         point, anchor = (c1, r0), (0.0, 1.0)
     label.setAnchor(anchor)
-    label.setPos(*point)
+    label.home = QPointF(*point)  # where `fit_labels` starts from, however often it runs
+    label.setPos(label.home)
+
+
+# Screen pixels kept between a label and the view's edge or another label.
+_LABEL_GAP = 2.0
+
+
+def fit_labels(labels: list[pg.TextItem], bounds: QRectF) -> None:
+    """Move value labels (on screen) so that each lies inside `bounds` (the view, in scene
+    coordinates) and none covers another. Labels start from their place by their shape;
+    from the top down, each is pushed below those it would cover, then back into the view."""
+    rects = []
+    for label in labels:
+        label.setPos(label.home)
+        label.updateTransform(force=True)  # its screen size, before the next paint
+        rects.append((label.sceneBoundingRect(), label))
+    placed: list[QRectF] = []
+    for rect, label in sorted(rects, key=lambda pair: (pair[0].top(), pair[0].left())):
+        moved = QRectF(rect)
+        for other in sorted(placed, key=QRectF.top):
+            if moved.adjusted(0, 0, 0, _LABEL_GAP).intersects(other):
+                moved.moveTop(other.bottom() + _LABEL_GAP)
+        inner = bounds.adjusted(_LABEL_GAP, _LABEL_GAP, -_LABEL_GAP, -_LABEL_GAP)
+        moved.moveLeft(max(inner.left(), min(moved.left(), inner.right() - moved.width())))
+        moved.moveTop(max(inner.top(), min(moved.top(), inner.bottom() - moved.height())))
+        placed.append(moved)
+        if moved.topLeft() != rect.topLeft():
+            target = label.scenePos() + moved.topLeft() - rect.topLeft()
+            label.setPos(label.parentItem().mapFromScene(target))
 
 
 def _outline(m: Measurement) -> QPainterPath:

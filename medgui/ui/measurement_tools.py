@@ -22,12 +22,13 @@ from medgui.core.measurements import (
     Measurement,
     RectangleROI,
     Ruler,
+    length_units,
     roi_statistics,
 )
 from medgui.core.reformat import Plane, extract_slice, slice_geometry
 from medgui.core.viewer_state import ViewerState
 from medgui.core.volume import Volume
-from medgui.ui.measurement_items import Draft, MeasurementItem, from_box
+from medgui.ui.measurement_items import Draft, MeasurementItem, fit_labels, from_box
 
 Point = tuple[float, float]
 
@@ -60,16 +61,22 @@ TOOL_NAMES = {
 _MIN_SIZE_PX = 0.5
 
 
-def roi_stats_text(m: EllipseROI | RectangleROI, values: np.ndarray, modality: str, full: bool):
+def roi_stats_text(
+    m: EllipseROI | RectangleROI,
+    values: np.ndarray,
+    modality: str,
+    full: bool,
+    area_unit: str = "mm²",
+):
     """Mean ± SD and area of an ROI (min and max too when `full`), in HU for CT."""
     stats = roi_statistics(m, values)
     unit = " HU" if modality.upper() == "CT" else ""
     if stats.n_pixels == 0:
-        return f"empty, {stats.area_mm2:.1f} mm²"
+        return f"empty, {stats.area_mm2:.1f} {area_unit}"
     text = f"{stats.mean:.1f} ± {stats.sd:.1f}{unit}"
     if full:
         text += f", min {stats.min:.0f}, max {stats.max:.0f}"
-    return text + (", " if full else "\n") + f"{stats.area_mm2:.1f} mm²"
+    return text + (", " if full else "\n") + f"{stats.area_mm2:.1f} {area_unit}"
 
 
 class MeasurementContext(QObject):
@@ -182,14 +189,15 @@ class MeasurementContext(QObject):
 
     def describe(self, m: Measurement, full: bool = False) -> str:
         """The number a measurement gives, for its label (`full`: the panel's longer form)."""
-        if isinstance(m, Ruler):
-            return f"{m.length_mm:.1f} mm"
         if isinstance(m, Angle):
             return "—" if math.isnan(m.degrees) else f"{m.degrees:.1f}°"
+        length, area = length_units(self.volume.metadata if self.volume is not None else {})
+        if isinstance(m, Ruler):
+            return f"{m.length_mm:.1f} {length}"
         values = self.slice_values(m.plane, m.slice_index)
         if values is None:
             return ""
-        return roi_stats_text(m, values, self.volume.modality, full)
+        return roi_stats_text(m, values, self.volume.modality, full, area)
 
     def _on_store(self, action: str, key: str, measurement: Measurement) -> None:
         if key != self.series_key:
@@ -225,6 +233,8 @@ class MeasurementLayer(QObject):
         context.selection_changed.connect(self._on_selected)
         context.bound.connect(self._on_bound)
         context.tool_changed.connect(self.cancel)
+        # Labels stay inside the view: placed again when it zooms, pans or resizes.
+        parent_item.getViewBox().sigTransformChanged.connect(self.arrange_labels)
 
     @property
     def items(self) -> dict[str, MeasurementItem]:
@@ -248,21 +258,33 @@ class MeasurementLayer(QObject):
         if index is not None:
             for m in self.context.measurements(self._plane, index):
                 self._add_item(m)
+        self.arrange_labels()
 
     def _add_item(self, m: Measurement) -> None:
         item = MeasurementItem(m, self._parent_item, self.context)
         item.set_selected(m.uid == self.context.selected_uid)
+        item.roi.sigRegionChanged.connect(self.arrange_labels)  # after the item's own label
         self._items[m.uid] = item
+
+    def arrange_labels(self, *_args) -> None:
+        """Keep the value labels (and the draft's) inside the view, none covering another."""
+        labels = [item.label for item in self._items.values()]
+        if self._draft is not None:
+            labels.append(self._draft.label)
+        if labels:
+            box = self._parent_item.getViewBox()
+            fit_labels(labels, box.mapRectToScene(box.boundingRect()))
 
     def _on_changed(self, action: str, m: Measurement) -> None:
         item = self._items.get(m.uid)
         if item is not None and action == "updated" and item.measurement == m:
             item.show_label(m)  # the edit came from this item: only the number changed
-            return
-        if item is not None:
-            self._items.pop(m.uid).remove()
-        if action != "removed" and m.plane is self._plane and m.slice_index == self._index:
-            self._add_item(m)
+        else:
+            if item is not None:
+                self._items.pop(m.uid).remove()
+            if action != "removed" and m.plane is self._plane and m.slice_index == self._index:
+                self._add_item(m)
+        self.arrange_labels()
 
     def _on_selected(self, uid: str | None) -> None:
         for item_uid, item in self._items.items():
@@ -301,6 +323,7 @@ class MeasurementLayer(QObject):
         if self._draft is None:
             self._draft = Draft(self._parent_item, self.context)
         self._draft.show(m)
+        self.arrange_labels()
 
     def press(self, point: Point) -> None:
         """A left drag starts at `point`."""

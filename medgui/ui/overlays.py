@@ -66,15 +66,18 @@ def slice_lines(
     magnification: float | None,
     *,
     frame: bool = False,
+    preset: str | None = None,
 ) -> list[str]:
-    """Bottom-left: "Im k/n" (1-based; "Fr" for time frames), slice position, W/L and zoom
-    (screen pixels per image pixel, in percent; no zoom line for None)."""
+    """Bottom-left: "Im k/n" (1-based; "Fr" for time frames), slice position, W/L (after the
+    name of the `preset` it is, if any) and zoom (screen pixels per image pixel, in percent;
+    no zoom line for None)."""
     lines = [f"{'Fr' if frame else 'Im'} {index + 1}/{n_slices}"]
     if position is not None:
         axis, mm = position
         lines.append(f"{axis} = {mm:.2f} mm")
     if window is not None:
-        lines.append(f"W {window.width:.0f}  L {window.center:.0f}")
+        named = f"{preset}  " if preset else ""
+        lines.append(f"{named}W {window.width:.0f}  L {window.center:.0f}")
     if magnification is not None:
         lines.append(f"Zoom {magnification * 100:.0f}%")
     return lines
@@ -104,6 +107,18 @@ def cursor_lines(
         "Voxel ({}, {}, {})".format(*(int(v) for v in ijk)),
         "LPS ({:.1f}, {:.1f}, {:.1f}) mm".format(*(float(v) for v in lps_mm)),
     ]
+
+
+def readout_lines(
+    volume: Volume, plane: Plane, index: int, values: np.ndarray, point: tuple[float, float]
+) -> list[str]:
+    """`cursor_lines` at slice pixel `point` (row, col) of slice `index` of `plane`, whose
+    values are `values`; none off the image."""
+    row, col = round(point[0]), round(point[1])
+    if not (0 <= row < values.shape[0] and 0 <= col < values.shape[1]):
+        return []
+    ijk = slice_pixel_to_voxel(volume, plane, index, row, col)
+    return cursor_lines(values[row, col], ijk, volume.voxel_to_world(ijk), volume.modality)
 
 
 class CrosshairLines:

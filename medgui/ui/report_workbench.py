@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from medgui.core.key_images import KeyImage, ReportDraft
 from medgui.core.reformat import plane_for_axis
 from medgui.reports.model_section import ModelRun
+from medgui.ui.error_dialog import log_caught
 from medgui.ui.label_persistence import snapshot
 from medgui.ui.label_workbench import _menu_holding
 from medgui.ui.report_dialog import ReportDialog, key_image_text
@@ -183,6 +184,7 @@ class ReportWorkbench(QObject):
 
     def _failed(self, what: str, error: Exception) -> None:
         text = f"{what} failed: {error}"
+        log_caught(text, error)
         if self.dialog is not None:
             self.dialog.set_status(text)
         self.window.labels.dialogs.warn("Report", text)

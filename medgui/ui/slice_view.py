@@ -31,13 +31,14 @@ from medgui.core.reformat import (
 )
 from medgui.core.viewer_state import ViewerState
 from medgui.core.volume import Volume
+from medgui.core.windowing import preset_name
 from medgui.ui.measurement_tools import MeasurementContext, MeasurementLayer
 from medgui.ui.overlay_layer import OverlayLayer
 from medgui.ui.overlays import (
     PLANE_COLORS,
     CrosshairLines,
-    cursor_lines,
     patient_lines,
+    readout_lines,
     series_lines,
     slice_lines,
 )
@@ -83,6 +84,8 @@ class SliceView(QWidget):
         self._state, self._plane = state, Plane(plane)
         self._volume: Volume | None = None
         self._values: np.ndarray | None = None  # the raw slice on show, for the cursor readout
+        # The mouse in the scene (None: away), so the readout follows wheel, key and cine slices.
+        self._mouse_scene: QPointF | None = None
         self._index = 0
         self._shape, self._spacing = (1, 1), (1.0, 1.0)
         self._normal = 2
@@ -263,6 +266,7 @@ class SliceView(QWidget):
         )
         self.measurements.show_slice(self._index)
         self._update_slice_text()
+        self._update_readout()
 
     def _apply_geometry(self) -> None:
         volume, state = self._volume, self._state
@@ -320,8 +324,9 @@ class SliceView(QWidget):
         magnification = self._magnification
         window = None if volume.is_color and volume.array.dtype == np.uint8 else self._state.window
         frame = bool(volume.metadata.get("frames_are_time")) and self._normal == 2
-        lines = slice_lines(self._index, n, position, window, magnification, frame=frame)
-        compact = slice_lines(self._index, n, position, window, None, frame=frame)
+        args = (self._index, n, position, window)
+        kw = {"frame": frame, "preset": preset_name(window, volume.modality) if window else None}
+        lines, compact = slice_lines(*args, magnification, **kw), slice_lines(*args, None, **kw)
         self.overlay.set_corner("bottom_left", lines, compact)
 
     def _update_crosshair(self) -> None:
@@ -358,18 +363,18 @@ class SliceView(QWidget):
     # Mouse and keys (see `slice_input`).
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        self._mouse_scene = QPointF(scene_pos)
         if self._volume is None or self._values is None:
             return
-        point = self.scene_to_slice(scene_pos)
-        self.measurements.hover(point)
-        row, col = round(point[0]), round(point[1])
-        if not (0 <= row < self._values.shape[0] and 0 <= col < self._values.shape[1]):
-            self.overlay.set_corner("bottom_right", [])
+        self.measurements.hover(self.scene_to_slice(scene_pos))
+        self._update_readout()
+
+    def _update_readout(self) -> None:
+        """The value, voxel and position under the mouse, on the slice now on show."""
+        if self._mouse_scene is None or self._volume is None or self._values is None:
             return
-        ijk = slice_pixel_to_voxel(self._volume, self._plane, self._index, row, col)
-        lps = self._volume.voxel_to_world(ijk)
-        value = self._values[row, col]
-        lines = cursor_lines(value, ijk, lps, self._volume.modality)
+        point = self.scene_to_slice(self._mouse_scene)
+        lines = readout_lines(self._volume, self._plane, self._index, self._values, point)
         self.overlay.set_corner("bottom_right", lines, compact=lines[:1])  # the value alone
 
     def eventFilter(self, watched, event) -> bool:
@@ -379,6 +384,7 @@ class SliceView(QWidget):
         return super().eventFilter(watched, event)
 
     def leaveEvent(self, event) -> None:
+        self._mouse_scene = None
         self.overlay.set_corner("bottom_right", [])
         super().leaveEvent(event)
 

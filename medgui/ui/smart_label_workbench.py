@@ -13,6 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
+from medgui.ui.error_dialog import log_caught
 from medgui.ui.grow_tool import GrowFromSeeds
 from medgui.ui.label_persistence import copy_labelmap
 from medgui.ui.task_progress import TaskProgress
@@ -130,6 +131,7 @@ class SmartLabelWorkbench(QObject):
         self._say(f"Propagated from {given} slice(s): accept, edit or reject in the Models dock")
 
     def _failed(self, error: Exception) -> None:
+        log_caught("propagation failed", error)
         self.window.labels.dialogs.warn("Propagate", str(error))
 
     def _job_over(self) -> None:

@@ -6,8 +6,9 @@ viewer is dark; a light frame around a CT slice makes it look washed out.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory, QWidget
 
 BACKGROUND = QColor(30, 31, 34)
 BASE = QColor(22, 23, 25)
@@ -19,6 +20,9 @@ ACCENT = QColor(62, 132, 220)
 # the report's own colours (near-black text, dark red notice) are chosen for that page.
 PAPER = QColor(255, 255, 255)
 INK = QColor(17, 17, 17)
+# Fusion outlines check boxes and radio buttons in the window colour darkened, which on this
+# palette is all but black on near-black: an unchecked box could not be seen.
+INDICATOR_EDGE = QColor(150, 153, 158)
 
 _STYLESHEET = """
 QToolTip { color: #dcdee1; background-color: #2b2d31; border: 1px solid #3e84dc; }
@@ -76,10 +80,33 @@ def show_as_paper(widget: QWidget) -> None:
         palette.setColor(group, QPalette.ColorRole.Text, INK)
         palette.setColor(group, QPalette.ColorRole.WindowText, INK)
     widget.setPalette(palette)
+class DarkStyle(QProxyStyle):
+    """Fusion with check boxes and radio buttons outlined so that they show on dark grey."""
+
+    def __init__(self) -> None:
+        super().__init__(QStyleFactory.create("Fusion"))
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element not in (
+            QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+            QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+        ):
+            return
+        painter.save()
+        painter.setRenderHint(painter.RenderHint.Antialiasing)
+        painter.setPen(QPen(INDICATOR_EDGE, 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        rect = option.rect.adjusted(1, 1, -1, -1)
+        if element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(rect)
+        else:
+            painter.drawRoundedRect(rect, 2, 2)
+        painter.restore()
 
 
 def apply_dark_theme(app: QApplication) -> None:
     """Give `app` the Fusion style (the same on every OS), the dark palette and the stylesheet."""
-    app.setStyle("Fusion")
+    app.setStyle(DarkStyle())
     app.setPalette(dark_palette())
     app.setStyleSheet(_STYLESHEET)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QDockWidget, QMenu
 
 from medgui.core.reformat import normal_axis, plane_for_axis
 from medgui.ui.classify_panel import ClassifyController
+from medgui.ui.dock_actions import dock_action
 from medgui.ui.label_persistence import snapshot
 from medgui.ui.label_workbench import _menu_holding, _scrolled
 from medgui.ui.model_panel import ModelPanel
@@ -120,9 +121,7 @@ class TrainingWorkbench(QObject):
         bar = window.menuBar()
         menu = QMenu("&Model", window)
         for dock, key in ((self.train_dock, "Ctrl+Shift+T"), (self.model_dock, "Ctrl+Shift+U")):
-            toggle = dock.toggleViewAction()
-            toggle.setShortcut(key)
-            menu.addAction(toggle)
+            menu.addAction(dock_action(dock, key))
         menu.addSeparator()
         actions = {
             "run_model": ("&Run model on this series", self.run_model),

@@ -88,11 +88,14 @@ class ViewActions(QObject):
     def _fill_presets(self) -> None:
         menu = self.presets_menu
         menu.clear()
+        volume = self._layout.volume
+        ct = volume is not None and volume.modality.upper() == "CT"
         for n, (name, window) in enumerate(CT_PRESETS.items(), 1):
             # Number keys are the slice view's (they act on the view under the keyboard); the
             # text after the tab shows the key in the shortcut column without claiming it.
             action = menu.addAction(f"{name.capitalize()}\t{n}")
             action.triggered.connect(partial(self._call, "set_window", window.center, window.width))
+            action.setEnabled(ct)  # HU windows, as the number keys: CT only
         user = self._settings.user_presets()
         if user:
             menu.addSeparator()
@@ -104,7 +107,6 @@ class ViewActions(QObject):
         menu.addSeparator()
         menu.addAction(self.actions["default_window"])
         menu.addAction(self.actions["save_preset"])
-        menu.setEnabled(self._layout.state is not None)
 
     def _call(self, method: str, *args) -> None:
         if self._layout.state is not None:
@@ -142,6 +144,10 @@ class ViewActions(QObject):
         for name, action in self.actions.items():
             if not name.startswith("layout_"):
                 action.setEnabled(state is not None)
+        # Here, not when the menu is about to show: a disabled menu never shows, so it would
+        # stay disabled once made so before the first series opened.
+        self.presets_menu.setEnabled(state is not None)
+        self._fill_presets()
         self._sync()
 
     def _on_state_event(self, name: str, value: Any) -> None:

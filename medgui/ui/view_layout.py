@@ -137,6 +137,7 @@ class ViewLayout(QWidget):
         Without it every view exists when this returns.
         """
         self._later.clear()
+        self._placeholder.setText(PLACEHOLDER_TEXT)
         self.cine.set_state(None)
         if self.state is not None:
             self.state.events.disconnect(self._on_state_event)
@@ -172,6 +173,15 @@ class ViewLayout(QWidget):
             self._run_later(self._announce)
         else:
             self._announce()
+
+    def show_message(self, text: str) -> None:
+        """Clear the views and say why in their place (a file with no image, a failed load)."""
+        self.set_volume(None)
+        self._placeholder.setText(text)
+
+    def placeholder_text(self) -> str:
+        """What the empty view area says."""
+        return self._placeholder.text()
 
     def _show_views(self) -> None:
         """Put the views built so far in their slots (empty holders in the others) and show

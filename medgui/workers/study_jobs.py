@@ -5,6 +5,7 @@ threads nor stale results.
 
 from __future__ import annotations
 
+import logging
 import time
 from functools import partial
 from pathlib import Path
@@ -20,6 +21,9 @@ from medgui.workers.load_worker import (
     scan_worker,
     thumbnail_worker,
 )
+
+# The window shows only the reason; the log keeps the traceback, for a bug report.
+log = logging.getLogger(__name__)
 
 
 class StudyJobs(QObject):
@@ -116,6 +120,7 @@ class StudyJobs(QObject):
 
     def _on_error(self, worker, source: str, error: Exception) -> None:
         if worker is self._job:
+            log.error("cannot open %s", source, exc_info=error)
             self.failed.emit(source, str(error) or type(error).__name__)
 
     def _on_progress(self, worker, text: str, done: int, total: int) -> None:

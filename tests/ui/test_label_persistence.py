@@ -117,20 +117,36 @@ def test_explicit_save_then_reopen_loads_silently(
     assert reopened.session.annotations.tags.get(2) == "normal"
 
 
-def test_closing_the_window_autosaves_unsaved_edits(
+@pytest.mark.parametrize("autosaved_first", [False, True])
+def test_quitting_saves_the_labels_and_never_asks_to_restore_them(
     qtbot,
     window,
+    new_window,
+    settings,
     single_series,
     wait_idle,
     dialogs,
+    autosaved_first,
 ):
-    lab = _open(qtbot, window, single_series, wait_idle, dialogs, quiet_s=600)
+    lab = _open(
+        qtbot, window, single_series, wait_idle, dialogs, quiet_s=0.05 if autosaved_first else 600
+    )
     _paint(qtbot, lab)
+    painted = lab.session.labelmap.layers[0].copy()
     workspace, key = lab.bench.workspace, lab.session.key
-    assert workspace.recoverable() == []
+    if autosaved_first:  # an autosave ran during the session: it must not outlive the quit
+        qtbot.waitUntil(lambda: [r.key for r in workspace.recoverable()] == [key], timeout=5000)
+        qtbot.waitUntil(lambda: not lab.bench.autosave.saving)
     window.close()
-    assert [r.key for r in workspace.recoverable()] == [key]
-    assert np.array_equal(workspace.restore(key).labelmap.layers[0], lab.session.labelmap.layers[0])
+    assert workspace.recoverable() == []
+    assert np.array_equal(workspace.load_series(key).labelmap.layers[0], painted)
+
+    quiet = ScriptedDialogs()
+    again = new_window(settings)
+    assert "can be restored" not in again.statusBar().currentMessage()
+    reopened = _open(qtbot, again, single_series, wait_idle, quiet)
+    assert quiet.questions == []
+    assert np.array_equal(reopened.session.labelmap.layers[0], painted)
 
 
 @pytest.mark.parametrize("suffix", [".nii.gz", ".nrrd", ".dcm"])

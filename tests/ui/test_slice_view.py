@@ -158,7 +158,7 @@ def test_overlay_corners(qtbot):
     ]
     assert view.overlay.corner_text("top_right")[-1].startswith("CT")
     bottom = view.overlay.corner_text("bottom_left")
-    assert bottom[:3] == ["Im 1/1", f"z = {volume.origin[2]:.2f} mm", "W 400  L 40"]
+    assert bottom[:3] == ["Im 1/1", f"z = {volume.origin[2]:.2f} mm", "Abdomen  W 400  L 40"]
     assert bottom[3].startswith("Zoom ")
 
 
