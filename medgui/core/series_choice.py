@@ -2,7 +2,8 @@
 
 A folder often holds one image series and a label map of it (the demo's ``labels.nii.gz``, a
 segmentation saved beside its CT): an integer NIfTI/NRRD/MHA file on the same grid as an image
-series is that series' labels, not a second series to choose from.
+series, with a label table beside it or "label", "seg" or "mask" in its name, is that series'
+labels, not a second series to choose from (a CT converted to NIfTI beside its DICOM is not).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import numpy as np
 import SimpleITK as sitk
 
 from medgui.core.itk_io import itk_safe_path
+from medgui.core.label_io import table_path_for
 from medgui.core.scan import Scan, Series
 
+_LABEL_WORDS = ("label", "seg", "mask")
 # Spacings read from DICOM and from NIfTI agree to ~6 significant digits.
 _SPACING_TOLERANCE = 1e-3
 _INTEGER_PIXELS = {
@@ -38,6 +41,11 @@ def _integer_pixels(path: str) -> bool:
     return reader.GetPixelID() in _INTEGER_PIXELS and reader.GetNumberOfComponents() == 1
 
 
+def _named_as_labels(path: str) -> bool:
+    name = Path(path).name.lower()
+    return table_path_for(path).is_file() or any(w in name for w in _LABEL_WORDS)
+
+
 def _same_grid(a: Series, b: Series) -> bool:
     if a.shape_zyx is None or a.shape_zyx != b.shape_zyx or not a.spacing_mm or not b.spacing_mm:
         return False
@@ -52,7 +60,7 @@ def label_maps(found: Scan) -> dict[str, list[Series]]:
         if item.format == "dicom":
             continue
         owners = [s for s in images if _same_grid(s, item)]
-        if owners and _integer_pixels(item.path):
+        if owners and _named_as_labels(item.path) and _integer_pixels(item.path):
             result.setdefault(owners[0].uid, []).append(item)
     return result
 
