@@ -11,8 +11,8 @@ from medgui import __version__
 
 # train/infer import torch only when run (medgui.cli_ml), so the other commands start fast.
 COMMANDS = (
-    "scan", "convert", "demo-data", "view", "train", "infer", "propagate", "deid", "sr", "report",
-    "selftest",
+    "scan", "convert", "demo-data", "view", "index", "train", "infer", "propagate", "deid", "sr",
+    "report", "selftest",
 )  # fmt: skip
 _SERIES_HELP = "the series to use when the folder holds several (`medgui scan PATH` lists them)"
 
@@ -120,6 +120,22 @@ def _cmd_view(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_index(args: argparse.Namespace) -> int:
+    from medgui.core.scan_index import default_index
+
+    index = default_index()
+    if args.clear:
+        print(f"cleared the study index ({index.clear()} file record(s) removed): {index.path}")
+    elif args.forget:
+        for path in args.forget:
+            print(f"forgot {index.forget(path)} file record(s) under {path}")
+    elif args.prune:
+        print(f"removed {index.prune()} record(s) of files that no longer exist")
+    else:
+        print(f"{index.path}: {index.count()} file record(s)")
+    return 0
+
+
 def _subcommand_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="medgui")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +161,20 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     p.add_argument("folder")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_demo_data)
+    p = sub.add_parser(
+        "index",
+        help="the local study index (patient names, IDs, dates of every scanned file): "
+        "show its size, forget folders, or clear it",
+    )
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--clear", action="store_true", help="remove every record")
+    group.add_argument(
+        "--forget", metavar="PATH", nargs="+", help="remove the records of PATH and below"
+    )
+    group.add_argument(
+        "--prune", action="store_true", help="remove the records of files no longer on disk"
+    )
+    p.set_defaults(func=_cmd_index)
     p = sub.add_parser("view", help="open PATH, or render it headless to a PNG with --screenshot")
     p.add_argument("path")
     p.add_argument("--screenshot", metavar="OUT.png", help="render offscreen to OUT.png and exit")

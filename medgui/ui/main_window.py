@@ -42,6 +42,7 @@ from medgui.ui.series_browser import SeriesBrowser
 from medgui.ui.settings import AppSettings
 from medgui.ui.slice_view import SliceView
 from medgui.ui.smart_label_workbench import SmartLabelWorkbench
+from medgui.ui.study_actions import clear_study_index, show_demo_labels
 from medgui.ui.tag_browser import TagBrowser
 from medgui.ui.task_progress import TaskProgress
 from medgui.ui.training_workbench import TrainingWorkbench
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
 
         self.scan: Scan | None = None
         self.volume: Volume | None = None
+        self._demo_labels: Path | None = None  # set while the demo study opens
 
         self.view_actions = ViewActions(self.view_layout, self.settings)
         self.menu_actions: dict[str, QAction] = dict(self.view_actions.actions)
@@ -192,6 +194,9 @@ class MainWindow(QMainWindow):
         self.menu_actions["open_demo"] = self._menu_action(
             file_menu, "Open d&emo study", None, self.open_demo
         )
+        self.menu_actions["clear_index"] = self._menu_action(
+            file_menu, "Clear study &index…", None, partial(clear_study_index, self)
+        )
         file_menu.addSeparator()
         self.menu_actions["quit"] = self._menu_action(file_menu, "&Quit", "Ctrl+Q", self.close)
         view_menu = bar.addMenu("&View")
@@ -275,8 +280,10 @@ class MainWindow(QMainWindow):
         self.jobs.scan(path)
 
     def open_demo(self) -> None:
-        """Open the demo study, writing it into the data folder the first time."""
+        """Open the demo study, writing it into the data folder the first time; its organs
+        show as its labels."""
         folder = data_dir() / "demo"
+        self._demo_labels = folder / "labels.nii.gz"
         if (folder / "labels.json").is_file() and (folder / "dicom").is_dir():
             self.open_path(folder / "dicom")
         else:
@@ -339,6 +346,9 @@ class MainWindow(QMainWindow):
             str(v) for v in (meta.get("PatientName"), meta.get("SeriesDescription")) if v
         )
         self.setWindowTitle(f"medgui — {title}" if title else "medgui")
+        labels, self._demo_labels = self._demo_labels, None
+        if labels is not None:
+            show_demo_labels(self.labels, volume, labels)
 
     # Drag and drop.
 
