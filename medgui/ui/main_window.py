@@ -42,7 +42,7 @@ from medgui.ui.series_browser import SeriesBrowser
 from medgui.ui.settings import AppSettings
 from medgui.ui.slice_view import SliceView
 from medgui.ui.smart_label_workbench import SmartLabelWorkbench
-from medgui.ui.study_actions import clear_study_index, show_demo_labels
+from medgui.ui.study_actions import DemoLabels, clear_study_index
 from medgui.ui.tag_browser import TagBrowser
 from medgui.ui.task_progress import TaskProgress
 from medgui.ui.training_workbench import TrainingWorkbench
@@ -106,7 +106,6 @@ class MainWindow(QMainWindow):
 
         self.scan: Scan | None = None
         self.volume: Volume | None = None
-        self._demo_labels: Path | None = None  # set while the demo study opens
 
         self.view_actions = ViewActions(self.view_layout, self.settings)
         self.menu_actions: dict[str, QAction] = dict(self.view_actions.actions)
@@ -127,6 +126,7 @@ class MainWindow(QMainWindow):
         self._restore()
         # Labels, boxes and class tags: their docks, menus, views' overlays and autosave.
         self.labels = LabelWorkbench(self)
+        self.demo_labels = DemoLabels(self)  # after the workbench: its session opens first
         # Training, model versions, inference and the proposal layer.
         self.training = TrainingWorkbench(self)
         self.exports = ExportWorkbench(self)  # File → Export…: SEG, SR, de-identified copy
@@ -283,7 +283,7 @@ class MainWindow(QMainWindow):
         """Open the demo study, writing it into the data folder the first time; its organs
         show as its labels."""
         folder = data_dir() / "demo"
-        self._demo_labels = folder / "labels.nii.gz"
+        self.demo_labels.expect(folder / "labels.nii.gz")
         if (folder / "labels.json").is_file() and (folder / "dicom").is_dir():
             self.open_path(folder / "dicom")
         else:
@@ -346,9 +346,6 @@ class MainWindow(QMainWindow):
             str(v) for v in (meta.get("PatientName"), meta.get("SeriesDescription")) if v
         )
         self.setWindowTitle(f"medgui — {title}" if title else "medgui")
-        labels, self._demo_labels = self._demo_labels, None
-        if labels is not None:
-            show_demo_labels(self.labels, volume, labels)
 
     # Drag and drop.
 
