@@ -14,7 +14,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+# A fresh desktop Linux may lack the X11/xcb libraries Qt's window loads: say which, first.
 run: $(STAMP)
+	$(BIN)/python installer/check_system_libs.py
 	$(BIN)/medgui --demo
 
 lint: $(STAMP)

@@ -11,9 +11,10 @@ from medgui import __version__
 
 # train/infer import torch only when run (medgui.cli_ml), so the other commands start fast.
 COMMANDS = (
-    "scan", "convert", "demo-data", "view", "train", "infer", "propagate", "deid", "sr", "report",
-    "selftest",
+    "scan", "convert", "demo-data", "view", "index", "train", "infer", "propagate", "deid", "sr",
+    "report", "selftest",
 )  # fmt: skip
+_SERIES_HELP = "the series to use when the folder holds several (`medgui scan PATH` lists them)"
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -75,7 +76,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    volume = resample_to_orthonormal(load_volume(args.input))
+    volume = resample_to_orthonormal(load_volume(args.input, series=args.series))
     for w in volume.warnings:
         print(f"warning: {w}", file=sys.stderr)
     out = write_itk_volume(volume, args.output)
@@ -112,8 +113,26 @@ def _cmd_view(args: argparse.Namespace) -> int:
         level=args.level,
         layout=args.layout,
         size=(width, height),
+        series=args.series,
+        labels=args.labels,
     )
     print(f"wrote {out}")
+    return 0
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from medgui.core.scan_index import default_index
+
+    index = default_index()
+    if args.clear:
+        print(f"cleared the study index ({index.clear()} file record(s) removed): {index.path}")
+    elif args.forget:
+        for path in args.forget:
+            print(f"forgot {index.forget(path)} file record(s) under {path}")
+    elif args.prune:
+        print(f"removed {index.prune()} record(s) of files that no longer exist")
+    else:
+        print(f"{index.path}: {index.count()} file record(s)")
     return 0
 
 
@@ -136,11 +155,26 @@ def _subcommand_parser() -> argparse.ArgumentParser:
         metavar="SERIES",
         help="the image series a label map belongs to (required to write a DICOM SEG)",
     )
+    p.add_argument("--series", metavar="UID|NUMBER|DESCRIPTION", help=_SERIES_HELP)
     p.set_defaults(func=_cmd_convert)
     p = sub.add_parser("demo-data", help="write the synthetic demo CT study and its labels")
     p.add_argument("folder")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_demo_data)
+    p = sub.add_parser(
+        "index",
+        help="the local study index (patient names, IDs, dates of every scanned file): "
+        "show its size, forget folders, or clear it",
+    )
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--clear", action="store_true", help="remove every record")
+    group.add_argument(
+        "--forget", metavar="PATH", nargs="+", help="remove the records of PATH and below"
+    )
+    group.add_argument(
+        "--prune", action="store_true", help="remove the records of files no longer on disk"
+    )
+    p.set_defaults(func=_cmd_index)
     p = sub.add_parser("view", help="open PATH, or render it headless to a PNG with --screenshot")
     p.add_argument("path")
     p.add_argument("--screenshot", metavar="OUT.png", help="render offscreen to OUT.png and exit")
@@ -150,6 +184,12 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", type=float, help="window centre (with --window)")
     p.add_argument("--layout", choices=("1", "3"), default="1")
     p.add_argument("--size", default="1024x768", help="image size WIDTHxHEIGHT")
+    p.add_argument("--series", metavar="UID|NUMBER|DESCRIPTION", help=_SERIES_HELP)
+    p.add_argument(
+        "--labels",
+        metavar="FILE",
+        help="a label map to draw over it (default: one beside the series, on its grid)",
+    )
     p.set_defaults(func=_cmd_view)
     # Each further command lives in its own module (imported here, run lazily).
     from medgui import cli_export, cli_ml, cli_propagate, cli_report, selftest
@@ -176,8 +216,16 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in COMMANDS:
         args = _subcommand_parser().parse_args(argv)
+        # A file name that is not valid UTF-8 (an old CD's Latin-1 name) must not stop the output.
+        for stream in (sys.stdout, sys.stderr):
+            stream.reconfigure(errors="backslashreplace")
+        from medgui.core.series_choice import SeriesChoiceError
+
         try:
             return args.func(args)
+        except SeriesChoiceError as exc:
+            print(f"error: {exc}\n(pick one with --series UID|NUMBER|DESCRIPTION)", file=sys.stderr)
+            return 1
         except (ValueError, FileNotFoundError, OSError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -11,7 +11,6 @@ Two readers give identical results (a test proves it):
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import os
 import struct
 import zlib
@@ -30,6 +29,7 @@ from medgui.core.dicom_header import (
     InstanceHeader,
     implied_transfer_syntax,
 )
+from medgui.core.worker_context import worker_context
 
 
 @dataclass(frozen=True)
@@ -304,12 +304,11 @@ _POOL: ProcessPoolExecutor | None = None
 
 def decode_pool() -> ProcessPoolExecutor:
     """A process pool kept for the session: JPEG 2000 and friends decode under the GIL, so only
-    processes use all cores. 'forkserver' keeps it safe inside a threaded Qt application."""
+    processes use all cores. Its workers never re-run the user's script (`worker_context`)."""
     global _POOL
     if _POOL is None:
         workers = max(1, min(os.cpu_count() or 1, 8))
-        context = multiprocessing.get_context("forkserver")
-        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context())
         atexit.register(_POOL.shutdown, wait=False, cancel_futures=True)
     return _POOL
 

@@ -7,7 +7,12 @@ so no axis flips happen here (NIfTI's RAS is converted to LPS by ITK's own reade
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +100,46 @@ def _collapse_4d(image: sitk.Image, path: Path) -> tuple[sitk.Image, list[str]]:
     return first, warnings
 
 
+@contextmanager
+def itk_safe_path(path: str | Path, writing: bool = False) -> Iterator[str]:
+    """A name SimpleITK can take for `path`.
+
+    SimpleITK aborts the whole process (std::logic_error) on a path that is not valid UTF-8, such
+    as a Latin-1 name from an old CD. Such a file is read through an ASCII-named link (or copy)
+    in a temporary folder, and written to an ASCII name, then renamed to `path`.
+    """
+    path = Path(path)
+    if _utf8(str(path)):
+        yield str(path)
+        return
+    suffix = itk_suffix(path) or ""
+    with tempfile.TemporaryDirectory(prefix="medgui-") as folder:
+        if writing:
+            # The same folder when its own name allows it, so that the rename cannot cross disks.
+            near = path.parent if _utf8(str(path.parent.absolute())) else Path(folder)
+            temporary = near / f".medgui-{uuid.uuid4().hex}{suffix}"
+            try:
+                yield str(temporary)
+                shutil.move(temporary, path)
+            finally:
+                temporary.unlink(missing_ok=True)
+            return
+        link = Path(folder) / f"image{suffix}"
+        try:
+            os.symlink(path.absolute(), link)
+        except OSError:
+            shutil.copyfile(path, link)
+        yield str(link)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def read_itk_volume(path: str | Path) -> Volume:
     """Read a NIfTI/NRRD/MetaImage file into a `Volume` (geometry exactly as ITK reports it).
 
@@ -115,7 +160,8 @@ def read_itk_volume(path: str | Path) -> Volume:
             "instead; rename one of them"
         )
     try:
-        image = sitk.ReadImage(str(path))
+        with itk_safe_path(path) as name:
+            image = sitk.ReadImage(name)
     except RuntimeError as error:
         raise ValueError(f"{path}: cannot read image: {_sitk_reason(error)}") from error
 
@@ -191,7 +237,9 @@ def _verify_written(image: sitk.Image, temporary: Path, path: Path) -> None:
     with its missing voxels zero. Only reading it back tells.
     """
     try:
-        written = sitk.ReadImage(str(temporary))
+        # Through a safe name: SimpleITK aborts the process on a path it cannot encode.
+        with itk_safe_path(temporary) as name:
+            written = sitk.ReadImage(name)
     except RuntimeError as error:
         hint = _full_disk_hint(path)
         raise OSError(f"{path}: short write ({hint}): {_sitk_reason(error)}") from error
@@ -240,7 +288,8 @@ def write_itk_volume(volume: Volume, path: str | Path) -> Path:
     use_compression = suffix in _COMPRESSED_SUFFIXES
     if suffix not in _SINGLE_FILE_SUFFIXES:
         try:
-            sitk.WriteImage(image, str(path), useCompression=use_compression)
+            with itk_safe_path(path, writing=True) as name:
+                sitk.WriteImage(image, name, useCompression=use_compression)
         except RuntimeError as error:
             raise ValueError(f"{path}: cannot write image: {_sitk_reason(error)}") from error
         _verify_written(image, path, path)
@@ -248,7 +297,8 @@ def write_itk_volume(volume: Volume, path: str | Path) -> Path:
 
     with atomic_writer(path) as temporary:
         try:
-            sitk.WriteImage(image, str(temporary), useCompression=use_compression)
+            with itk_safe_path(temporary, writing=True) as name:
+                sitk.WriteImage(image, name, useCompression=use_compression)
         except RuntimeError as error:
             raise ValueError(f"{path}: cannot write image: {_sitk_reason(error)}") from error
         _verify_written(image, temporary, path)

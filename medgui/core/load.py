@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,10 @@ from medgui.core import dicom_pixels as px
 from medgui.core.dicom_header import DicomReadError, InstanceHeader
 from medgui.core.geometry import SlicePlan, plan_series
 from medgui.core.itk_io import is_itk_file, read_itk_volume
-from medgui.core.scan import Scan, Series, scan
+from medgui.core.label_io import load_label_map
+from medgui.core.labelmap import LabelMap
+from medgui.core.scan import Series, scan
+from medgui.core.series_choice import choose_series, label_maps
 from medgui.core.volume import Volume
 
 # Compressed series with fewer files than this decode in-process: workers cost ~0.3 s to start.
@@ -61,22 +65,6 @@ class LoadProgress:
     volume: Volume
 
 
-def _pick_series(found: Scan, source: Path) -> Series:
-    if not found.image_series:
-        # Say what was found instead: unusable files, and objects that are not images (SR, SEG).
-        problems = [f"{Path(e.path).name}: {e.reason}" for e in found.errors[:5]]
-        problems += [f"{Path(s.files[0]).name}: {s.kind}, not an image" for s in found.series[:5]]
-        reasons = "; ".join(problems)
-        raise ValueError(
-            f"{source}: no loadable image series" + (f" ({reasons})" if reasons else "")
-        )
-    main = [s for s in found.image_series if "#part" not in s.uid]
-    if len({s.uid for s in main}) > 1:
-        names = ", ".join(f"{s.modality} '{s.description}'" for s in main[:5])
-        raise ValueError(f"{source} holds {len(main)} series ({names}); scan it and pick one")
-    return (main or found.image_series)[0]
-
-
 def _metadata(h: InstanceHeader, plan: SlicePlan) -> dict:
     meta = {key: getattr(h, attr) for key, attr in _METADATA_FROM_HEADER.items()}
     if h.window_center is not None and h.window_width is not None:
@@ -94,7 +82,7 @@ def _metadata(h: InstanceHeader, plan: SlicePlan) -> dict:
     return meta
 
 
-def _resolve(source: str | Path | Series) -> Series | Path:
+def _resolve(source: str | Path | Series, series: str | None = None) -> Series | Path:
     if isinstance(source, Series):
         return source
     path = Path(source)
@@ -102,12 +90,13 @@ def _resolve(source: str | Path | Series) -> Series | Path:
         raise FileNotFoundError(f"{path}: no such file or folder")
     if path.is_file() and is_itk_file(path):
         return path
-    return _pick_series(scan(path, index=path.is_dir()), path)
+    return choose_series(scan(path, index=path.is_dir()), path, series)
 
 
-def iter_load(source: str | Path | Series) -> Iterator[LoadProgress]:
-    """Load a volume slice by slice; every yield is a slice that landed (and a cancel point)."""
-    target = _resolve(source)
+def iter_load(source: str | Path | Series, series: str | None = None) -> Iterator[LoadProgress]:
+    """Load a volume slice by slice; every yield is a slice that landed (and a cancel point).
+    `series` picks one series of a folder that holds several (see `choose_series`)."""
+    target = _resolve(source, series)
     if isinstance(target, Path) or target.format != "dicom":
         volume = read_itk_volume(target if isinstance(target, Path) else target.path)
         yield LoadProgress(1, 1, 0, volume)
@@ -123,6 +112,19 @@ def _iter_dicom(series: Series) -> Iterator[LoadProgress]:
     n_acquired = len(plan.slices)
     rows, cols = refs[0].header.rows, refs[0].header.columns
     shape = (n_acquired, rows, cols) + ((3,) if fmt.is_color else ())
+    # Which output slices each file fills: files are opened once, frames read in file order.
+    jobs: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    by_path = {}
+    for k, ref in enumerate(plan.slices):
+        if ref is not None:
+            jobs[ref.header.path].append((ref.frame, k))
+            by_path[ref.header.path] = ref.header
+    # Files whose declared pixels cannot be in them fail before anything is allocated: a header
+    # may declare petabytes (65535 frames of 65535 x 65535) in a file of a few kilobytes.
+    early = {p: e for p in jobs if (e := _declared_size_problem(by_path[p])) is not None}
+    if len(early) == len(jobs):
+        _raise_none_readable(list(early.values()), refs)
+    _check_memory(shape, fmt.dtype, headers)
     array = np.zeros(shape, fmt.dtype)
     volume = Volume(
         array,
@@ -134,17 +136,11 @@ def _iter_dicom(series: Series) -> Iterator[LoadProgress]:
         metadata=_metadata(refs[0].header, plan),
         slice_sources=[(r.header.path, r.frame) if r else ("", -1) for r in plan.slices],
     )
-    # Which output slices each file fills: files are opened once, frames read in file order.
-    jobs: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    by_path = {}
-    for k, ref in enumerate(plan.slices):
-        if ref is not None:
-            jobs[ref.header.path].append((ref.frame, k))
-            by_path[ref.header.path] = ref.header
     failed: list[int] = []
     problems: list[DicomReadError] = []
     done = 0
-    for path, outcome in _read_all(jobs, by_path, array):
+    readable = {p: slots for p, slots in jobs.items() if p not in early}
+    for path, outcome in chain(early.items(), _read_all(readable, by_path, array)):
         slots = jobs[path]
         if isinstance(outcome, DicomReadError):
             failed.extend(k for _, k in slots)
@@ -156,13 +152,61 @@ def _iter_dicom(series: Series) -> Iterator[LoadProgress]:
             yield LoadProgress(done, len(refs), k, volume)
     if len(problems) == len(jobs):
         # Not one slice could be read: a blank volume would pass for an image, so say why instead.
-        if len(problems) == 1:
-            raise problems[0]
-        reasons = "; ".join(f"{Path(e.path).name}: {e.reason}" for e in problems[:3])
-        folder = Path(refs[0].header.path).parent
-        raise DicomReadError(folder, f"none of its {len(jobs)} image files is readable: {reasons}")
+        _raise_none_readable(problems, refs)
     _finish(volume, plan, failed)
     yield LoadProgress(done, len(refs), len(plan.slices) - 1, volume)
+
+
+def _raise_none_readable(problems: list[DicomReadError], refs) -> None:
+    if len(problems) == 1:
+        raise problems[0]
+    reasons = "; ".join(f"{Path(e.path).name}: {e.reason}" for e in problems[:3])
+    folder = Path(refs[0].header.path).parent
+    raise DicomReadError(folder, f"none of its {len(problems)} image files is readable: {reasons}")
+
+
+def _declared_size_problem(h: InstanceHeader) -> DicomReadError | None:
+    """An uncompressed file too small for the pixels its header declares, as an error."""
+    if not px.can_read_directly(h):
+        return None
+    try:
+        px.check_pixel_length(h)
+    except DicomReadError as exc:
+        return exc
+    return None
+
+
+def _check_memory(shape: tuple[int, ...], dtype: np.dtype, headers: list[InstanceHeader]) -> None:
+    """Refuse a volume larger than the memory available, naming the file that declares most."""
+    needed = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    available = available_memory()
+    if available is None or needed <= available:
+        return
+    h = max(headers, key=lambda h: h.number_of_frames * h.rows * h.columns)
+    raise DicomReadError(
+        h.path,
+        f"declares {h.number_of_frames} frame(s) of {h.rows}×{h.columns}: the series would need "
+        f"{_gib(needed)} of memory, {_gib(available)} is available",
+    )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (MemAvailable on Linux), None if unknown."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:,.1f} GiB"
 
 
 def _read_all(jobs, by_path, array) -> Iterator[tuple[str, DicomReadError | None]]:
@@ -266,16 +310,20 @@ def _resample_along_k(array: np.ndarray, positions_mm: np.ndarray, step_mm: floa
 def load_volume(
     source: str | Path | Series,
     progress: Callable[[LoadProgress], bool | None] | None = None,
+    *,
+    series: str | None = None,
 ) -> Volume:
     """Load `source` (a Series from `scan`, a folder with one series, a DICOM file, or a
-    NIfTI/NRRD/MHA file) into a `Volume` in modality units (HU for CT).
+    NIfTI/NRRD/MHA file) into a `Volume` in modality units (HU for CT). In a folder of several
+    series, `series` names one by UID, number or description; label maps on an image series'
+    grid do not count as series of their own.
 
     `progress` is called for each slice that lands; returning False cancels (`LoadCancelled`).
     Problems that still allow a volume (gaps, uneven spacing, an undecodable slice) are listed in
     `Volume.warnings`; a source with no usable image raises ValueError naming it and the reason.
     """
     last = None
-    loader = iter_load(source)
+    loader = iter_load(source, series)
     for last in loader:
         if progress is not None and progress(last) is False:
             loader.close()
@@ -283,3 +331,19 @@ def load_volume(
     if last is None:
         raise ValueError(f"{source}: nothing to load")
     return last.volume
+
+
+def load_with_labels(
+    path: str | Path, *, series: str | None = None, labels: str | Path | None = None
+) -> tuple[Volume, LabelMap | None]:
+    """The volume at `path` (`series` as in `load_volume`) and its labels: the file `labels`,
+    else the label map lying beside the series on its grid (the first, if several), else None."""
+    path = Path(path)
+    target: Series | Path = path
+    if labels is None and path.is_dir():
+        found = scan(path)
+        target = choose_series(found, path, series)
+        beside = label_maps(found).get(target.uid)
+        labels = beside[0].path if beside else None
+    volume = load_volume(target, series=series)
+    return volume, load_label_map(labels, volume) if labels is not None else None

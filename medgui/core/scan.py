@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pydicom
-
 from medgui.core.dicom_header import (
     DicomReadError,
     InstanceHeader,
@@ -23,18 +21,13 @@ from medgui.core.dicom_header import (
     unusable_image_reason,
 )
 from medgui.core.geometry import describe_difference, expand_frames, group_by_geometry, plan_stack
-from medgui.core.itk_io import is_itk_file
-from medgui.core.scan_index import ScanIndex, default_index
+from medgui.core.itk_io import is_itk_file, itk_safe_path
+from medgui.core.scan_files import ScanError, dicomdir_files, walk_files
+from medgui.core.scan_index import INDEX_ERRORS, ScanIndex, default_index
 
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 400
 _SKIP_NAMES = {"DICOMDIR"}
-
-
-@dataclass
-class ScanError:
-    path: str
-    reason: str
 
 
 @dataclass
@@ -139,42 +132,6 @@ class Scan:
         }
 
 
-def _walk(root: Path) -> list[str]:
-    if root.is_file():
-        return [str(root)]
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found.extend(os.path.join(dirpath, f) for f in sorted(filenames) if not f.startswith("."))
-    return found
-
-
-def dicomdir_files(path: Path) -> tuple[list[str], list[ScanError]]:
-    """The image files a DICOMDIR references (ReferencedFileID is relative to its folder)."""
-    try:
-        ds = pydicom.dcmread(path)
-        records = ds.DirectoryRecordSequence
-    except (pydicom.errors.InvalidDicomError, AttributeError, ValueError, OSError) as exc:
-        return [], [ScanError(str(path), f"unreadable DICOMDIR: {exc}")]
-    files, errors = [], []
-    for record in records:
-        ref = record.get("ReferencedFileID")
-        if not ref:
-            continue
-        parts = [ref] if isinstance(ref, str) else list(ref)
-        target = path.parent.joinpath(*parts)
-        if not target.exists():
-            # CDs written on other systems may have changed the case of the file names.
-            alt = path.parent.joinpath(*[p.lower() for p in parts])
-            if alt.exists():
-                target = alt
-            else:
-                errors.append(ScanError(str(target), "listed in the DICOMDIR but missing on disk"))
-                continue
-        files.append(str(target))
-    return files, errors
-
-
 def _read_one(path: str) -> InstanceHeader | ScanError:
     with warnings.catch_warnings():
         # pydicom warns about every odd value in real-world files; the scan reports what matters.
@@ -219,10 +176,11 @@ def _itk_series(path: str) -> Series | ScanError:
     import SimpleITK as sitk
 
     reader = sitk.ImageFileReader()
-    reader.SetFileName(path)
     try:
-        reader.ReadImageInformation()
-    except RuntimeError as exc:
+        with itk_safe_path(path) as name:
+            reader.SetFileName(name)
+            reader.ReadImageInformation()
+    except (RuntimeError, OSError) as exc:
         return ScanError(path, f"unreadable image file: {str(exc).strip().splitlines()[-1]}")
     size = reader.GetSize() + (1,) * (3 - reader.GetDimension())
     spacing = reader.GetSpacing() + (1.0,) * (3 - reader.GetDimension())
@@ -302,6 +260,29 @@ def build_series(headers: Iterable[InstanceHeader]) -> list[Series]:
     return result
 
 
+def _open_index(index: ScanIndex | None | bool) -> ScanIndex | None:
+    if index is not True:
+        return index or None
+    try:
+        return default_index()
+    except INDEX_ERRORS as exc:
+        return _index_failed(exc)
+
+
+_warned_about_index: list[str] = []
+
+
+def _index_failed(exc: Exception) -> None:
+    """The index is a cache: when it fails (a full disk, a locked or damaged file) the scan goes
+    on without it, and says so once per process."""
+    if not _warned_about_index:
+        _warned_about_index.append(str(exc))
+        warnings.warn(
+            f"the study index is unavailable ({exc}); scanning without it", RuntimeWarning,
+            stacklevel=3,
+        )  # fmt: skip
+
+
 def scan(
     path: str | Path,
     *,
@@ -317,8 +298,8 @@ def scan(
     root = Path(path)
     if not root.exists():
         raise FileNotFoundError(f"{root}: no such file or folder")
-    result = Scan(root=str(root))
-    files = _walk(root)
+    files, skipped = walk_files(root)
+    result = Scan(root=str(root), errors=skipped)
     dicom_candidates = []
     for f in files:
         if os.path.basename(f).upper() in _SKIP_NAMES:
@@ -337,17 +318,27 @@ def scan(
             dicom_candidates.append(f)
     # A folder holding a DICOMDIR lists its files twice: once walked, once referenced.
     dicom_candidates = list(dict.fromkeys(os.path.normpath(f) for f in dicom_candidates))
-    store = default_index() if index is True else (index or None)
+    store = _open_index(index)
     headers, todo = [], dicom_candidates
     if store is not None:
-        cached, todo = store.lookup(dicom_candidates)
-        for item in cached:
-            (result.errors if isinstance(item, ScanError) else headers).append(item)
+        try:
+            cached, todo = store.lookup(dicom_candidates)
+        except INDEX_ERRORS as exc:
+            store, todo = _index_failed(exc), dicom_candidates
+        else:
+            for item in cached:
+                (result.errors if isinstance(item, ScanError) else headers).append(item)
     fresh = read_headers(todo, progress)
     for item in fresh:
         (result.errors if isinstance(item, ScanError) else headers).append(item)
-    if store is not None and fresh:
-        store.store(todo, fresh)
+    if store is not None:
+        try:
+            store.store(todo, fresh)
+            if root.is_dir():
+                # Rows of files deleted since the last scan would keep their patients' data.
+                store.keep_only(root, dicom_candidates)
+        except INDEX_ERRORS as exc:
+            _index_failed(exc)
     usable = []
     for h in headers:
         reason = unusable_image_reason(h)

@@ -44,6 +44,7 @@ from medgui.ui.series_browser import SeriesBrowser
 from medgui.ui.settings import AppSettings
 from medgui.ui.slice_view import SliceView
 from medgui.ui.smart_label_workbench import SmartLabelWorkbench
+from medgui.ui.study_actions import DemoLabels, clear_study_index
 from medgui.ui.tag_browser import TagBrowser
 from medgui.ui.task_progress import TaskProgress
 from medgui.ui.training_workbench import TrainingWorkbench
@@ -127,6 +128,7 @@ class MainWindow(QMainWindow):
         self._restore()
         # Labels, boxes and class tags: their docks, menus, views' overlays and autosave.
         self.labels = LabelWorkbench(self)
+        self.demo_labels = DemoLabels(self)  # after the workbench: its session opens first
         # Training, model versions, inference and the proposal layer.
         self.training = TrainingWorkbench(self)
         self.exports = ExportWorkbench(self)  # File → Export…: SEG, SR, de-identified copy
@@ -194,6 +196,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.menu_actions["open_demo"] = self._menu_action(
             file_menu, "Open d&emo study", None, self.open_demo
+        )
+        self.menu_actions["clear_index"] = self._menu_action(
+            file_menu, "Clear study &index…", None, partial(clear_study_index, self)
         )
         file_menu.addSeparator()
         self.menu_actions["quit"] = self._menu_action(file_menu, "&Quit", "Ctrl+Q", self.close)
@@ -275,8 +280,10 @@ class MainWindow(QMainWindow):
         self.jobs.scan(path)
 
     def open_demo(self) -> None:
-        """Open the demo study, writing it into the data folder the first time."""
+        """Open the demo study, writing it into the data folder the first time; its organs
+        show as its labels."""
         folder = data_dir() / "demo"
+        self.demo_labels.expect(folder / "labels.nii.gz")
         if (folder / "labels.json").is_file() and (folder / "dicom").is_dir():
             self.open_path(folder / "dicom")
         else:

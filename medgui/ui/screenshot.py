@@ -12,10 +12,13 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QByteArray, QEventLoop, QIODevice, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from medgui.core import load_volume
 from medgui.core.atomic import atomic_write_bytes
+from medgui.core.load import load_with_labels
 from medgui.core.viewer_state import LAYOUTS
 from medgui.core.windowing import CT_PRESETS
+from medgui.ui.label_overlay import LabelOverlay
+from medgui.ui.label_session import LabelContext, LabelSession
+from medgui.ui.label_tools import LabelTools
 from medgui.ui.theme import apply_dark_theme
 from medgui.ui.view_layout import ViewFactory, ViewLayout
 
@@ -39,6 +42,15 @@ def _settle(ms: int = _SETTLE_MS) -> None:
     loop.exec()
 
 
+def _show_labels(views: ViewLayout, volume, labelmap) -> None:
+    """Draw `labelmap` over every slice view, as the labeling workbench does."""
+    context, tools = LabelContext(views), LabelTools(views)
+    context.set_session(LabelSession(volume, labelmap=labelmap, parent=views), views.state)
+    for view in views.views.values():
+        if hasattr(view, "slice_group"):  # a stand-in view has nothing to draw on
+            LabelOverlay(view, context, tools)
+
+
 def render_screenshot(
     path: str | Path,
     out_png: str | Path,
@@ -50,6 +62,8 @@ def render_screenshot(
     size: tuple[int, int] = (1024, 768),
     *,
     view_factory: ViewFactory | None = None,
+    series: str | None = None,
+    labels: str | Path | None = None,
 ) -> Path:
     """Load `path` (a series folder, DICOM file or NIfTI/NRRD/MHA file), show it as the viewer
     would, and save the views as a PNG of `size` (width, height) pixels; returns the PNG path.
@@ -58,6 +72,8 @@ def render_screenshot(
     one). The window is `preset` (a CT preset name, see `CT_PRESETS`), or `window` (width) and
     `level` (centre) together, or by default the one the viewer opens with. `layout` is "1"
     (one view) or "3" (axial, coronal, sagittal). Bad options raise ValueError naming them.
+    `series` picks one series of a folder (UID, number or description); the label map `labels`,
+    or else one lying beside the series on its grid, is drawn over it.
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
@@ -74,12 +90,14 @@ def render_screenshot(
         raise ValueError(f"size must be at least 16×16 pixels, got {width}×{height}")
 
     app = _application()
-    volume = load_volume(path)
+    volume, labelmap = load_with_labels(path, series=series, labels=labels)
     views = ViewLayout(view_factory)
     views.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     views.resize(width, height)
     views.set_layout(layout)
     views.set_volume(volume)
+    if labelmap is not None:
+        _show_labels(views, volume, labelmap)
     state = views.state
     if slice is not None:
         plane = state.active_plane

@@ -5,8 +5,12 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
+import sqlite3
 import struct
+import subprocess
+import sys
 import tracemalloc
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -15,14 +19,19 @@ import pydicom
 import pytest
 from dicom_testing import PYDICOM_FILES, assert_each_file_once, assert_plausible, ramp_volume
 from pydicom.encaps import encapsulate, generate_frames
-from pydicom.uid import JPEG2000Lossless
+from pydicom.uid import JPEG2000Lossless, RLELossless
 
+from medgui.cli import main
 from medgui.core import dicom_pixels as px
-from medgui.core import load_volume, scan
+from medgui.core import load_volume, scan, scan_index
 from medgui.core.dicom_header import DicomReadError, read_instance_header
 from medgui.core.dicom_write import SeriesInfo
+from medgui.core.itk_io import write_itk_volume
+from medgui.core.scan_index import ScanIndex
 
 load_module = importlib.import_module("medgui.core.load")  # the module, not the function
+scan_module = importlib.import_module("medgui.core.scan")
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(60)
 HUGE = 0xFFFFFFF0
 
@@ -266,3 +275,134 @@ def test_rle_decoder_panic_is_a_reason(tmp_path):
     with pytest.raises(DicomReadError, match="cannot decode RLE Lossless") as caught:
         load_volume(tmp_path / "rle.dcm")
     assert "index out of bounds" in caught.value.reason
+
+
+# Files that hung or crashed the commands that read folders: scan, convert, view --screenshot.
+# (The io helper's cases: pipes, absurd declared sizes, non-UTF-8 names, a failing index.)
+
+
+def _medgui(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
+    """The command in a child process: SimpleITK aborting must not take pytest down with it."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+    env["MEDGUI_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "medgui", *args],
+        capture_output=True, text=True, env=env, timeout=120, errors="backslashreplace",
+    )  # fmt: skip
+
+
+def _every_command(folder: Path, tmp_path: Path) -> dict[str, subprocess.CompletedProcess]:
+    data = tmp_path / "data"
+    out = tmp_path / "out"
+    out.mkdir(exist_ok=True)
+    return {
+        "scan": _medgui("scan", str(folder), data_dir=data),
+        "convert": _medgui("convert", str(folder), str(out / "v.nii.gz"), data_dir=data),
+        "view": _medgui(
+            "view",
+            str(folder),
+            "--screenshot",
+            str(out / "v.png"),
+            "--size",
+            "64x64",
+            data_dir=data,
+        ),  # fmt: skip
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_in_a_folder_is_skipped_not_read(make_series, tmp_path):
+    _, paths = make_series("P", ramp_volume(shape=(3, 16, 16)))
+    pipe = paths[0].parent / "IM99999.dcm"
+    os.mkfifo(pipe)
+    found = scan(paths[0].parent)
+    [problem] = found.errors
+    assert problem.path == str(pipe) and "not a regular file (a named pipe)" in problem.reason
+    assert [s.number_of_images for s in found.image_series] == [3]
+    for command, result in _every_command(paths[0].parent, tmp_path).items():
+        assert result.returncode == 0, (command, result.stderr)
+    assert (
+        "IM99999.dcm: not a regular file"
+        in _medgui("scan", str(pipe.parent), data_dir=tmp_path / "data").stdout
+    )
+
+
+def _declare_frames(path: Path, frames: int, rows: int, columns: int) -> None:
+    ds = pydicom.dcmread(path)
+    ds.NumberOfFrames, ds.Rows, ds.Columns = frames, rows, columns
+    ds.save_as(path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("syntax", ["uncompressed", "rle"])
+def test_a_header_declaring_petabytes_is_refused_before_allocating(make_series, tmp_path, syntax):
+    options = {"transfer_syntax": RLELossless} if syntax == "rle" else {}
+    _, (path,) = make_series("X", ramp_volume(shape=(1, 16, 16)), **options)
+    _declare_frames(path, 65535, 65535, 65535)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DicomReadError) as caught:
+            load_volume(path.parent)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert caught.value.path == str(path)
+    assert peak < 200 * 2**20
+    expected = "truncated pixel data" if syntax == "uncompressed" else "of memory"
+    assert expected in caught.value.reason
+    results = _every_command(path.parent, tmp_path)
+    for command in ("convert", "view"):
+        result = results[command]
+        assert result.returncode == 1, (command, result.stderr)
+        assert path.name in result.stderr and "Unable to allocate" not in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+LATIN1 = os.fsdecode(b"caf\xe9")  # a Latin-1 name from an old CD: not valid UTF-8
+
+
+@pytest.mark.slow
+def test_a_name_that_is_not_utf8_never_fails_the_rest(make_series, tmp_path):
+    _, paths = make_series("L", ramp_volume(shape=(3, 16, 16)))
+    odd = paths[1].with_name(f"{LATIN1}.dcm")
+    paths[1].rename(odd)
+    nifti = paths[0].parent / f"{LATIN1}.nii.gz"
+    write_itk_volume(load_volume(paths[0]), nifti)  # an image file with such a name too
+    found = scan(paths[0].parent)
+    assert not found.errors
+    dicom = [s for s in found.image_series if s.format == "dicom"]
+    assert [s.number_of_images for s in dicom] == [3] and odd.as_posix() in dicom[0].files
+    assert scan(paths[0].parent).series[0].uid  # second scan: served by the index
+    results = _every_command(paths[0].parent, tmp_path)
+    assert results["scan"].returncode == 0, results["scan"].stderr
+    assert "\\udce9" in results["scan"].stdout or "caf" in results["scan"].stdout
+    # Several series (the DICOM and the odd-named NIfTI, a 1-slice copy): named one by one.
+    data = tmp_path / "data"
+    converted = tmp_path / f"{LATIN1}-out.nii.gz"
+    result = _medgui("convert", str(nifti), str(converted), data_dir=data)
+    assert result.returncode == 0, result.stderr
+    assert converted.is_file() and not list(tmp_path.glob(".medgui-*"))
+    result = _medgui("convert", str(paths[0].parent), str(tmp_path / "d.nii.gz"), "--series",
+                     "L", data_dir=data)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    shot = _medgui("view", str(nifti), "--screenshot", str(tmp_path / "n.png"), data_dir=data)
+    assert shot.returncode == 0, shot.stderr
+
+
+def test_a_failing_study_index_does_not_fail_the_scan(make_series, monkeypatch, capsys):
+    _, paths = make_series("F", ramp_volume(shape=(3, 16, 16)))
+
+    def full(*_args):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(ScanIndex, "store", full)
+    monkeypatch.setattr(scan_module, "_warned_about_index", [])
+    with pytest.warns(RuntimeWarning, match="study index is unavailable.*disk is full"):
+        assert main(["scan", str(paths[0].parent)]) == 0
+    assert "1 series" in capsys.readouterr().out
+    monkeypatch.setattr(scan_index, "default_index", full)
+    monkeypatch.setattr(scan_module, "default_index", full)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once per process, not on every scan
+        assert len(scan(paths[0].parent).image_series) == 1
