@@ -79,6 +79,10 @@ class LabelSession(QObject):
         # True while a brush stroke is being drawn: its segments are in the map but not yet in
         # the history, so undo and redo wait until the button is released.
         self.stroking = False
+        # Counts every change of voxels or table: a worker's result computed on a copy taken
+        # at another revision is stale.
+        self.revision = 0
+        self.table_changed.connect(self._bump)
         self._active = 0
         self.replace(labelmap, annotations, notify=False)
 
@@ -104,6 +108,7 @@ class LabelSession(QObject):
         if annotations is not None:
             self.annotations = annotations
         self.history.clear()
+        self.revision += 1
         self.proposal, self._proposal_hooks = None, None
         self._active = self.labelmap.table.labels[0].value
         if notify:
@@ -115,7 +120,11 @@ class LabelSession(QObject):
             self.annotations_changed.emit()
             self.edited.emit()
 
+    def _bump(self, *_args) -> None:
+        self.revision += 1
+
     def _on_history(self, action: str, entry: Entry) -> None:
+        self.revision += 1
         for edit in voxel_edits(entry):
             self.notify_voxels(action, edit)
         self.history_changed.emit()
@@ -123,6 +132,7 @@ class LabelSession(QObject):
 
     def notify_voxels(self, _action: str, edit: Edit) -> None:
         """Tell the views that `edit` changed voxels (also for a stroke's live segments)."""
+        self.revision += 1
         self.voxels_changed.emit(edit.layer, edit.bbox)
 
     # The label table.
@@ -178,6 +188,27 @@ class LabelSession(QObject):
             self.set_active(table.labels[0].value)
         self.history.push(EditGroup("Remove label", tuple(entries)))
         self.table_changed.emit()
+
+    def apply_result(
+        self, description: str, edit: Edit | None, table: LabelTable | None = None
+    ) -> Entry | None:
+        """Write a worker's result as one undo step: `edit` (a diff computed on a copy of this
+        map at the current `revision`, locks already kept) and, when given, `table` as the new
+        label table. Costs only the changed voxels on this thread."""
+        entries: list = []
+        before, after = self.labelmap.table.to_json(), None if table is None else table.to_json()
+        if after is not None and after != before:
+            entries.append(StateChange(description, before, after, self._restore_table))
+        if edit is not None:
+            entries.append(edit)
+        if not entries:
+            return None
+        entry = entries[0] if len(entries) == 1 else EditGroup(description, tuple(entries))
+        if after is not None and after != before:
+            self._restore_table(after)
+        if edit is not None:
+            edit.apply(self.labelmap, forward=True)
+        return self.history.push(entry)
 
     def _restore_table(self, document) -> None:
         restored = LabelTable.from_json(document)
@@ -241,10 +272,19 @@ class LabelSession(QObject):
         label = self.active_label
         values = None if all_labels else [label.value]
         proposal = propose_interpolation(self.labelmap, plane, label.layer, values)
+        self.show_interpolation(proposal)
+        return proposal
+
+    def show_interpolation(self, proposal: InterpolationProposal) -> None:
+        """Show an interpolation's preview (an empty one: none), accepted as interpolation."""
         self.proposal = None if proposal.is_empty else proposal
         self._proposal_hooks = None
         self.proposal_changed.emit()
-        return proposal
+
+    @property
+    def tool_proposal(self) -> bool:
+        """Whether the proposal on show is a tool's (it accepts it itself)."""
+        return self._proposal_hooks is not None
 
     def show_proposal(self, proposal: InterpolationProposal | None, accept=None, cancel=None):
         """Show a tool's preview (grow from seeds; None: drop it without calling anything):
