@@ -16,14 +16,11 @@ from medgui.core.annotations import SeriesAnnotations
 from medgui.core.bbox import label_bbox
 from medgui.core.label_interpolate import (
     InterpolationProposal,
-    accept_interpolation,
-    propose_interpolation,
 )
 from medgui.core.label_io import GeometryMismatchError, describe_grid
 from medgui.core.label_stats import LabelStats, label_statistics
 from medgui.core.labelmap import Label, LabelMap, LabelTable
 from medgui.core.measurement_store import series_key
-from medgui.core.reformat import Plane
 from medgui.core.undo import (
     Edit,
     EditGroup,
@@ -260,16 +257,6 @@ class LabelSession(AnnotationEdits, QObject):
         image = None if self.volume.is_color else self.volume
         return label_statistics(self.labelmap, image)
 
-    def propose(self, plane: Plane, *, all_labels: bool = False) -> InterpolationProposal:
-        """Propose filling the slices of `plane` between annotated ones, for the active label
-        (with `all_labels`: every unlocked label of its layer). Shown as a preview; nothing is
-        written."""
-        label = self.active_label
-        values = None if all_labels else [label.value]
-        proposal = propose_interpolation(self.labelmap, plane, label.layer, values)
-        self.show_interpolation(proposal)
-        return proposal
-
     def show_interpolation(self, proposal: InterpolationProposal) -> None:
         """Show an interpolation's preview (an empty one: none), accepted as interpolation."""
         self.proposal = None if proposal.is_empty else proposal
@@ -290,14 +277,13 @@ class LabelSession(AnnotationEdits, QObject):
         self.proposal_changed.emit()
 
     def accept_proposal(self) -> None:
-        """Write the shown proposal as one undoable edit."""
+        """Accept a tool's proposal (its own accept writes it). An interpolation is accepted
+        by `LabelActions`, in a worker."""
+        if not self.tool_proposal:
+            return
         proposal, self.proposal = self.proposal, None
         hooks, self._proposal_hooks = self._proposal_hooks, None
-        if proposal is not None:
-            if hooks is None:
-                accept_interpolation(self.labelmap, self.history, proposal)
-            else:
-                hooks[0](proposal)
+        hooks[0](proposal)
         self.proposal_changed.emit()
 
     def cancel_proposal(self) -> None:

@@ -76,10 +76,17 @@ def write_labels_worker(labelmap: LabelMap, reference: Volume, path: str | Path)
     return _worker(write_labels, labelmap, reference, path)
 
 
-def statistics_worker(labelmap: LabelMap, image: Volume | None) -> FunctionWorker:
-    """An unstarted worker running `label_statistics` on a label map nobody changes meanwhile
-    (a copy); `returned(list[LabelStats])`."""
-    return _worker(label_statistics, labelmap, image)
+def statistics_worker(snapshot: tuple, image: Volume | None) -> FunctionWorker:
+    """An unstarted worker running `label_statistics` on a copy of the `label_snapshot`, made
+    in the worker (a change meanwhile marks the statistics stale, and they run again);
+    `returned(list[LabelStats])`."""
+    return _worker(_statistics, snapshot, image)
+
+
+def _statistics(snapshot: tuple, image: Volume | None):
+    table, layers, (spacing, origin, direction) = snapshot
+    copy = LabelMap([layer.copy() for layer in layers], spacing, origin, direction, table)
+    return label_statistics(copy, image)
 
 
 def flood_fill_scratch(labelmap: LabelMap, *, blank: bool) -> tuple:
