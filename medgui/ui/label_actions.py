@@ -263,13 +263,19 @@ class LabelActions(QObject):
         if session is None or session.proposal is None:
             return
         if session.tool_proposal:  # grow from seeds accepts its own
-            session.accept_proposal()
+            try:
+                session.accept_proposal()
+            except ValueError as error:
+                self._dialogs.warn("Accept", str(error))
             return
-        snapshot = label_snapshot(session.labelmap)
-        worker = label_op_worker(snapshot, accept_interpolation, session.proposal)
-        self._jobs.run("Interpolate", worker, self._write_interpolation)
+        proposal = session.proposal
+        worker = label_op_worker(label_snapshot(session.labelmap), accept_interpolation, proposal)
+        self._jobs.run("Interpolate", worker, partial(self._write_interpolation, proposal))
 
-    def _write_interpolation(self, session: LabelSession, edit) -> None:
+    def _write_interpolation(self, proposal, session: LabelSession, edit) -> None:
+        if session.proposal is not proposal:
+            self.message.emit("Interpolate: the preview was dropped meanwhile")
+            return
         session.show_proposal(None)
         if edit is not None:
             session.apply_result(edit.description, edit)
