@@ -6,18 +6,22 @@ of the series the ROI belongs to."""
 from __future__ import annotations
 
 import numpy as np
-from conftest import _ct
 from test_slice_view_support import at, drag
 
+from medgui.core import Volume
 from medgui.core.measurements import EllipseROI, RectangleROI
 from medgui.core.reformat import Plane, extract_slice
 from medgui.ui.measurement_tools import Tool, roi_stats_text
 
 
-def _series(uid: str, seed: int):
-    volume = _ct((12, 48, 40), seed=seed)
-    volume.metadata.update(SeriesInstanceUID=uid, SeriesDescription=uid)
-    return volume
+def _series(uid: str, seed: int) -> Volume:
+    """A small CT of a bright ellipse in air, different on every slice and in every series."""
+    z, y, x = np.mgrid[:12, :48, :40]
+    inside = ((y - 24) / 16) ** 2 + ((x - 20) / 13) ** 2 < 1
+    array = np.where(inside, 40 + 10 * z + 100 * seed, -1000).astype(np.int16)
+    array += np.random.default_rng(seed).integers(-5, 5, size=array.shape, dtype=np.int16)
+    meta = {"Modality": "CT", "SeriesInstanceUID": uid, "SeriesDescription": uid}
+    return Volume(array, spacing_mm=(0.8, 0.8, 2.0), metadata=meta)
 
 
 def _load_progressively(qtbot, window, final):
