@@ -337,9 +337,7 @@ class TrainingWorkbench(QObject):
         dropped once they are written. False if there is nothing to accept (or a label job
         runs)."""
         session, proposal = self.labels.context.session, self.proposal.proposal
-        if session is None or proposal is None:
-            return False
-        if not session.labelmap.matches(proposal.labels):
+        if session is None or proposal is None or not session.labelmap.matches(proposal.labels):
             return False
         table = LabelTable.from_json(session.labelmap.table.to_json())
         known = {lb.value for lb in table.labels}
@@ -360,7 +358,7 @@ class TrainingWorkbench(QObject):
         session.apply_result(description, edit, table)
         if self.proposal.proposal is proposal:
             self.reject()
-        self._say(f"{description[0]}{description[1:]}: Ctrl+Z undoes it")
+        self._say(f"{description}: Ctrl+Z undoes it")
 
     def reject(self) -> None:
         """Drop the proposal."""
