@@ -4,8 +4,9 @@ ordinary brush and eraser, and a live preview shows what the seeds grow into.
 Start (Label → Grow from seeds) adds a "Background" label when the layer has none and picks the
 brush: strokes of the object labels and of Background are the seeds, on one slice (grown in 2-D
 on it) or several (grown in the 3-D box around them plus a margin); labels drawn before count as
-seeds too and are never overwritten. Every stroke, erase, undo or redo while growing asks for a
-new preview, computed in a worker on copies of the region; a request made while one runs waits,
+seeds too (barriers) and are never overwritten, nor grown: only the labels painted with seed
+strokes grow, and a locked label never changes. Every stroke, erase, undo or redo while growing
+asks for a new preview, computed in a worker on the region; a request made while one runs waits,
 and only the newest waiting one runs (a generation counter drops stale results), so painting
 stays fluid. The edge strength the flooding runs on depends on the image only: Start computes it
 for the whole volume in a worker, and the 3-D previews cut their region out of it.
@@ -24,7 +25,7 @@ from medgui.core.bbox import bbox_union
 from medgui.core.grow_from_seeds import seed_region
 from medgui.core.label_interpolate import InterpolationProposal
 from medgui.core.label_ops import grid_of, normal_axis_zyx
-from medgui.core.undo import Entry, voxel_edits
+from medgui.core.undo import Entry, locked_values, voxel_edits
 from medgui.ui.label_session import LabelContext, LabelSession
 from medgui.ui.label_tools import LabelTool, LabelTools
 from medgui.workers.smart_label_workers import edges_worker, grow_worker
@@ -108,7 +109,9 @@ class GrowFromSeeds(QObject):
             return
         if volume.array.size > EDGES_AHEAD_VOXELS:
             return
-        job = edges_worker(np.array(volume.array, np.float32), session.labelmap.spacing_mm)
+        # The volume itself, not a float32 copy made here (0.3 GB and a second on the GUI
+        # thread for 300×512×512): the worker converts it, and a loaded volume never changes.
+        job = edges_worker(volume.array, session.labelmap.spacing_mm)
         whole = tuple(slice(0, n) for n in volume.array.shape)
         job.returned.connect(lambda edges: self._edges_ready(session, whole, edges))
         job.finished.connect(lambda: self._edges_done(job))
@@ -168,7 +171,7 @@ class GrowFromSeeds(QObject):
         if len(np.unique(seeds[seeds != 0])) < 2:
             self._show(None)
             return
-        image = np.array(session.volume.array[region], np.float32)
+        image = session.volume.array[region]  # a view: the worker converts it
         generation = self._generation
         # 2-D regions keep their own (in-plane) gradient; they are quick without help.
         edges = self._cached_edges(region) if in_3d else None
@@ -207,6 +210,9 @@ class GrowFromSeeds(QObject):
             return  # the seeds changed meanwhile: a newer request follows
         layer = self._session.labelmap.layers[self._layer]
         values = values.astype(layer.dtype, copy=False)
+        # Labels drawn before Start are seeds (barriers) too, but only the labels the user
+        # painted seeds of grow: another label's voxels never change.
+        values[~np.isin(values, list(self._seed_labels()))] = 0
         in_plane = tuple(ax for ax in range(3) if ax != axis)
         filled = {
             int(v): [int(s) + region[axis].start for s in np.flatnonzero(
@@ -214,6 +220,15 @@ class GrowFromSeeds(QObject):
             for v in np.unique(values) if v != 0
         }  # fmt: skip
         self._show(InterpolationProposal(self._layer, axis, region, values, filled))
+
+    def _seed_labels(self) -> set[int]:
+        """The labels painted with seed strokes since Start, the background aside."""
+        painted: set[int] = set()
+        for entry in self._strokes:
+            for edit in voxel_edits(entry):
+                if edit.layer == self._layer:
+                    painted.update(int(v) for v in np.unique(edit.after))
+        return painted - {0, self._background}
 
     def _show(self, proposal: InterpolationProposal | None) -> None:
         session = self._session
@@ -241,6 +256,11 @@ class GrowFromSeeds(QObject):
         result = np.where(seeded == self._background, 0, seeded).astype(layer.dtype)
         grown = (proposal.values != 0) & (result == 0)
         result[grown] = proposal.values[grown]
+        # A label locked since its seeds were painted keeps its extent: neither its seeds
+        # nor its growth are written.
+        current = layer[region]
+        locked = np.isin(result, locked_values(session.labelmap.table)) & (result != current)
+        result[locked] = current[locked]
         with session.history.edit(session.labelmap, self._layer, "Grow from seeds", region) as r:
             r.view[...] = result
         self._finish()

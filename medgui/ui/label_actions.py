@@ -20,7 +20,9 @@ from medgui.core.label_cleanup import (
     keep_largest_component,
     remove_small_islands,
 )
+from medgui.core.label_interpolate import accept_interpolation
 from medgui.ui.label_dialogs import Dialogs
+from medgui.ui.label_jobs import LabelJobs
 from medgui.ui.label_session import LabelContext, LabelSession
 from medgui.ui.label_tools import (
     LABEL_TOOL_KEYS,
@@ -30,6 +32,7 @@ from medgui.ui.label_tools import (
     LabelTools,
 )
 from medgui.ui.tags_panel import TagCommands
+from medgui.workers.label_workers import interpolation_worker, label_op_worker, label_snapshot
 
 SHORTCUTS = {
     **{f"tool_{tool.value}": key for tool, key in LABEL_TOOL_KEYS.items()},
@@ -58,8 +61,12 @@ class LabelActions(QObject):
 
     message = Signal(str)
 
-    def __init__(self, context, tools, dialogs, files, autosave, tags: TagCommands, parent=None):
+    def __init__(
+        self, context, tools, dialogs, files, autosave, tags: TagCommands, jobs: LabelJobs,
+        parent=None,
+    ) -> None:  # fmt: skip
         super().__init__(parent)
+        self._jobs = jobs
         self._context: LabelContext = context
         self._tools: LabelTools = tools
         self._dialogs: Dialogs = dialogs
@@ -206,17 +213,20 @@ class LabelActions(QObject):
     # Commands.
 
     def _edit(self, text: str, op, *args, **kwargs) -> None:
-        """Run a clean-up op on the active label; refusals are shown, no-ops reported."""
+        """Run a clean-up op on the active label in a worker; refusals are shown, no-ops
+        reported, the result is one undo step."""
         session = self._session
         if session is None:
             return
-        try:
-            changed = op(session.labelmap, session.history, session.active_value, *args, **kwargs)
-        except ValueError as error:
-            self._dialogs.warn(text, str(error))
-            return
-        if changed is None:
+        snapshot = label_snapshot(session.labelmap)
+        worker = label_op_worker(snapshot, op, session.active_value, *args, **kwargs)
+        self._jobs.run(text, worker, partial(self._write, text))
+
+    def _write(self, text: str, session: LabelSession, edit) -> None:
+        if edit is None:
             self.message.emit(f"{text}: nothing to change")
+        else:
+            session.apply_result(edit.description, edit)
 
     def undo(self) -> None:
         if self._session is not None:
@@ -229,15 +239,19 @@ class LabelActions(QObject):
             self.message.emit(f"Redid {done}" if done else "Nothing to redo")
 
     def interpolate(self, all_labels: bool = False) -> None:
-        """Preview the interpolation of the active label (`all_labels`: of its layer's)."""
+        """Preview the interpolation of the active label (`all_labels`: of its layer's),
+        worked out in a worker."""
         session, state = self._session, self._context.state
         if session is None or state is None:
             return
-        try:
-            proposal = session.propose(state.active_plane, all_labels=bool(all_labels))
-        except ValueError as error:
-            self._dialogs.warn("Interpolate", str(error))
-            return
+        label = session.active_label
+        values = None if all_labels else [label.value]
+        snapshot = label_snapshot(session.labelmap)
+        worker = interpolation_worker(snapshot, state.active_plane, label.layer, values)
+        self._jobs.run("Interpolate", worker, self._proposed)
+
+    def _proposed(self, session: LabelSession, proposal) -> None:
+        session.show_interpolation(proposal)
         if proposal.is_empty:
             self.message.emit("Nothing to interpolate: label two slices with a gap between them")
         else:
@@ -245,11 +259,26 @@ class LabelActions(QObject):
             self.message.emit(f"Interpolation preview: {slices} slice(s); Ctrl+Return accepts")
 
     def _accept(self) -> None:
-        if self._session is not None:
+        session = self._session
+        if session is None or session.proposal is None:
+            return
+        if session.tool_proposal:  # grow from seeds accepts its own
             try:
-                self._session.accept_proposal()
+                session.accept_proposal()
             except ValueError as error:
-                self._dialogs.warn("Interpolate", str(error))
+                self._dialogs.warn("Accept", str(error))
+            return
+        proposal = session.proposal
+        worker = label_op_worker(label_snapshot(session.labelmap), accept_interpolation, proposal)
+        self._jobs.run("Interpolate", worker, partial(self._write_interpolation, proposal))
+
+    def _write_interpolation(self, proposal, session: LabelSession, edit) -> None:
+        if session.proposal is not proposal:
+            self.message.emit("Interpolate: the preview was dropped meanwhile")
+            return
+        session.show_proposal(None)
+        if edit is not None:
+            session.apply_result(edit.description, edit)
 
     def _cancel(self) -> None:
         if self._session is not None:

@@ -10,25 +10,17 @@ on show and how the overlay is drawn.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from PySide6.QtCore import QObject, Signal
 
-from medgui.core.annotations import Box2D, Box3D, ClassTagSet, SeriesAnnotations
+from medgui.core.annotations import SeriesAnnotations
 from medgui.core.bbox import label_bbox
-from medgui.core.key_images import KeyImage, ReportDraft
 from medgui.core.label_interpolate import (
     InterpolationProposal,
-    accept_interpolation,
-    propose_interpolation,
 )
 from medgui.core.label_io import GeometryMismatchError, describe_grid
 from medgui.core.label_stats import LabelStats, label_statistics
 from medgui.core.labelmap import Label, LabelMap, LabelTable
 from medgui.core.measurement_store import series_key
-from medgui.core.reformat import Plane
 from medgui.core.undo import (
     Edit,
     EditGroup,
@@ -41,12 +33,12 @@ from medgui.core.undo import (
 )
 from medgui.core.viewer_state import ViewerState
 from medgui.core.volume import Volume
+from medgui.ui.label_annotations import AnnotationEdits
 
-DEFAULT_CLASSES = ("normal", "abnormal")
 _EDITABLE = ("name", "color", "visible", "opacity", "locked", "layer")
 
 
-class LabelSession(QObject):
+class LabelSession(AnnotationEdits, QObject):
     """Labels, boxes and tags of one volume (`key`: its series key), with change signals."""
 
     voxels_changed = Signal(int, object)  # layer index, BBox (z, y, x slices); -1, None: all
@@ -79,6 +71,10 @@ class LabelSession(QObject):
         # True while a brush stroke is being drawn: its segments are in the map but not yet in
         # the history, so undo and redo wait until the button is released.
         self.stroking = False
+        # Counts every change of voxels or table: a worker's result computed on a copy taken
+        # at another revision is stale.
+        self.revision = 0
+        self.table_changed.connect(self._bump)
         self._active = 0
         self.replace(labelmap, annotations, notify=False)
 
@@ -104,6 +100,7 @@ class LabelSession(QObject):
         if annotations is not None:
             self.annotations = annotations
         self.history.clear()
+        self.revision += 1
         self.proposal, self._proposal_hooks = None, None
         self._active = self.labelmap.table.labels[0].value
         if notify:
@@ -115,7 +112,11 @@ class LabelSession(QObject):
             self.annotations_changed.emit()
             self.edited.emit()
 
+    def _bump(self, *_args) -> None:
+        self.revision += 1
+
     def _on_history(self, action: str, entry: Entry) -> None:
+        self.revision += 1
         for edit in voxel_edits(entry):
             self.notify_voxels(action, edit)
         self.history_changed.emit()
@@ -123,6 +124,7 @@ class LabelSession(QObject):
 
     def notify_voxels(self, _action: str, edit: Edit) -> None:
         """Tell the views that `edit` changed voxels (also for a stroke's live segments)."""
+        self.revision += 1
         self.voxels_changed.emit(edit.layer, edit.bbox)
 
     # The label table.
@@ -179,6 +181,27 @@ class LabelSession(QObject):
         self.history.push(EditGroup("Remove label", tuple(entries)))
         self.table_changed.emit()
 
+    def apply_result(
+        self, description: str, edit: Edit | None, table: LabelTable | None = None
+    ) -> Entry | None:
+        """Write a worker's result as one undo step: `edit` (a diff computed on a copy of this
+        map at the current `revision`, locks already kept) and, when given, `table` as the new
+        label table. Costs only the changed voxels on this thread."""
+        entries: list = []
+        before, after = self.labelmap.table.to_json(), None if table is None else table.to_json()
+        if after is not None and after != before:
+            entries.append(StateChange(description, before, after, self._restore_table))
+        if edit is not None:
+            entries.append(edit)
+        if not entries:
+            return None
+        entry = entries[0] if len(entries) == 1 else EditGroup(description, tuple(entries))
+        if after is not None and after != before:
+            self._restore_table(after)
+        if edit is not None:
+            edit.apply(self.labelmap, forward=True)
+        return self.history.push(entry)
+
     def _restore_table(self, document) -> None:
         restored = LabelTable.from_json(document)
         self.labelmap.table.labels[:] = restored.labels
@@ -234,17 +257,16 @@ class LabelSession(QObject):
         image = None if self.volume.is_color else self.volume
         return label_statistics(self.labelmap, image)
 
-    def propose(self, plane: Plane, *, all_labels: bool = False) -> InterpolationProposal:
-        """Propose filling the slices of `plane` between annotated ones, for the active label
-        (with `all_labels`: every unlocked label of its layer). Shown as a preview; nothing is
-        written."""
-        label = self.active_label
-        values = None if all_labels else [label.value]
-        proposal = propose_interpolation(self.labelmap, plane, label.layer, values)
+    def show_interpolation(self, proposal: InterpolationProposal) -> None:
+        """Show an interpolation's preview (an empty one: none), accepted as interpolation."""
         self.proposal = None if proposal.is_empty else proposal
         self._proposal_hooks = None
         self.proposal_changed.emit()
-        return proposal
+
+    @property
+    def tool_proposal(self) -> bool:
+        """Whether the proposal on show is a tool's (it accepts it itself)."""
+        return self._proposal_hooks is not None
 
     def show_proposal(self, proposal: InterpolationProposal | None, accept=None, cancel=None):
         """Show a tool's preview (grow from seeds; None: drop it without calling anything):
@@ -255,14 +277,13 @@ class LabelSession(QObject):
         self.proposal_changed.emit()
 
     def accept_proposal(self) -> None:
-        """Write the shown proposal as one undoable edit."""
+        """Accept a tool's proposal (its own accept writes it). An interpolation is accepted
+        by `LabelActions`, in a worker."""
+        if not self.tool_proposal:
+            return
         proposal, self.proposal = self.proposal, None
         hooks, self._proposal_hooks = self._proposal_hooks, None
-        if proposal is not None:
-            if hooks is None:
-                accept_interpolation(self.labelmap, self.history, proposal)
-            else:
-                hooks[0](proposal)
+        hooks[0](proposal)
         self.proposal_changed.emit()
 
     def cancel_proposal(self) -> None:
@@ -272,110 +293,6 @@ class LabelSession(QObject):
             if hooks is not None:
                 hooks[1]()
             self.proposal_changed.emit()
-
-    # Boxes and tags.
-
-    def add_box(self, box: Box2D) -> None:
-        with self._annotating("Box"):
-            self.annotations.boxes_2d.append(box)
-
-    def remove_boxes(self, uids: set[str]) -> None:
-        """Delete the 2-D and 3-D boxes whose uid is in `uids`."""
-        annotations = self.annotations
-        if not any(b.uid in uids for b in annotations.boxes_2d + annotations.boxes_3d):
-            return
-        with self._annotating("Delete boxes"):
-            annotations.boxes_2d = [b for b in annotations.boxes_2d if b.uid not in uids]
-            annotations.boxes_3d = [b for b in annotations.boxes_3d if b.uid not in uids]
-
-    def make_box_3d(self, label: str) -> Box3D:
-        """A 3-D box (min/max) over the 2-D boxes named `label`; ValueError if there are none."""
-        boxes = [b for b in self.annotations.boxes_2d if b.label == label]
-        if not boxes:
-            raise ValueError(f"there are no 2-D boxes of '{label}' to make a 3-D box from")
-        box = Box3D.from_boxes(self.volume, boxes, label)
-        with self._annotating("3-D box"):
-            self.annotations.boxes_3d.append(box)
-        return box
-
-    @property
-    def tags(self) -> ClassTagSet:
-        """The class tags (made with the default classes on first use); images are slices k."""
-        if self.annotations.tags is None:
-            n_images = self.volume.shape_zyx[0]
-            self.annotations.tags = ClassTagSet(list(DEFAULT_CLASSES), n_images)
-        return self.annotations.tags
-
-    def set_classes(self, classes: list[str], renamed: dict[str, str] | None = None) -> None:
-        """Use the class list `classes`; tags of a class in `renamed` follow its new name and
-        tags of classes no longer listed are dropped."""
-        renamed = renamed or {}
-        with self._annotating("Class list"):
-            self._set_classes(classes, renamed)
-
-    def _set_classes(self, classes: list[str], renamed: dict[str, str]) -> None:
-        old = self.tags
-        follow = {name: renamed.get(name, name) for name in old.classes}
-        new = ClassTagSet(classes, old.n_images)
-        if old.series_tag is not None and follow[old.series_tag] in new.classes:
-            new.series_tag = follow[old.series_tag]
-        for image, name in old.image_tags.items():
-            if follow[name] in new.classes:
-                new.image_tags[image] = follow[name]
-        self.annotations.tags = new
-
-    def tag(self, image: int | None, class_name: str | None) -> None:
-        """Tag `image` (slice k; None: the series) with `class_name` (None: untag)."""
-        with self._annotating("Untag" if class_name is None else "Tag"):
-            if class_name is None:
-                self.tags.clear(image)
-            else:
-                self.tags.set(image, class_name)
-
-    # Key images and the report draft.
-
-    def add_key_image(self, key: KeyImage) -> None:
-        """Mark `key` (a slice and its window) as a key image for the report; undoable."""
-        with self._annotating("Key image"):
-            self.annotations.key_images.append(key)
-
-    def remove_key_images(self, uids: set[str]) -> None:
-        """Unmark the key images whose uid is in `uids`; undoable."""
-        if any(k.uid in uids for k in self.annotations.key_images):
-            with self._annotating("Remove key images"):
-                kept = [k for k in self.annotations.key_images if k.uid not in uids]
-                self.annotations.key_images = kept
-
-    def set_report_draft(self, draft: ReportDraft) -> None:
-        """Keep the report's findings and impression with the series (saved, autosaved). Not
-        an undo step: the text editors undo typing themselves."""
-        if draft != self.annotations.report_draft:
-            self.annotations.report_draft = ReportDraft(draft.findings, draft.impression)
-            self.edited.emit()
-
-    @contextmanager
-    def _annotating(self, description: str) -> Iterator[None]:
-        """Change the boxes or tags inside the block as one undoable step (snapshots of the
-        annotations before and after; a block that raises changes nothing)."""
-        before = copy.deepcopy(self.annotations)
-        try:
-            yield
-        except BaseException:
-            self.annotations = before
-            raise
-        after = copy.deepcopy(self.annotations)
-        if after.to_json() != before.to_json():
-            size = len(repr(after.to_json()))
-            self.history.push(
-                StateChange(description, before, after, self._restore_annotations, size)
-            )
-        self.annotations_changed.emit()
-
-    def _restore_annotations(self, annotations: SeriesAnnotations) -> None:
-        draft = self.annotations.report_draft  # typed report text is never undone with a box
-        self.annotations = copy.deepcopy(annotations)
-        self.annotations.report_draft = draft
-        self.annotations_changed.emit()
 
     def is_empty(self) -> bool:
         """Whether nothing has been labelled, boxed or tagged."""

@@ -27,6 +27,7 @@ from medgui.ui.label_actions import LabelActions
 from medgui.ui.label_dialogs import Dialogs
 from medgui.ui.label_files import LabelFiles
 from medgui.ui.label_input import LabelInput
+from medgui.ui.label_jobs import LabelJobs
 from medgui.ui.label_overlay import LabelOverlay
 from medgui.ui.label_panel import LabelPanel
 from medgui.ui.label_persistence import LabelAutosave, open_work, session_from_work
@@ -86,9 +87,12 @@ class LabelWorkbench(QObject):
         self.autosave = LabelAutosave(self.workspace, self._measurements_of, parent=self)
         self.files = LabelFiles(self.context, self.dialogs, self)
         self.tags = TagCommands(self.context, self)
+        self.jobs = LabelJobs(self.context, self.dialogs.warn, self)
+        window.statusBar().addPermanentWidget(self.jobs.progress)
         self.actions = LabelActions(
-            self.context, self.tools, self.dialogs, self.files, self.autosave, self.tags, self
-        )
+            self.context, self.tools, self.dialogs, self.files, self.autosave, self.tags,
+            self.jobs, self,
+        )  # fmt: skip
         self.overlays: dict[Plane, LabelOverlay] = {}
         self.inputs: dict[Plane, LabelInput] = {}
         self._views: dict[Plane, QWidget] = {}
@@ -98,7 +102,9 @@ class LabelWorkbench(QObject):
         self.tags_panel = TagsPanel(self.tags, self.context, self.dialogs)
         self._build_docks()
         self._build_menus()
-        for source in (self.autosave.failed, self.files.message, self.actions.message):
+        for source in (
+            self.autosave.failed, self.files.message, self.actions.message, self.jobs.message
+        ):  # fmt: skip
             source.connect(self._say)
         self.tags.message.connect(self._say)
         self.autosave.saved.connect(self._on_saved)

@@ -345,6 +345,7 @@ class MainWindow(QMainWindow):
     def _on_slices(self, slices: tuple) -> None:
         for k in slices:
             self.view_layout.slice_updated(k)
+        self.measurements.slices_landed(self.view_layout.volume, slices)
 
     def _on_loaded(self, volume: Volume, name: str, path: str, seconds: float) -> None:
         self.volume = volume

@@ -86,6 +86,7 @@ class MeasurementPanel(QWidget):
         self.table.installEventFilter(self)  # Delete / Backspace in the table
         context.measurements_changed.connect(self.refresh)
         context.bound.connect(self.refresh)
+        context.values_changed.connect(self._show_values)
         context.selection_changed.connect(self._show_selection)
         self.refresh()
 
@@ -115,6 +116,13 @@ class MeasurementPanel(QWidget):
                     item.setData(_UID_ROLE, m.uid)
                     self.table.setItem(row, column, item)
         self._show_selection(self.context.selected_uid)
+
+    def _show_values(self, touched: list[Measurement]) -> None:
+        """Work out the value column again for the rows of `touched` (their pixels changed)."""
+        rows = {uid: row for row, uid in enumerate(self.uids())}
+        for m in touched:
+            if m.uid in rows:
+                self.table.item(rows[m.uid], 2).setText(self.context.describe(m, full=True))
 
     def _texts(self, m: Measurement) -> tuple[str, str, str]:
         n = self.context.state.n_slices(m.plane) if self.context.state is not None else None

@@ -25,7 +25,7 @@ from medgui.core.measurements import (
     length_units,
     roi_statistics,
 )
-from medgui.core.reformat import Plane, extract_slice, slice_geometry
+from medgui.core.reformat import Plane, extract_slice, normal_axis, slice_geometry
 from medgui.core.viewer_state import ViewerState
 from medgui.core.volume import Volume
 from medgui.ui.measurement_items import Draft, MeasurementItem, fit_labels, from_box
@@ -90,6 +90,7 @@ class MeasurementContext(QObject):
     selection_changed = Signal(object)  # uid or None
     measurements_changed = Signal(str, object)  # action, Measurement (series on show only)
     bound = Signal()  # another series (or none) is on show
+    values_changed = Signal(object)  # list of the ROIs whose pixels changed (a load landing)
 
     def __init__(self, store: MeasurementStore | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -115,6 +116,22 @@ class MeasurementContext(QObject):
         """Forget the volume if it is the one `state` shows (a view was cleared)."""
         if state is self.state:
             self.bind(None, None)
+
+    def slices_landed(self, volume: Volume, slices) -> None:
+        """Array slices `slices` (k) of `volume` got their values (a load in progress: they
+        land as stored values, then in modality units): the bound series' ROIs on them are
+        announced in `values_changed`, so that every number shown is worked out again."""
+        if volume is not self.volume or volume is None:
+            return
+        landed = set(slices)
+        touched = [
+            m
+            for m in self.measurements()
+            if isinstance(m, EllipseROI | RectangleROI)
+            and (normal_axis(volume, m.plane) != 2 or m.slice_index in landed)
+        ]
+        if touched:
+            self.values_changed.emit(touched)
 
     @property
     def tool(self) -> Tool:
@@ -232,6 +249,7 @@ class MeasurementLayer(QObject):
         context.measurements_changed.connect(self._on_changed)
         context.selection_changed.connect(self._on_selected)
         context.bound.connect(self._on_bound)
+        context.values_changed.connect(self._on_values)
         context.tool_changed.connect(self.cancel)
         # Labels stay inside the view: placed again when it zooms, pans or resizes.
         parent_item.getViewBox().sigTransformChanged.connect(self.arrange_labels)
@@ -292,6 +310,12 @@ class MeasurementLayer(QObject):
 
     def _on_bound(self) -> None:
         self.show_slice(None)
+
+    def _on_values(self, touched: list[Measurement]) -> None:
+        for m in touched:
+            item = self._items.get(m.uid)
+            if item is not None:
+                item.show_label(item.measurement)
 
     # Drawing.
 

@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 
 from medgui.core.annotations import ClassTagSet
 from medgui.core.reformat import plane_for_axis
+from medgui.ui.label_annotations import DEFAULT_CLASSES
 from medgui.ui.label_dialogs import Dialogs
-from medgui.ui.label_session import DEFAULT_CLASSES, LabelContext, LabelSession
+from medgui.ui.label_session import LabelContext, LabelSession
 
 _NONE = "—"
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import partial
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMenu
 
+from medgui.core.labelmap import LabelTable
 from medgui.core.reformat import normal_axis, plane_for_axis
 from medgui.ui.classify_panel import ClassifyController
 from medgui.ui.dock_actions import dock_action
@@ -34,6 +36,7 @@ from medgui.workers.infer_worker import (
     uncertain_slices_worker,
     versions_worker,
 )
+from medgui.workers.label_workers import label_op_worker, label_snapshot, write_proposal
 from medgui.workers.ml_warmup import warm_up_when_shown
 from medgui.workers.train_worker import (
     SlicePreview,
@@ -328,31 +331,33 @@ class TrainingWorkbench(QObject):
         )
 
     def accept(self, values: list[int] | None = None) -> bool:
-        """Write the proposal (all labels, or `values`) at the threshold into the label map as
-        one undoable edit; the proposal is dropped. False if there is nothing to accept."""
+        """Write the proposal (all labels, or `values`) at the threshold into the label map, in
+        a worker; the new labels' rows and the voxels are one undo step, and the proposal is
+        dropped once they are written. False if there is nothing to accept (or a label job
+        runs)."""
         session, proposal = self.labels.context.session, self.proposal.proposal
-        if session is None or proposal is None:
+        if session is None or proposal is None or not session.labelmap.matches(proposal.labels):
             return False
-        if not session.labelmap.matches(proposal.labels):
-            return False
-        proposed = proposal.to_labelmap(self.proposal.threshold, values).layers[0]
-        table = session.labelmap.table
+        table = LabelTable.from_json(session.labelmap.table.to_json())
         known = {lb.value for lb in table.labels}
-        added = False
         for label in proposal.table.labels:
             if label.value not in known and (values is None or label.value in values):
                 table.labels.append(dataclasses.replace(label, layer=0))
-                added = True
-        if added:
-            session.table_changed.emit()
-        mask = proposed > 0
         what = "all labels" if values is None else f"label {', '.join(map(str, values))}"
-        with session.history.edit(session.labelmap, 0, f"Accept model proposal ({what})") as region:
-            layer = region.view
-            layer[mask] = proposed[mask].astype(layer.dtype, copy=False)
-        self.reject()
-        self._say(f"Accepted the model's proposal ({what}): Ctrl+Z undoes it")
-        return True
+        description = f"Accept model proposal ({what})"
+        worker = label_op_worker(
+            label_snapshot(session.labelmap), write_proposal, proposal,
+            self.proposal.threshold, values, description,
+        )  # fmt: skip
+        return self.labels.jobs.run(
+            "Accept model proposal", worker, partial(self._accepted, proposal, table, description)
+        )
+
+    def _accepted(self, proposal, table, description: str, session, edit) -> None:
+        session.apply_result(description, edit, table)
+        if self.proposal.proposal is proposal:
+            self.reject()
+        self._say(f"{description}: Ctrl+Z undoes it")
 
     def reject(self) -> None:
         """Drop the proposal."""

@@ -1,5 +1,6 @@
 """Workers for label work that would stall the GUI: workspace saves, label import and export,
-per-label statistics, 3-D flood fill.
+per-label statistics, 3-D flood fill, the whole-volume label ops (clean-up, interpolation,
+accepting a model's proposal).
 
 Each is a superqt `FunctionWorker` in Qt's thread pool: the result comes back through the
 queued `returned` signal and any exception through `errored`, so widgets only ever see them on
@@ -17,6 +18,7 @@ import numpy as np
 from superqt.utils import FunctionWorker, create_worker
 
 from medgui.core.dicom_seg import export_seg, import_seg
+from medgui.core.label_interpolate import propose_interpolation
 from medgui.core.label_io import load_label_map, resample_nearest, save_label_map
 from medgui.core.label_ops import flood_fill
 from medgui.core.label_stats import label_statistics
@@ -74,10 +76,17 @@ def write_labels_worker(labelmap: LabelMap, reference: Volume, path: str | Path)
     return _worker(write_labels, labelmap, reference, path)
 
 
-def statistics_worker(labelmap: LabelMap, image: Volume | None) -> FunctionWorker:
-    """An unstarted worker running `label_statistics` on a label map nobody changes meanwhile
-    (a copy); `returned(list[LabelStats])`."""
-    return _worker(label_statistics, labelmap, image)
+def statistics_worker(snapshot: tuple, image: Volume | None) -> FunctionWorker:
+    """An unstarted worker running `label_statistics` on a copy of the `label_snapshot`, made
+    in the worker (a change meanwhile marks the statistics stale, and they run again);
+    `returned(list[LabelStats])`."""
+    return _worker(_statistics, snapshot, image)
+
+
+def _statistics(snapshot: tuple, image: Volume | None):
+    table, layers, (spacing, origin, direction) = snapshot
+    copy = LabelMap([layer.copy() for layer in layers], spacing, origin, direction, table)
+    return label_statistics(copy, image)
 
 
 def flood_fill_scratch(labelmap: LabelMap, *, blank: bool) -> tuple:
@@ -110,3 +119,52 @@ def flood_fill_worker(
     `flood_fill_scratch` took; `returned(Edit | None)`: the fill as a diff, for the GUI thread
     to apply to the live map as one undoable edit (`options`: image, tolerance)."""
     return _worker(_flood_diff, scratch, value, plane, index, seed_rc, **options)
+
+
+def label_snapshot(labelmap: LabelMap) -> tuple:
+    """What `label_op_worker` needs of `labelmap`, taken on the GUI thread in microseconds: a
+    copy of its table, its geometry and the live layers (the worker copies their voxels)."""
+    table = LabelTable.from_json(labelmap.table.to_json())
+    geometry = (labelmap.spacing_mm, labelmap.origin, labelmap.direction.copy())
+    return table, list(labelmap.layers), geometry
+
+
+def _op_diff(snapshot: tuple, op: Callable[..., Any], *args: Any, **kwargs: Any) -> Edit | None:
+    table, layers, (spacing, origin, direction) = snapshot
+    # Copied here, not on the GUI thread (78 MB for 300×512×512). An edit made meanwhile
+    # changes the session's revision, and the caller drops this result.
+    copy = LabelMap([layer.copy() for layer in layers], spacing, origin, direction, table)
+    history = EditHistory()
+    op(copy, history, *args, **kwargs)
+    return history.last_edit
+
+
+def label_op_worker(snapshot: tuple, op: Callable[..., Any], *args: Any, **kwargs: Any):
+    """An unstarted worker running the core op ``op(labelmap, history, *args, **kwargs)`` on
+    a copy of the `label_snapshot`; `returned(Edit | None)`: the op's single undoable edit as
+    a diff (locks kept), for the GUI thread to apply with `LabelSession.apply_result`."""
+    return _worker(_op_diff, snapshot, op, *args, **kwargs)
+
+
+def _propose(snapshot: tuple, plane: Plane, layer: int, values) -> Any:
+    table, layers, (spacing, origin, direction) = snapshot
+    # Reads only: the live layers (a change meanwhile drops the result, see `LabelJobs`).
+    labelmap = LabelMap(list(layers), spacing, origin, direction, table)
+    return propose_interpolation(labelmap, plane, layer, values)
+
+
+def interpolation_worker(snapshot: tuple, plane: Plane, layer: int, values) -> FunctionWorker:
+    """An unstarted worker running `propose_interpolation` on a `label_snapshot`;
+    `returned(InterpolationProposal)`."""
+    return _worker(_propose, snapshot, plane, layer, values)
+
+
+def write_proposal(
+    labelmap: LabelMap, history: EditHistory, proposal, threshold: float, values, description: str
+) -> None:
+    """The op that accepts a model's `Proposal` (all labels, or `values`) at `threshold` into
+    layer 0 (locked labels keep their voxels); run through `label_op_worker`."""
+    proposed = proposal.to_labelmap(threshold, values).layers[0]
+    mask = proposed > 0
+    with history.edit(labelmap, 0, description) as region:
+        region.view[mask] = proposed[mask].astype(region.view.dtype, copy=False)

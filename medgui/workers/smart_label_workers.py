@@ -19,6 +19,7 @@ from medgui.workers.load_worker import ProgressWorker
 
 
 def _grow(image, layer, spacing_mm, background: int, edges):
+    image = np.asarray(image, np.float32)  # here, not on the GUI thread
     whole = tuple(slice(0, n) for n in layer.shape)
     if edges is None and min(layer.shape) > 1:
         edges = edge_strength(image, spacing_mm)  # 3-D: kept by the caller for the next time
@@ -43,9 +44,14 @@ def grow_worker(
 
 
 def edges_worker(image: np.ndarray, spacing_mm: Sequence[float]) -> FunctionWorker:
-    """An unstarted worker computing `edge_strength` of `image` (a copy the caller made):
+    """An unstarted worker computing `edge_strength` of `image` (any dtype, converted to
+    float32 in the worker; nothing may change it meanwhile):
     `returned(uint8 edges)`. The grow tool runs it over the whole volume as it starts."""
-    return create_worker(edge_strength, image, spacing_mm, _start_thread=False, _ignore_errors=True)
+    return create_worker(_edges, image, spacing_mm, _start_thread=False, _ignore_errors=True)
+
+
+def _edges(image: np.ndarray, spacing_mm: Sequence[float]) -> np.ndarray:
+    return edge_strength(np.asarray(image, np.float32), spacing_mm)
 
 
 def _propagate(volume: Volume, labelmap: LabelMap, minutes: float, progress):

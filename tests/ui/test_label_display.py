@@ -133,6 +133,7 @@ def test_interpolation_previews_then_fills_the_slices_between(qtbot, lab):
     proposal = propose_interpolation(_copy(session.labelmap), lab.plane, 0)
 
     qtbot.keyClick(view, K.Key_I, CTRL)
+    qtbot.waitUntil(lambda: not lab.bench.jobs.busy)
     assert session.proposal is not None
     state.set_slice(lab.plane, 7)
     lab.flush()
@@ -142,6 +143,7 @@ def test_interpolation_previews_then_fills_the_slices_between(qtbot, lab):
     assert lab.bench.actions.actions["accept_interpolation"].isEnabled()
 
     qtbot.keyClick(view, K.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: not lab.bench.jobs.busy)
     assert session.proposal is None
     want = _copy(session.labelmap)
     want.layers[0][...] = before
@@ -159,6 +161,7 @@ def test_interpolation_previews_then_fills_the_slices_between(qtbot, lab):
     state.set_slice(lab.plane, 12)
     _dab(qtbot, lab, 20, 20)
     qtbot.keyClick(view, K.Key_I, CTRL)
+    qtbot.waitUntil(lambda: not lab.bench.jobs.busy)
     assert session.proposal is not None
     qtbot.keyClick(view, K.Key_Escape)
     assert session.proposal is None and not session.labelmap.layers[0][10].any()
@@ -175,10 +178,12 @@ def test_grow_from_the_cleanup_menu(qtbot, lab, dialogs):
     start = _copy(lab.session.labelmap)
     dialogs.numbers = [1.6]
     lab.bench.actions.actions["grow"].trigger()
+    qtbot.waitUntil(lambda: not lab.bench.jobs.busy)
     want = expected(start, grow_shrink, 1, 1.6, start=start)
     assert np.array_equal(lab.session.labelmap.layers[0], want.layers[0])
     assert lab.session.history.undo_description == "Grow 1.6 mm"
     lab.bench.actions.actions["keep_largest"].trigger()  # one component: nothing to change
+    qtbot.waitUntil(lambda: not lab.bench.jobs.busy)
     assert lab.session.history.undo_description == "Grow 1.6 mm"
 
 

@@ -61,6 +61,7 @@ def test_demo_study_with_labels(qtbot, window, demo_study, wait_idle, artifacts)
         lab.flush()
         drag(lab.view, at(lab.view, row, col), at(lab.view, row, col + 15))
     qtbot.keyClick(lab.view, K.Key_I, CTRL)
+    qtbot.waitUntil(lambda: not lab.bench.jobs.busy)
     lab.state.set_slice(plane, int(k) - 4)
     for overlay in lab.bench.overlays.values():
         overlay.flush()

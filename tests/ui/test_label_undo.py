@@ -105,8 +105,8 @@ def test_the_eraser_takes_only_the_active_label_unless_told_all(qtbot, lab):
     assert not layer[lab.index].any()
 
 
-def test_interpolation_proposes_only_the_active_label_by_default(lab):
-    session, plane = lab.session, lab.plane
+def test_interpolation_proposes_only_the_active_label_by_default(qtbot, lab):
+    session, actions = lab.session, lab.bench.actions.actions
     layer = session.labelmap.layers[0]
     other = session.add_label("Other")
     session.set_active(1)
@@ -114,10 +114,12 @@ def test_interpolation_proposes_only_the_active_label_by_default(lab):
     layer[6, 10:20, 10:20] = 1
     layer[2, 25:35, 25:35] = other.value
     layer[6, 25:35, 25:35] = other.value
-    proposal = session.propose(plane)
-    assert set(proposal.filled) == {1}
-    proposal = session.propose(plane, all_labels=True)
-    assert set(proposal.filled) == {1, other.value}
+    actions["interpolate"].trigger()
+    qtbot.waitUntil(lambda: not lab.bench.jobs.busy)
+    assert set(session.proposal.filled) == {1}
+    actions["interpolate_all"].trigger()
+    qtbot.waitUntil(lambda: not lab.bench.jobs.busy)
+    assert set(session.proposal.filled) == {1, other.value}
 
 
 def test_choosing_the_workspace_folder_moves_the_saves(

@@ -109,6 +109,7 @@ def test_resume_set_active_and_accept_label(qtbot, window, labelled_demo, tmp_pa
     assert counts[value] > 0 and np.any((everything > 0) & (everything != before) & ~proposed)
     models.label_choice.setCurrentIndex(values.index(value))
     qtbot.mouseClick(models.accept_label_button, _LEFT)
+    qtbot.waitUntil(lambda: not window.labels.jobs.busy)
     after = session.labelmap.layers[0]
     assert training.proposal.proposal is None
     assert np.all(after[proposed] == value)

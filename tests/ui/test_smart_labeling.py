@@ -143,4 +143,5 @@ def test_propagate_puts_its_labels_into_the_proposal_layer(qtbot, lab):
     assert np.array_equal(proposal.labels.layers[0][[3, 12]], given[[3, 12]])
     assert np.array_equal(session.labelmap.layers[0], given)  # a proposal writes nothing
     assert training.accept()
+    qtbot.waitUntil(lambda: not lab.bench.jobs.busy)
     assert session.history.undo_description.startswith("Accept model proposal")

@@ -72,6 +72,7 @@ def test_train_run_accept_undo(qtbot, window, labelled_demo):
     session = labelled_demo.session
     before = session.labelmap.layers[0].copy()
     qtbot.mouseClick(panel.accept_all_button, _LEFT)
+    qtbot.waitUntil(lambda: not window.labels.jobs.busy)
     assert training.proposal.proposal is None
     after = session.labelmap.layers[0]
     assert not np.array_equal(before, after)
