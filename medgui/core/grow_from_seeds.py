@@ -14,6 +14,12 @@ Fast marching costs one pass per label where the watershed floods all labels in 
 arrival times leak through weak edges once a front has travelled far, while a flooding front
 stops at the crest between two labels.
 
+On real MR and CT (benchmarks/bench_grow_real.py, truth from intensity classes) 3D Slicer's
+GrowCut (a Dijkstra on summed intensity steps) stays ahead, mean Dice 0.89 against 0.85 with
+dense seeds, 0.77 against 0.74 with a few dots, but reaches 0.87 against 0.999 on the noisy
+touching discs of the tests (the summed cost picks up the noise), and a Dijkstra in numpy is
+far from a 1 s preview of a 256×256×128 region; so the flood stays.
+
 `grow_region` adds what the labelling tool needs around it: the box of the seeds plus a margin
 (one slice thick when they lie on one slice), and the rule that seeds and voxels labelled before
 are kept.
