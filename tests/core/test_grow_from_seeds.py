@@ -1,11 +1,13 @@
-"""Grow from seeds on generated images whose objects are known."""
+"""Grow from seeds on generated images whose objects are known, and on a real brain MR."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import SimpleITK as sitk
+from dicom_testing import real_file
 
-from medgui.core import grow_from_seeds
+from medgui.core import grow_from_seeds, load_volume
 from medgui.core.grow_from_seeds import (
     COARSE_FROM_VOXELS,
     edge_strength,
@@ -140,3 +142,43 @@ def test_a_big_region_is_flooded_coarse_then_fine_with_the_same_result():
     direct = flood(edge_strength(image, spacing), seeds)
     assert np.mean(labels == direct) > 0.999
     assert dice(labels == 1, sphere) > DICE_MIN
+
+
+def otsu_classes(image: np.ndarray) -> np.ndarray:
+    """Three intensity classes (1 … 3) by Otsu's two thresholds, cleaned by a 3 × 3 median per
+    slice (one-voxel islands go, thin sulci stay)."""
+    classes = sitk.OtsuMultipleThresholds(sitk.GetImageFromArray(image), numberOfThresholds=2)
+    return sitk.GetArrayFromImage(sitk.Median(classes, [1, 1, 0])).astype(np.uint8) + 1
+
+
+def plain_watershed(image: np.ndarray, seeds: np.ndarray, sigma: float) -> np.ndarray:
+    """SimpleITK's watershed from markers on the float gradient at `sigma` (unit spacing)."""
+    gradient = sitk.GradientMagnitudeRecursiveGaussian(sitk.GetImageFromArray(image), sigma)
+    markers = sitk.GetImageFromArray(seeds.astype(np.uint16))
+    return sitk.GetArrayFromImage(sitk.MorphologicalWatershedFromMarkers(gradient, markers))
+
+
+def test_real_brain_mr_beats_the_plain_watersheds():
+    """pydicom-data's emri_small: 10 slices of a brain MR with thin, folded grey and white
+    matter. No manual truth ships with it, so truth is its three Otsu intensity classes; seeds
+    are that truth eroded by a voxel in-plane on slices 1, 4 and 7; mean Dice per class on the
+    other slices. The flood of the former landscape (σ 1 only) scored 0.709 here, below the
+    plain watersheds at σ 1 (0.711) and σ 0.5 (0.721); the minimum of two scales 0.751."""
+    image = load_volume(real_file("emri_small.dcm")).array.astype(np.float32)
+    truth = otsu_classes(image)
+    seeded = np.zeros(image.shape[0], bool)
+    seeded[[1, 4, 7]] = True
+    seeds = np.zeros_like(truth)
+    for value in (1, 2, 3):
+        inner = sitk.GetArrayFromImage(
+            sitk.BinaryErode(sitk.GetImageFromArray((truth == value).astype(np.uint8)), [1, 1, 0])
+        )
+        seeds[(inner == 1) & seeded[:, None, None]] = value
+
+    def mean_dice(labels):
+        scored = ~seeded
+        return np.mean([dice(labels[scored] == v, truth[scored] == v) for v in (1, 2, 3)])
+
+    grown = mean_dice(grow_from_seeds(image, seeds, (1.0, 1.0, 1.0)))
+    for sigma in (1.0, 0.5):
+        assert grown >= mean_dice(plain_watershed(image, seeds, sigma)), sigma
