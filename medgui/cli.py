@@ -217,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in COMMANDS:
         args = _subcommand_parser().parse_args(argv)
         # A file name that is not valid UTF-8 (an old CD's Latin-1 name) must not stop the output.
+        # Only real text streams can be reconfigured (a caller may have redirected to StringIO).
         for stream in (sys.stdout, sys.stderr):
-            stream.reconfigure(errors="backslashreplace")
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="backslashreplace")
         from medgui.core.series_choice import SeriesChoiceError
 
         try:
