@@ -193,8 +193,9 @@ def _paint_label(st: SelfTest) -> str:
     context = window.labels.context
     wait_until(lambda: context.session is not None, 10, "label session")
     session = context.session
-    if not session.labelmap.table.labels:
-        session.add_label("selftest")
+    # A label of its own on a layer of its own: the study may open labelled (the demo does), and
+    # a brush on a voxel that already holds the active label changes nothing.
+    session.add_label("selftest", layer=len(session.labelmap.layers))
     value = session.active_value
     plane = window.view_layout.state.active_plane
     index = window.view_layout.state.slice_index(plane)
