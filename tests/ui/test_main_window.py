@@ -43,10 +43,19 @@ def test_enter_on_a_series_loads_it(qtbot, window, series_folder, wait_idle):
     wait_idle(window)
     tree = window.browser.tree
     tree.setFocus()
-    tree.setCurrentIndex(window.browser.index_of(next(iter(window.browser.series_items()))))
+    shown = window.view_layout.volume
+    uids = list(window.browser.series_items())
+    # The series not on show (the first when none is): Return must load exactly that one.
+    wanted = next(u for u in reversed(uids) if shown is None or _uid(shown) != u)
+    tree.setCurrentIndex(window.browser.index_of(wanted))
     qtbot.keyClick(tree, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: _uid(window.view_layout.volume) == wanted, timeout=10_000)
     wait_idle(window)
+    assert _uid(window.view_layout.volume) == wanted
+
+
+def _uid(volume) -> str | None:
+    return None if volume is None else volume.metadata.get("SeriesInstanceUID")
 
 
 def test_thumbnails_arrive(qtbot, window, series_folder, wait_idle):
