@@ -205,3 +205,28 @@ def wait_idle(qtbot):
         qtbot.waitUntil(lambda: not win.busy, timeout=timeout)
 
     return wait
+
+
+@pytest.fixture
+def wait_drawn(qtbot):
+    """wait_drawn(layout): wait until the views on show are drawn: the three-plane split has
+    shared out its space (a turn of the event loop after the views show: axial three fifths of
+    the width) and no view has a render pending. What a screenshot or a click needs."""
+
+    def shared(layout) -> bool:
+        if layout.layout_name != "3":
+            return True
+        axial, side = layout.views[Plane.AXIAL], layout.views[Plane.CORONAL]
+        # Axial 3/5 and side 2/5 of the width, give or take the splitter's handle.
+        return side.width() > 0 and abs(2 * axial.width() - 3 * side.width()) <= 24
+
+    def drawn(layout) -> bool:
+        views = layout.visible_views().values()
+        return shared(layout) and all(
+            v.isVisible() and not getattr(v, "render_pending", False) for v in views
+        )
+
+    def wait(layout, timeout=5_000) -> None:
+        qtbot.waitUntil(lambda: drawn(layout), timeout=timeout)
+
+    return wait

@@ -120,7 +120,7 @@ def _slow_loads(monkeypatch, delay_s: float) -> list[int]:
 
     def slow(source):
         for progress in real(source):
-            time.sleep(delay_s)
+            time.sleep(delay_s)  # the slow disk being simulated, not a wait for anything
             landed.append(progress.slice_index)
             yield progress
 
@@ -142,7 +142,8 @@ def test_cancel_stops_a_load(qtbot, window, demo_study, wait_idle, monkeypatch):
     assert QThreadPool.globalInstance().waitForDone(5_000)
     stopped_at = len(landed)
     assert stopped_at < 80, "the worker should stop at its next cancel point"
-    qtbot.wait(200)
+    # The worker is over: whatever it had queued for the GUI thread is delivered now.
+    QApplication.processEvents()
     assert len(landed) == stopped_at
     assert window.view_layout.volume is None
 
@@ -288,7 +289,7 @@ def test_demo_is_written_once_and_reused(qtbot, window, wait_idle):
 
 @pytest.mark.parametrize("layout", ["1", "3"])
 def test_screenshot_of_the_main_window_with_the_demo(
-    qtbot, window, demo_study, wait_idle, layout, artifacts, qapp
+    qtbot, window, demo_study, wait_idle, wait_drawn, layout, artifacts, qapp
 ):
     from medgui.ui.theme import apply_dark_theme
 
@@ -297,7 +298,7 @@ def test_screenshot_of_the_main_window_with_the_demo(
     qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=30_000)
     wait_idle(window)
     window.view_layout.set_layout(layout)
-    qtbot.wait(50)
+    wait_drawn(window.view_layout)
     out = artifacts / f"main_window_demo_layout{layout}.png"
     assert window.grab().save(str(out))
     assert out.stat().st_size > 10_000
@@ -327,7 +328,9 @@ def test_tag_browser_follows_the_loaded_volume(qtbot, window, single_series, wai
     qtbot.waitUntil(lambda: window.tags.path != first, timeout=2_000)
 
 
-def test_readme_screenshot(qtbot, settings, new_window, demo_study, wait_idle, artifacts, qapp):
+def test_readme_screenshot(
+    qtbot, settings, new_window, demo_study, wait_idle, wait_drawn, artifacts, qapp
+):
     """The main window as the README shows it: the demo, a lesion measured, the panel open."""
     from medgui.core.measurements import EllipseROI, Ruler
     from medgui.ui.theme import apply_dark_theme
@@ -350,6 +353,6 @@ def test_readme_screenshot(qtbot, settings, new_window, demo_study, wait_idle, a
     assert abs(ruler.length_mm - 19.9) < 0.1
     assert window.measurement_dock.isVisibleTo(window)
     assert window.measurement_panel.table.rowCount() == 2
-    qtbot.wait(100)
+    wait_drawn(window.view_layout)
     out = artifacts / "main_window_demo.png"
     assert window.grab().save(str(out))

@@ -49,7 +49,7 @@ def _only(context, kind):
 
 @pytest.mark.timeout(120)
 def test_a_reading_session(
-    qtbot, window, demo_study, folder_with_bad_file, wait_idle, artifacts, qapp
+    qtbot, window, demo_study, folder_with_bad_file, wait_idle, wait_drawn, artifacts, qapp
 ):
     from medgui.ui.theme import apply_dark_theme
 
@@ -103,7 +103,7 @@ def test_a_reading_session(
     qtbot.keyClick(window, K.Key_3, CTRL)
     assert layout.layout_name == "3"
     assert all(view.isVisibleTo(window) for view in layout.views.values())
-    qtbot.wait(50)  # the splitters share out the space
+    wait_drawn(layout)  # the splitters share out the space on the next turn
     coronal, sagittal = layout.views[Plane.CORONAL], layout.views[Plane.SAGITTAL]
     assert state.slice_index(Plane.CORONAL) != 100 and state.slice_index(Plane.SAGITTAL) != 60
     click(axial, at(axial, 100, 60))
@@ -154,7 +154,7 @@ def test_a_reading_session(
     (name,) = window.tags.find_items("PatientName")
     assert "Demo" in name.text(3)
 
-    qtbot.wait(100)
+    wait_drawn(layout)
     out = artifacts / "reading_session.png"
     assert window.grab().save(str(out))
     assert out.stat().st_size > 10_000

@@ -76,7 +76,7 @@ def test_quit_closes_the_loader(qtbot, single_series, monkeypatch):
     def slow(source):
         try:
             for progress in real(source):
-                time.sleep(0.02)
+                time.sleep(0.02)  # a slow disk, so that quit comes mid-load
                 yield progress
         finally:
             closed.append(True)
@@ -107,7 +107,7 @@ def test_progress_worker_cancels_at_the_callback(qtbot):
         for n in range(1000):
             progress(n, 1000)
             reached.append(n)
-            time.sleep(0.005)
+            time.sleep(0.005)  # slow work, so that quit comes mid-job
         return "done"
 
     worker = ProgressWorker(long_job, interval_s=0.0)
