@@ -230,3 +230,51 @@ def wait_drawn(qtbot):
         qtbot.waitUntil(lambda: drawn(layout), timeout=timeout)
 
     return wait
+
+
+@pytest.fixture
+def wait_shown(qtbot, wait_idle):
+    """wait_shown(window, timeout=10_000): wait until a volume is on show in the window and
+    its scan/load job is over (after open_path, open_demo, a series double-clicked...)."""
+
+    def wait(win, timeout=10_000) -> None:
+        qtbot.waitUntil(lambda: win.view_layout.volume is not None, timeout=timeout)
+        wait_idle(win, timeout=timeout)
+
+    return wait
+
+
+class SlowLoads:
+    """What `slow_loads` saw: the slices that landed, and whether the loader was closed."""
+
+    def __init__(self) -> None:
+        self.landed: list[int] = []
+        self.closed = False
+
+
+@pytest.fixture
+def slow_loads(monkeypatch):
+    """slow_loads(delay_s): every slice of every load takes `delay_s` more to land (so that a
+    cancel or quit comes mid-load); returns the `SlowLoads` record."""
+    import time
+
+    from medgui.workers import load_worker
+
+    real = load_worker.iter_load
+
+    def install(delay_s: float) -> SlowLoads:
+        record = SlowLoads()
+
+        def slow(source):
+            try:
+                for progress in real(source):
+                    time.sleep(delay_s)  # the slow disk being simulated, not a wait
+                    record.landed.append(progress.slice_index)
+                    yield progress
+            finally:
+                record.closed = True
+
+        monkeypatch.setattr(load_worker, "iter_load", slow)
+        return record
+
+    return install

@@ -49,7 +49,7 @@ def _only(context, kind):
 
 @pytest.mark.timeout(120)
 def test_a_reading_session(
-    qtbot, window, demo_study, folder_with_bad_file, wait_idle, wait_drawn, artifacts, qapp
+    qtbot, window, demo_study, folder_with_bad_file, wait_shown, wait_drawn, artifacts, qapp
 ):
     from medgui.ui.theme import apply_dark_theme
 
@@ -59,8 +59,7 @@ def test_a_reading_session(
 
     # Open the demo study: its one series loads by itself.
     window.open_path(demo_study.dicom_dir)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=30_000)
-    wait_idle(window, timeout=30_000)
+    wait_shown(window, 30_000)
     layout = window.view_layout
     state, volume = layout.state, layout.volume
     assert volume.shape_zyx == (80, 256, 256) and volume.modality == "CT"
@@ -161,9 +160,7 @@ def test_a_reading_session(
 
     # A folder with a file that is not DICOM and a truncated one: both listed, with reasons.
     window.open_path(folder_with_bad_file)
-    wait_idle(window)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
-    wait_idle(window)
+    wait_shown(window)
     problems = {row[1].split("/")[-1]: row for row in window.problems.rows()}
     assert {"notes.txt", "broken.dcm"} <= set(problems)
     assert all(problems[name][2] for name in ("notes.txt", "broken.dcm"))
