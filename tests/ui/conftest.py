@@ -278,3 +278,19 @@ def slow_loads(monkeypatch):
         return record
 
     return install
+
+
+@pytest.fixture
+def dialogs():
+    """Scripted answers to every question the window asks (`ScriptedDialogs`)."""
+    from test_label_support import ScriptedDialogs
+
+    return ScriptedDialogs()
+
+
+@pytest.fixture
+def lab(qtbot, window, single_series, wait_idle, dialogs):
+    """The window with the single series open, labelled and focused (`Labelled`)."""
+    from test_label_support import open_labelled
+
+    return open_labelled(qtbot, window, single_series, wait_idle, dialogs)

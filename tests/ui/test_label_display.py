@@ -4,15 +4,12 @@ real window."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 from test_label_support import (
     CTRL,
     SHIFT,
     K,
-    ScriptedDialogs,
     expected,
-    open_labelled,
 )
 from test_slice_view_support import at, click, drag, grey_at
 
@@ -21,17 +18,6 @@ from medgui.core.label_interpolate import accept_interpolation, propose_interpol
 from medgui.core.labelmap import LabelTable
 from medgui.ui.label_overlay import label_lut, to_rgba
 from medgui.ui.label_panel import LOCKED, NAME, OPACITY, VISIBLE
-
-
-@pytest.fixture
-def dialogs() -> ScriptedDialogs:
-    """Scripted answers to every question the window asks."""
-    return ScriptedDialogs()
-
-
-@pytest.fixture
-def lab(qtbot, window, single_series, wait_idle, dialogs):
-    return open_labelled(qtbot, window, single_series, wait_idle, dialogs)
 
 
 def _dab(qtbot, lab, row, col, radius=3.0):

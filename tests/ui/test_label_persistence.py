@@ -18,12 +18,6 @@ from medgui.core.label_io import load_label_map, save_label_map
 from medgui.core.labelmap import LabelMap
 
 
-@pytest.fixture
-def dialogs() -> ScriptedDialogs:
-    """Scripted answers to every question the window asks."""
-    return ScriptedDialogs()
-
-
 def _paint(qtbot, lab, row=20, col=20, radius=3.0):
     qtbot.keyClick(lab.view, K.Key_P)
     lab.bench.tools.set_radius(radius)

@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 import pytest
-from test_label_support import CTRL, K, ScriptedDialogs, open_labelled
+from test_label_support import CTRL, K
 from test_slice_view_support import at, drag
 
 from medgui.ui.grow_tool import BACKGROUND_NAME
@@ -16,11 +16,6 @@ from medgui.workers import smart_label_workers
 
 RADIUS_MM = 1.6
 DICE_MIN = 0.9  # the ellipse stands ~1000 HU above the air: its edge is unmistakable
-
-
-@pytest.fixture
-def lab(qtbot, window, single_series, wait_idle):
-    return open_labelled(qtbot, window, single_series, wait_idle, ScriptedDialogs())
 
 
 def _ellipse_of(session, k: int) -> np.ndarray:
