@@ -294,3 +294,11 @@ def lab(qtbot, window, single_series, wait_idle, dialogs):
     from test_label_support import open_labelled
 
     return open_labelled(qtbot, window, single_series, wait_idle, dialogs)
+
+
+@pytest.fixture
+def labelled_demo(qtbot, window, demo_study, wait_idle, tmp_path):
+    """The demo CT open with its labels imported, in a workspace under tmp_path."""
+    from test_label_support import open_demo_labelled
+
+    return open_demo_labelled(qtbot, window, demo_study, wait_idle, tmp_path / "workspace")

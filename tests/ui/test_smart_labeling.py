@@ -138,6 +138,7 @@ def test_a_preview_of_seeds_that_changed_meanwhile_is_never_shown(qtbot, lab, mo
     assert len(shown) == 1 and shown[0] is session.proposal is not None
 
 
+@pytest.mark.slow
 def test_propagate_puts_its_labels_into_the_proposal_layer(qtbot, lab):
     pytest.importorskip("torch")
     session, smart = lab.session, lab.window.smart_labels
