@@ -302,3 +302,19 @@ def labelled_demo(qtbot, window, demo_study, wait_idle, tmp_path):
     from test_label_support import open_demo_labelled
 
     return open_demo_labelled(qtbot, window, demo_study, wait_idle, tmp_path / "workspace")
+
+
+@pytest.fixture
+def dab(qtbot):
+    """dab(lab, row=20, col=20, radius=3.0): the brush (P) of `radius` mm clicked once at
+    (row, col) of the lab's view, and the view and overlay drawn."""
+    from test_label_support import K
+    from test_slice_view_support import at, click
+
+    def paint(lab, row=20, col=20, radius=3.0) -> None:
+        qtbot.keyClick(lab.view, K.Key_P)
+        lab.bench.tools.set_radius(radius)
+        click(lab.view, at(lab.view, row, col))
+        lab.flush()
+
+    return paint
