@@ -66,15 +66,21 @@ def test_deid_refuses_an_output_that_is_not_empty(series, tmp_path, capsys):
     assert "must be new or empty" in capsys.readouterr().err
 
 
-def test_sr_writes_seg_and_sr_from_the_workspace(series, tmp_path, capsys):
+def _saved_work(series, root) -> tuple[Workspace, Ruler]:
+    """A workspace under `root` holding the series' work: a "Liver" box and one ruler."""
     volume = load_volume(series)
     labelmap = LabelMap.empty_like(volume)
     labelmap.table.add("Liver")
     labelmap.layers[0][1:4, 2:9, 3:8] = 1
     ruler = Ruler(plane=Plane.AXIAL, slice_index=2, spacing_mm=(0.7, 0.8), p0=(1, 1), p1=(5, 4))
-    workspace = Workspace(tmp_path / "ws")
+    workspace = Workspace(root / "ws")
     key = series_key(volume)
     workspace.save_series(SeriesWork(key, labelmap=labelmap, measurements=[ruler.to_dict()]))
+    return workspace, ruler
+
+
+def test_sr_writes_seg_and_sr_from_the_workspace(series, tmp_path, capsys):
+    workspace, ruler = _saved_work(series, tmp_path)
     out = tmp_path / "report.dcm"
     assert main(["sr", str(series), "--workspace", str(workspace.root), "--out", str(out)]) == 0
     seg = tmp_path / "report_seg.dcm"
@@ -99,14 +105,7 @@ def test_sr_without_saved_work_says_so(series, tmp_path, capsys):
 def test_sr_into_a_missing_folder_names_it(series, tmp_path, capsys):
     """`--out NEWDIR/SR.dcm` with no NEWDIR: the error names the SR and says the folder does
     not exist (it used to name the hidden temporary file); nothing is written anywhere."""
-    volume = load_volume(series)
-    labelmap = LabelMap.empty_like(volume)
-    labelmap.table.add("Liver")
-    labelmap.layers[0][1:4, 2:9, 3:8] = 1
-    ruler = Ruler(plane=Plane.AXIAL, slice_index=2, spacing_mm=(0.7, 0.8), p0=(1, 1), p1=(5, 4))
-    workspace = Workspace(tmp_path / "ws")
-    workspace.save_series(SeriesWork(series_key(volume), labelmap=labelmap,
-                                     measurements=[ruler.to_dict()]))  # fmt: skip
+    workspace, _ = _saved_work(series, tmp_path)
     out = tmp_path / "new" / "SR.dcm"
     assert main(["sr", str(series), "--workspace", str(workspace.root), "--out", str(out)]) == 1
     error = capsys.readouterr().err

@@ -35,6 +35,7 @@ def _lines(text: str) -> list[re.Match]:
     return matches
 
 
+@pytest.mark.slow
 def test_the_whole_selftest_passes_from_source(qapp, capsys, tmp_path):
     assert main(["selftest", "--keep", str(tmp_path)]) == 0
     out = capsys.readouterr().out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from dicom_testing import rotation
 
 from medgui.core.itk_io import is_itk_file, read_itk_volume, write_itk_volume
 from medgui.core.volume import Volume
@@ -15,20 +16,12 @@ SPACING = (0.7123, 0.9371, 2.5013)
 ORIGIN = (-91.337, 47.113, -63.271)
 
 
-def _rotation(ax_deg: float, ay_deg: float, az_deg: float) -> np.ndarray:
-    ax, ay, az = np.radians([ax_deg, ay_deg, az_deg])
-    rx = np.array([[1, 0, 0], [0, np.cos(ax), -np.sin(ax)], [0, np.sin(ax), np.cos(ax)]])
-    ry = np.array([[np.cos(ay), 0, np.sin(ay)], [0, 1, 0], [-np.sin(ay), 0, np.cos(ay)]])
-    rz = np.array([[np.cos(az), -np.sin(az), 0], [np.sin(az), np.cos(az), 0], [0, 0, 1]])
-    return rz @ ry @ rx
-
-
 def _oblique_volume(dtype=np.int16) -> Volume:
     rng = np.random.default_rng(7)
     # Distinct sizes per axis, so a transposed read cannot pass.
     array = rng.integers(-1000, 2000, size=(5, 6, 7)).astype(dtype)
     return Volume(
-        array=array, spacing_mm=SPACING, origin=ORIGIN, direction=_rotation(20.0, -12.0, 33.0)
+        array=array, spacing_mm=SPACING, origin=ORIGIN, direction=rotation(20.0, -12.0, 33.0)
     )
 
 

@@ -11,6 +11,7 @@ import itertools
 
 import numpy as np
 import pytest
+from dicom_testing import rotation
 
 from medgui.core.reformat import (
     Plane,
@@ -32,14 +33,6 @@ RIGHT = {Plane.AXIAL: (1, 0, 0), Plane.CORONAL: (1, 0, 0), Plane.SAGITTAL: (0, 1
 NORMAL = {Plane.AXIAL: (0, 0, 1), Plane.CORONAL: (0, 1, 0), Plane.SAGITTAL: (1, 0, 0)}
 
 
-def _rotation(ax_deg: float, ay_deg: float, az_deg: float) -> np.ndarray:
-    ax, ay, az = np.radians([ax_deg, ay_deg, az_deg])
-    rx = np.array([[1, 0, 0], [0, np.cos(ax), -np.sin(ax)], [0, np.sin(ax), np.cos(ax)]])
-    ry = np.array([[np.cos(ay), 0, np.sin(ay)], [0, 1, 0], [-np.sin(ay), 0, np.cos(ay)]])
-    rz = np.array([[np.cos(az), -np.sin(az), 0], [np.sin(az), np.cos(az), 0], [0, 0, 1]])
-    return rz @ ry @ rx
-
-
 def _volume(direction, shape=SHAPE_ZYX) -> Volume:
     array = np.arange(np.prod(shape)).reshape(shape)
     return Volume(array, spacing_mm=SPACING, origin=(10, -20, 30), direction=direction)
@@ -54,8 +47,8 @@ DIRECTIONS = {
     "coronal": CORONAL_ACQUIRED,
     "nifti_ras": np.diag([-1.0, -1.0, 1.0]),
     "feet_first": np.diag([1.0, 1.0, -1.0]),
-    "oblique_30z": _rotation(0, 0, 30),
-    "oblique_3axes": _rotation(20, -15, 35),
+    "oblique_30z": rotation(0, 0, 30),
+    "oblique_3axes": rotation(20, -15, 35),
 }
 CASES = [(name, plane) for name in DIRECTIONS for plane in Plane]
 
@@ -155,8 +148,8 @@ def test_orientation_labels(key):
 
 def test_small_obliquity_keeps_single_letters():
     # sin 10° = 0.17 is under the 0.25 threshold; sin 20° = 0.34 is over it.
-    assert orientation_labels(_volume(_rotation(0, 0, 10)), Plane.AXIAL)["right"] == "L"
-    assert orientation_labels(_volume(_rotation(0, 0, 20)), Plane.AXIAL)["right"] == "LP"
+    assert orientation_labels(_volume(rotation(0, 0, 10)), Plane.AXIAL)["right"] == "L"
+    assert orientation_labels(_volume(rotation(0, 0, 20)), Plane.AXIAL)["right"] == "LP"
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,7 @@ def model(trained):
     return trained[0]
 
 
+@pytest.mark.slow
 def test_train_prints_the_final_metrics_as_json_and_resumes(trained):
     out, (status, stdout, stderr), (resumed_status, resumed_out, resumed_err) = trained
     assert status == 0 and resumed_status == 0
@@ -64,6 +65,7 @@ def test_train_prints_the_final_metrics_as_json_and_resumes(trained):
     assert "resuming after epoch 2" in resumed_err
 
 
+@pytest.mark.slow
 def test_infer_writes_a_label_map_with_the_input_geometry(model, folders, tmp_path, capsys):
     images, _ = folders
     out = tmp_path / "labels.nii.gz"
@@ -77,6 +79,7 @@ def test_infer_writes_a_label_map_with_the_input_geometry(model, folders, tmp_pa
     assert sitk.GetArrayFromImage(written).max() >= 1
 
 
+@pytest.mark.slow
 def test_infer_writes_a_dicom_seg_for_a_dicom_series(model, tmp_path):
     volume, _ = disc_case(3)
     mr = Volume(np.rint(volume.array).astype(np.int16), volume.spacing_mm, volume.origin)
@@ -90,6 +93,7 @@ def test_infer_writes_a_dicom_seg_for_a_dicom_series(model, tmp_path):
     assert seg.SegmentSequence[0].SegmentAlgorithmName == "unet2d"
 
 
+@pytest.mark.slow
 def test_bad_input_is_a_clear_error(folders, model, tmp_path, capsys):
     images, _ = folders
     assert main(["train", "--images", str(images), "--out", str(tmp_path)]) == 1

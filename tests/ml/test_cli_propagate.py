@@ -35,6 +35,7 @@ def files(tmp_path):
     return volume, partial, image, save_label_map(labels, tmp_path / "partial.nii.gz")
 
 
+@pytest.mark.slow
 def test_the_labelled_slices_are_kept_and_the_rest_filled(files, tmp_path):
     volume, partial, image, labels = files
     out = tmp_path / "filled.nrrd"

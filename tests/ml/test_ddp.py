@@ -41,6 +41,7 @@ def _train(launcher: list[str], data: tuple[Path, Path], out: Path, batch: int) 
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.slow
 def test_two_gloo_processes_match_one_process(tmp_path):
     data = write_folders(tmp_path, n=6)
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nnodes=1"]

@@ -25,6 +25,7 @@ def _partial(labels: np.ndarray, given: list[int]) -> np.ndarray:
     return partial
 
 
+@pytest.mark.slow
 def test_given_slices_are_kept_and_the_others_filled():
     volume, truth = disc_case(0, shape=(8, 48, 48))
     given = [1, 4, 7]
@@ -47,6 +48,7 @@ def test_given_slices_are_kept_and_the_others_filled():
     assert calls and calls[0] == (1, 4)
 
 
+@pytest.mark.slow
 def test_a_short_training_learns_the_discs():
     volume, truth = disc_case(1, shape=(10, 48, 48))
     given = [0, 3, 6, 9]
@@ -56,6 +58,7 @@ def test_a_short_training_learns_the_discs():
     assert scores[1] > 0.7  # the disc is 120 above 20-sigma noise: easy once learnt
 
 
+@pytest.mark.slow
 def test_on_the_demo_phantom_it_beats_interpolation_from_five_slices():
     """The issue's comparison: 5 evenly spaced axial slices of the demo phantom's truth given,
     propagation's mean Dice over its four labels above shape interpolation's (0.724 here;

@@ -25,6 +25,7 @@ def trained(disc_cases):
     return list(trainer.run(disc_cases))[-1].result
 
 
+@pytest.mark.slow
 def test_a_tiny_training_beats_chance_clearly(trained):
     assert trained.metrics["dice"] > CLEARLY_BETTER_THAN_CHANCE
     assert trained.metrics["dice_disc"] > CLEARLY_BETTER_THAN_CHANCE
@@ -36,6 +37,7 @@ def test_a_tiny_training_beats_chance_clearly(trained):
     assert card.best["metric"] == "dice" and len(card.epochs) == 10
 
 
+@pytest.mark.slow
 def test_the_split_is_by_series_and_listed(trained):
     split = trained.model.card.split
     assert set(split["train"]).isdisjoint(split["val"])
@@ -43,6 +45,7 @@ def test_the_split_is_by_series_and_listed(trained):
     assert len(split["val"]) == 2 and split["info"]["unit"] == "series"
 
 
+@pytest.mark.slow
 def test_the_trained_model_segments_an_unseen_series(trained):
     from ml_testing import disc_case
 

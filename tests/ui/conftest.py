@@ -205,3 +205,116 @@ def wait_idle(qtbot):
         qtbot.waitUntil(lambda: not win.busy, timeout=timeout)
 
     return wait
+
+
+@pytest.fixture
+def wait_drawn(qtbot):
+    """wait_drawn(layout): wait until the views on show are drawn: the three-plane split has
+    shared out its space (a turn of the event loop after the views show: axial three fifths of
+    the width) and no view has a render pending. What a screenshot or a click needs."""
+
+    def shared(layout) -> bool:
+        if layout.layout_name != "3":
+            return True
+        axial, side = layout.views[Plane.AXIAL], layout.views[Plane.CORONAL]
+        # Axial 3/5 and side 2/5 of the width, give or take the splitter's handle.
+        return side.width() > 0 and abs(2 * axial.width() - 3 * side.width()) <= 24
+
+    def drawn(layout) -> bool:
+        views = layout.visible_views().values()
+        return shared(layout) and all(
+            v.isVisible() and not getattr(v, "render_pending", False) for v in views
+        )
+
+    def wait(layout, timeout=5_000) -> None:
+        qtbot.waitUntil(lambda: drawn(layout), timeout=timeout)
+
+    return wait
+
+
+@pytest.fixture
+def wait_shown(qtbot, wait_idle):
+    """wait_shown(window, timeout=10_000): wait until a volume is on show in the window and
+    its scan/load job is over (after open_path, open_demo, a series double-clicked...)."""
+
+    def wait(win, timeout=10_000) -> None:
+        qtbot.waitUntil(lambda: win.view_layout.volume is not None, timeout=timeout)
+        wait_idle(win, timeout=timeout)
+
+    return wait
+
+
+class SlowLoads:
+    """What `slow_loads` saw: the slices that landed, and whether the loader was closed."""
+
+    def __init__(self) -> None:
+        self.landed: list[int] = []
+        self.closed = False
+
+
+@pytest.fixture
+def slow_loads(monkeypatch):
+    """slow_loads(delay_s): every slice of every load takes `delay_s` more to land (so that a
+    cancel or quit comes mid-load); returns the `SlowLoads` record."""
+    import time
+
+    from medgui.workers import load_worker
+
+    real = load_worker.iter_load
+
+    def install(delay_s: float) -> SlowLoads:
+        record = SlowLoads()
+
+        def slow(source):
+            try:
+                for progress in real(source):
+                    time.sleep(delay_s)  # the slow disk being simulated, not a wait
+                    record.landed.append(progress.slice_index)
+                    yield progress
+            finally:
+                record.closed = True
+
+        monkeypatch.setattr(load_worker, "iter_load", slow)
+        return record
+
+    return install
+
+
+@pytest.fixture
+def dialogs():
+    """Scripted answers to every question the window asks (`ScriptedDialogs`)."""
+    from test_label_support import ScriptedDialogs
+
+    return ScriptedDialogs()
+
+
+@pytest.fixture
+def lab(qtbot, window, single_series, wait_idle, dialogs):
+    """The window with the single series open, labelled and focused (`Labelled`)."""
+    from test_label_support import open_labelled
+
+    return open_labelled(qtbot, window, single_series, wait_idle, dialogs)
+
+
+@pytest.fixture
+def labelled_demo(qtbot, window, demo_study, wait_idle, tmp_path):
+    """The demo CT open with its labels imported, in a workspace under tmp_path."""
+    from test_label_support import open_demo_labelled
+
+    return open_demo_labelled(qtbot, window, demo_study, wait_idle, tmp_path / "workspace")
+
+
+@pytest.fixture
+def dab(qtbot):
+    """dab(lab, row=20, col=20, radius=3.0): the brush (P) of `radius` mm clicked once at
+    (row, col) of the lab's view, and the view and overlay drawn."""
+    from test_label_support import K
+    from test_slice_view_support import at, click
+
+    def paint(lab, row=20, col=20, radius=3.0) -> None:
+        qtbot.keyClick(lab.view, K.Key_P)
+        lab.bench.tools.set_radius(radius)
+        click(lab.view, at(lab.view, row, col))
+        lab.flush()
+
+    return paint

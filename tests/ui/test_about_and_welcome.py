@@ -57,7 +57,7 @@ def test_about_lists_versions_devices_workspace_and_research_use(qtbot, window, 
 
 
 def test_the_welcome_offers_the_demo_once_and_tells_device_and_workspace(
-    qtbot, wait_idle, tmp_path, artifacts
+    qtbot, wait_shown, tmp_path, artifacts
 ):
     from medgui import app
 
@@ -78,13 +78,12 @@ def test_the_welcome_offers_the_demo_once_and_tells_device_and_workspace(
 
     welcome.demo_button.click()
     assert not welcome.isVisible()
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=30_000)
-    wait_idle(window)
+    wait_shown(window, 30_000)
     assert window.view_layout.volume.shape_zyx == (80, 256, 256)
     window.close()
 
     second = app.show_main_window()
     qtbot.addWidget(second)
-    qtbot.wait(100)
+    # The welcome shows from show_main_window itself (the first window had it at once).
     assert second.findChild(WelcomeDialog) is None
     assert not second.busy and second.view_layout.volume is None

@@ -58,6 +58,7 @@ def _tag_slices(qtbot, lab) -> None:
     }
 
 
+@pytest.mark.slow
 def test_train_a_classifier_on_tags_and_classify(qtbot, window, wait_idle, tmp_path, monkeypatch):
     assert window.labels.set_workspace(tmp_path / "workspace")
     dialogs = ScriptedDialogs()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import highdicom as hd
 import pydicom
 from PySide6.QtCore import Qt
-from test_label_support import ScriptedDialogs, open_labelled
+from test_label_support import open_demo_labelled
 
 from medgui.core.audit import read_audit
 from medgui.core.measurements import Ruler
@@ -17,10 +17,7 @@ _LEFT = Qt.MouseButton.LeftButton
 
 
 def _open_demo(qtbot, window, demo_study, wait_idle, tmp_path):
-    assert window.labels.set_workspace(tmp_path / "workspace")
-    lab = open_labelled(qtbot, window, demo_study.dicom_dir, wait_idle, ScriptedDialogs())
-    window.labels.files.import_labels(demo_study.labels_path)
-    qtbot.waitUntil(lambda: lab.session.labelmap.layers[0].any(), timeout=20_000)
+    lab = open_demo_labelled(qtbot, window, demo_study, wait_idle, tmp_path / "workspace")
     ruler = Ruler(plane=Plane.AXIAL, slice_index=40, spacing_mm=(1.0, 1.0), p0=(60, 60),
                   p1=(60, 140), label="trunk width")  # fmt: skip
     window.measurements.store.add(lab.session.key, ruler)

@@ -4,41 +4,20 @@ real window."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 from test_label_support import (
     CTRL,
     SHIFT,
     K,
-    ScriptedDialogs,
     expected,
-    open_labelled,
 )
-from test_slice_view_support import at, click, drag, grey_at
+from test_slice_view_support import at, drag, grey_at
 
 from medgui.core.label_cleanup import grow_shrink
 from medgui.core.label_interpolate import accept_interpolation, propose_interpolation
 from medgui.core.labelmap import LabelTable
 from medgui.ui.label_overlay import label_lut, to_rgba
 from medgui.ui.label_panel import LOCKED, NAME, OPACITY, VISIBLE
-
-
-@pytest.fixture
-def dialogs() -> ScriptedDialogs:
-    """Scripted answers to every question the window asks."""
-    return ScriptedDialogs()
-
-
-@pytest.fixture
-def lab(qtbot, window, single_series, wait_idle, dialogs):
-    return open_labelled(qtbot, window, single_series, wait_idle, dialogs)
-
-
-def _dab(qtbot, lab, row, col, radius=3.0):
-    qtbot.keyClick(lab.view, K.Key_P)
-    lab.bench.tools.set_radius(radius)
-    click(lab.view, at(lab.view, row, col))
-    lab.flush()
 
 
 def test_lookup_table_colours_opacity_and_hidden_labels():
@@ -53,8 +32,8 @@ def test_lookup_table_colours_opacity_and_hidden_labels():
     assert to_rgba(label_lut(table, 256, outline=True))[1, 3] == 255
 
 
-def test_toggle_all_labels_and_outline_mode(qtbot, lab):
-    _dab(qtbot, lab, 20, 20)
+def test_toggle_all_labels_and_outline_mode(qtbot, lab, dab):
+    dab(lab, 20, 20)
     view, overlay = lab.view, lab.overlay
     painted = lab.session.labelmap.layers[0][lab.index] != 0
     assert np.array_equal(overlay.pixels != 0, painted)
@@ -78,8 +57,8 @@ def test_toggle_all_labels_and_outline_mode(qtbot, lab):
     assert np.all(painted[outline])
 
 
-def test_label_panel_rename_visibility_opacity_lock_and_add(qtbot, lab, dialogs):
-    _dab(qtbot, lab, 20, 20)
+def test_label_panel_rename_visibility_opacity_lock_and_add(qtbot, lab, dialogs, dab):
+    dab(lab, 20, 20)
     model, session = lab.bench.panel.model, lab.session
     assert model.rowCount() == 1
     assert model.setData(model.index(0, NAME), "Liver")
@@ -112,9 +91,9 @@ def _check(model, column, on: bool) -> None:
     assert model.setData(model.index(0, column), state.value, Qt.ItemDataRole.CheckStateRole)
 
 
-def test_statistics_follow_edits(qtbot, lab):
+def test_statistics_follow_edits(qtbot, lab, dab):
     lab.bench.label_dock.show()
-    _dab(qtbot, lab, 20, 20)
+    dab(lab, 20, 20)
     panel = lab.bench.panel
     qtbot.waitUntil(lambda: bool(panel.stats.stats) and panel.stats.stats[0].voxel_count > 0)
     (stats,) = panel.stats.stats
@@ -123,12 +102,12 @@ def test_statistics_follow_edits(qtbot, lab):
     assert panel.stats.item(0, 1).text() == str(stats.voxel_count)
 
 
-def test_interpolation_previews_then_fills_the_slices_between(qtbot, lab):
+def test_interpolation_previews_then_fills_the_slices_between(qtbot, lab, dab):
     view, session, state = lab.view, lab.session, lab.state
     state.set_slice(lab.plane, 5)
-    _dab(qtbot, lab, 20, 20, radius=4.0)
+    dab(lab, 20, 20, radius=4.0)
     state.set_slice(lab.plane, 9)
-    _dab(qtbot, lab, 22, 22, radius=5.0)
+    dab(lab, 22, 22, radius=5.0)
     before = session.labelmap.layers[0].copy()
     proposal = propose_interpolation(_copy(session.labelmap), lab.plane, 0)
 
@@ -159,7 +138,7 @@ def test_interpolation_previews_then_fills_the_slices_between(qtbot, lab):
 
     # Esc drops a proposal without writing it.
     state.set_slice(lab.plane, 12)
-    _dab(qtbot, lab, 20, 20)
+    dab(lab, 20, 20)
     qtbot.keyClick(view, K.Key_I, CTRL)
     qtbot.waitUntil(lambda: not lab.bench.jobs.busy)
     assert session.proposal is not None
@@ -173,8 +152,8 @@ def _copy(labelmap):
     return same_copy(labelmap)
 
 
-def test_grow_from_the_cleanup_menu(qtbot, lab, dialogs):
-    _dab(qtbot, lab, 20, 20)
+def test_grow_from_the_cleanup_menu(qtbot, lab, dialogs, dab):
+    dab(lab, 20, 20)
     start = _copy(lab.session.labelmap)
     dialogs.numbers = [1.6]
     lab.bench.actions.actions["grow"].trigger()

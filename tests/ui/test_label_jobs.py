@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from test_label_steps import _proposal
-from test_label_support import CTRL, K, ScriptedDialogs, expected, same_copy
+from test_label_support import CTRL, K, expected, same_copy
 
 from medgui.core import Volume
 from medgui.core.label_cleanup import fill_holes, grow_shrink, keep_largest_component
@@ -35,13 +35,9 @@ def _volume() -> Volume:
 
 
 @pytest.fixture
-def dialogs():
-    return ScriptedDialogs()
-
-
-@pytest.fixture
 def lab(qtbot, window, dialogs):
-    """The window with a 40×96×96 volume open (as the loader opens it) and its label session."""
+    """The window with a 40×96×96 volume open (as the loader opens it) and its label session:
+    here in place of the conftest's `lab` (the single series)."""
     dialogs.install(window.labels.dialogs)
     volume = _volume()
     window.jobs.volume_opened.emit(volume)

@@ -10,10 +10,8 @@ from test_label_support import (
     CTRL,
     SHIFT,
     K,
-    ScriptedDialogs,
     blank_copy,
     expected,
-    open_labelled,
     snapped,
 )
 from test_slice_view_support import at, click, drag, move, wheel
@@ -23,17 +21,6 @@ from medgui.core.label_ops import threshold_paint as threshold_op
 from medgui.ui.label_tools import LabelTool
 
 RADIUS_MM = 2.0
-
-
-@pytest.fixture
-def dialogs() -> ScriptedDialogs:
-    """Scripted answers to every question the window asks."""
-    return ScriptedDialogs()
-
-
-@pytest.fixture
-def lab(qtbot, window, single_series, wait_idle, dialogs):
-    return open_labelled(qtbot, window, single_series, wait_idle, dialogs)
 
 
 def test_a_brush_dab_paints_the_core_brush_disk(qtbot, lab):

@@ -12,22 +12,9 @@ from test_label_support import (
     ScriptedDialogs,
     open_labelled,
 )
-from test_slice_view_support import at, click
 
 from medgui.core.label_io import load_label_map, save_label_map
 from medgui.core.labelmap import LabelMap
-
-
-@pytest.fixture
-def dialogs() -> ScriptedDialogs:
-    """Scripted answers to every question the window asks."""
-    return ScriptedDialogs()
-
-
-def _paint(qtbot, lab, row=20, col=20, radius=3.0):
-    qtbot.keyClick(lab.view, K.Key_P)
-    lab.bench.tools.set_radius(radius)
-    click(lab.view, at(lab.view, row, col))
 
 
 def _open(qtbot, window, folder, wait_idle, scripted, quiet_s=0.05):
@@ -43,11 +30,12 @@ def test_autosave_then_a_new_window_offers_to_restore(
     single_series,
     wait_idle,
     dialogs,
+    dab,
 ):
     lab = _open(qtbot, window, single_series, wait_idle, dialogs)
     workspace, key = lab.bench.workspace, lab.session.key
     assert workspace.recoverable() == []
-    _paint(qtbot, lab)
+    dab(lab)
     painted = lab.session.labelmap.layers[0].copy()
     assert painted.any()
     qtbot.waitUntil(lambda: [r.key for r in workspace.recoverable()] == [key], timeout=5000)
@@ -73,9 +61,10 @@ def test_declining_the_restore_keeps_the_image_without_the_autosave(
     single_series,
     wait_idle,
     dialogs,
+    dab,
 ):
     lab = _open(qtbot, window, single_series, wait_idle, dialogs)
-    _paint(qtbot, lab)
+    dab(lab)
     qtbot.waitUntil(lambda: bool(lab.bench.workspace.recoverable()), timeout=5000)
     qtbot.waitUntil(lambda: not lab.bench.autosave.saving)
     no = ScriptedDialogs()
@@ -93,9 +82,10 @@ def test_explicit_save_then_reopen_loads_silently(
     single_series,
     wait_idle,
     dialogs,
+    dab,
 ):
     lab = _open(qtbot, window, single_series, wait_idle, dialogs, quiet_s=60)
-    _paint(qtbot, lab)
+    dab(lab)
     lab.session.set_label(1, name="Kidney")
     lab.state.set_slice(lab.plane, 2)
     qtbot.keyClick(lab.view, K.Key_1, ALT)  # a tag
@@ -127,11 +117,12 @@ def test_quitting_saves_the_labels_and_never_asks_to_restore_them(
     wait_idle,
     dialogs,
     autosaved_first,
+    dab,
 ):
     lab = _open(
         qtbot, window, single_series, wait_idle, dialogs, quiet_s=0.05 if autosaved_first else 600
     )
-    _paint(qtbot, lab)
+    dab(lab)
     painted = lab.session.labelmap.layers[0].copy()
     workspace, key = lab.bench.workspace, lab.session.key
     if autosaved_first:  # an autosave ran during the session: it must not outlive the quit
@@ -158,9 +149,10 @@ def test_export_then_import_round_trip(
     dialogs,
     tmp_path,
     suffix,
+    dab,
 ):
     lab = _open(qtbot, window, single_series, wait_idle, dialogs, quiet_s=600)
-    _paint(qtbot, lab)
+    dab(lab)
     lab.session.set_label(1, name="Lesion", color=(255, 0, 0))
     painted = lab.session.labelmap.layers[0].copy()
     files = lab.bench.files
@@ -220,9 +212,10 @@ def test_a_corrupt_label_file_is_named_and_the_labels_stay(
     wait_idle,
     dialogs,
     tmp_path,
+    dab,
 ):
     lab = _open(qtbot, window, single_series, wait_idle, dialogs, quiet_s=600)
-    _paint(qtbot, lab)
+    dab(lab)
     painted = lab.session.labelmap.layers[0].copy()
     bad = tmp_path / "broken.nii.gz"
     bad.write_bytes(b"not a nifti file at all")

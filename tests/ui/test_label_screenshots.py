@@ -10,6 +10,8 @@ from test_slice_view_support import at, drag, move
 from medgui.core.demo import LABEL_TABLE, LESION
 from medgui.core.label_io import load_label_map
 from medgui.core.labelmap import Label, LabelTable
+from medgui.core.reformat import extract_slice
+from medgui.ui.label_overlay import outline_mask
 
 
 def test_demo_study_with_labels(qtbot, window, demo_study, wait_idle, artifacts):
@@ -49,7 +51,13 @@ def test_demo_study_with_labels(qtbot, window, demo_study, wait_idle, artifacts)
     for overlay in lab.bench.overlays.values():
         overlay.flush()
     window.grab().save(str(artifacts / "labels_demo_outline.png"))
-    assert (artifacts / "labels_demo_outline.png").stat().st_size > 10_000
+    # Each plane draws the edges of the labels on its slice, and nothing of their insides.
+    for plane, overlay in lab.bench.overlays.items():
+        index = lab.state.slice_index(plane)
+        values = extract_slice(volume, plane, index, array=session.labelmap.layers[0])
+        edges = outline_mask(values)
+        assert 0 < np.count_nonzero(edges) < np.count_nonzero(values), plane
+        assert np.array_equal(overlay.pixels != 0, edges), plane
 
     # An interpolation proposal between two painted slices, previewed hatched in between.
     qtbot.keyClick(lab.view, K.Key_L, SHIFT)  # fill again

@@ -7,18 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from test_label_support import CTRL, K, ScriptedDialogs, open_labelled
+from test_label_support import CTRL, K
 from test_slice_view_support import at, drag
 
 from medgui.core.labelmap import LabelMap, LabelTable
 from medgui.ml.proposal import Proposal
 from medgui.ui.grow_tool import BACKGROUND_NAME
 from medgui.ui.label_panel import NAME
-
-
-@pytest.fixture
-def lab(qtbot, window, single_series, wait_idle):
-    return open_labelled(qtbot, window, single_series, wait_idle, ScriptedDialogs())
 
 
 def _table(session) -> list:

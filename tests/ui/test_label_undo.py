@@ -5,22 +5,11 @@ folder is the user's choice."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
-from test_label_support import ALT, CTRL, SHIFT, K, ScriptedDialogs, open_labelled
+from test_label_support import ALT, CTRL, SHIFT, K, open_labelled
 from test_slice_view_support import at, click, drag
 
 from medgui.core.annotations import Box2D
 from medgui.ui.label_tools import LabelTool
-
-
-@pytest.fixture
-def dialogs() -> ScriptedDialogs:
-    return ScriptedDialogs()
-
-
-@pytest.fixture
-def lab(qtbot, window, single_series, wait_idle, dialogs):
-    return open_labelled(qtbot, window, single_series, wait_idle, dialogs)
 
 
 def test_a_2d_box_is_undone_and_redone(qtbot, lab):

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from medgui.core.reformat import Plane
-from medgui.workers import load_worker as load_worker_module
 
 
 def _series_titles(window) -> list[str]:
     return sorted(item.text().splitlines()[0] for item in window.browser.series_items().values())
 
 
-def test_open_folder_lists_series_and_double_click_loads(qtbot, window, series_folder, wait_idle):
+def test_open_folder_lists_series_and_double_click_loads(
+    qtbot, window, series_folder, wait_idle, wait_shown
+):
     window.open_path(series_folder)
     wait_idle(window)
     assert _series_titles(window) == ["#1 Axial thin", "#2 Axial thick"]
@@ -31,8 +30,7 @@ def test_open_folder_lists_series_and_double_click_loads(qtbot, window, series_f
     # QTest's double click needs the press of a first click to land on the same item.
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
-    wait_idle(window)
+    wait_shown(window)
     assert window.view_layout.volume.shape_zyx == (12, 48, 40)
     assert window.volume is window.view_layout.volume
     assert "Axial" in window.windowTitle()
@@ -43,10 +41,19 @@ def test_enter_on_a_series_loads_it(qtbot, window, series_folder, wait_idle):
     wait_idle(window)
     tree = window.browser.tree
     tree.setFocus()
-    tree.setCurrentIndex(window.browser.index_of(next(iter(window.browser.series_items()))))
+    shown = window.view_layout.volume
+    uids = list(window.browser.series_items())
+    # The series not on show (the first when none is): Return must load exactly that one.
+    wanted = next(u for u in reversed(uids) if shown is None or _uid(shown) != u)
+    tree.setCurrentIndex(window.browser.index_of(wanted))
     qtbot.keyClick(tree, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: _uid(window.view_layout.volume) == wanted, timeout=10_000)
     wait_idle(window)
+    assert _uid(window.view_layout.volume) == wanted
+
+
+def _uid(volume) -> str | None:
+    return None if volume is None else volume.metadata.get("SeriesInstanceUID")
 
 
 def test_thumbnails_arrive(qtbot, window, series_folder, wait_idle):
@@ -65,7 +72,7 @@ def test_thumbnails_arrive(qtbot, window, series_folder, wait_idle):
 
 
 def test_a_series_that_opens_by_itself_gets_its_thumbnail_after_the_load(
-    qtbot, window, single_series, wait_idle
+    qtbot, window, single_series
 ):
     """Previews decode (holding the GIL) only once the load is done: beside it they slowed the
     viewer's first turns on the volume."""
@@ -77,22 +84,20 @@ def test_a_series_that_opens_by_itself_gets_its_thumbnail_after_the_load(
     assert events.index("loaded") < events.index("thumbnail")
 
 
-def test_single_series_opens_by_itself_with_progress(qtbot, window, single_series, wait_idle):
+def test_single_series_opens_by_itself_with_progress(qtbot, window, single_series, wait_shown):
     window.open_path(single_series)
     # The bar shows as soon as the job starts, and goes when it ends.
     assert not window.progress.isHidden()
-    wait_idle(window)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
-    wait_idle(window)
+    wait_shown(window)
     assert window.progress.isHidden()
     assert window.view_layout.volume.shape_zyx == (20, 40, 40)
     assert window.problems.rows() == []
 
 
 def test_first_slice_shows_before_the_load_ends(
-    qtbot, window, single_series, wait_idle, monkeypatch
+    qtbot, window, single_series, wait_idle, slow_loads
 ):
-    _slow_loads(monkeypatch, delay_s=0.02)
+    slow_loads(delay_s=0.02)
     window.open_path(single_series)
     qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
     assert window.busy, "the views should open while the load is still running"
@@ -104,23 +109,8 @@ def test_first_slice_shows_before_the_load_ends(
         assert updated == set(range(20))
 
 
-def _slow_loads(monkeypatch, delay_s: float) -> list[int]:
-    """Make every slice take `delay_s` to land; returns the list of slices that landed."""
-    real = load_worker_module.iter_load
-    landed: list[int] = []
-
-    def slow(source):
-        for progress in real(source):
-            time.sleep(delay_s)
-            landed.append(progress.slice_index)
-            yield progress
-
-    monkeypatch.setattr(load_worker_module, "iter_load", slow)
-    return landed
-
-
-def test_cancel_stops_a_load(qtbot, window, demo_study, wait_idle, monkeypatch):
-    landed = _slow_loads(monkeypatch, delay_s=0.02)
+def test_cancel_stops_a_load(qtbot, window, demo_study, slow_loads):
+    landed = slow_loads(delay_s=0.02).landed
     window.open_path(demo_study.dicom_dir)
     qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
     qtbot.mouseClick(window.progress.cancel_button, Qt.MouseButton.LeftButton)
@@ -133,16 +123,15 @@ def test_cancel_stops_a_load(qtbot, window, demo_study, wait_idle, monkeypatch):
     assert QThreadPool.globalInstance().waitForDone(5_000)
     stopped_at = len(landed)
     assert stopped_at < 80, "the worker should stop at its next cancel point"
-    qtbot.wait(200)
+    # The worker is over: whatever it had queued for the GUI thread is delivered now.
+    QApplication.processEvents()
     assert len(landed) == stopped_at
     assert window.view_layout.volume is None
 
 
-def test_problems_panel_lists_bad_files(qtbot, window, folder_with_bad_file, wait_idle):
+def test_problems_panel_lists_bad_files(qtbot, window, folder_with_bad_file, wait_shown):
     window.open_path(folder_with_bad_file)
-    wait_idle(window)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
-    wait_idle(window)
+    wait_shown(window)
     names = {row[1].split("/")[-1]: row for row in window.problems.rows()}
     assert {"notes.txt", "broken.dcm"} <= set(names)
     assert names["notes.txt"][2]  # every problem says why
@@ -159,10 +148,9 @@ def test_load_error_is_shown_not_raised(qtbot, window, tmp_path, wait_idle):
     assert window.problems.isVisibleTo(window)
 
 
-def test_layout_switch_shows_three_views_and_keeps_state(qtbot, window, single_series, wait_idle):
+def test_layout_switch_shows_three_views_and_keeps_state(qtbot, window, single_series, wait_shown):
     window.open_path(single_series)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
-    wait_idle(window)
+    wait_shown(window)
     layout = window.view_layout
     assert len(layout.visible_views()) == 1
     state = layout.state
@@ -178,10 +166,9 @@ def test_layout_switch_shows_three_views_and_keeps_state(qtbot, window, single_s
     assert window.settings.layout() == "1"
 
 
-def test_view_actions_drive_the_state(qtbot, window, single_series, wait_idle):
+def test_view_actions_drive_the_state(qtbot, window, single_series, wait_shown):
     window.open_path(single_series)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
-    wait_idle(window)
+    wait_shown(window)
     state = window.view_layout.state
     window.menu_actions["invert"].trigger()
     assert state.invert
@@ -260,41 +247,37 @@ def test_drop_a_folder_opens_it(qtbot, window, series_folder, wait_idle):
     assert len(window.browser.series_items()) == 2
 
 
-def test_demo_is_written_once_and_reused(qtbot, window, wait_idle):
+def test_demo_is_written_once_and_reused(qtbot, window, wait_shown):
     from medgui.core.scan_index import data_dir
 
     window.open_demo()
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=30_000)
-    wait_idle(window)
+    wait_shown(window, 30_000)
     marker = data_dir() / "demo" / "labels.json"
     assert marker.is_file()
     written = marker.stat().st_mtime_ns
     window.open_demo()
-    wait_idle(window)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=30_000)
-    wait_idle(window)
+    wait_shown(window, 30_000)
     assert marker.stat().st_mtime_ns == written
     assert window.view_layout.volume.shape_zyx == (80, 256, 256)
 
 
 @pytest.mark.parametrize("layout", ["1", "3"])
 def test_screenshot_of_the_main_window_with_the_demo(
-    qtbot, window, demo_study, wait_idle, layout, artifacts, qapp
+    qtbot, window, demo_study, wait_shown, wait_drawn, layout, artifacts, qapp
 ):
     from medgui.ui.theme import apply_dark_theme
 
     apply_dark_theme(qapp)
     window.open_path(demo_study.dicom_dir)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=30_000)
-    wait_idle(window)
+    wait_shown(window, 30_000)
     window.view_layout.set_layout(layout)
-    qtbot.wait(50)
+    wait_drawn(window.view_layout)
     out = artifacts / f"main_window_demo_layout{layout}.png"
     assert window.grab().save(str(out))
     assert out.stat().st_size > 10_000
 
 
-def test_measurements_dock_opens_when_measuring(qtbot, window, single_series, wait_idle):
+def test_measurements_dock_opens_when_measuring(qtbot, window, single_series):
     from medgui.ui.measurement_tools import Tool
 
     assert not window.measurement_dock.isVisibleTo(window)
@@ -306,10 +289,9 @@ def test_measurements_dock_opens_when_measuring(qtbot, window, single_series, wa
     assert window.menu_actions["tool_navigate"].isChecked()
 
 
-def test_tag_browser_follows_the_loaded_volume(qtbot, window, single_series, wait_idle):
+def test_tag_browser_follows_the_loaded_volume(qtbot, window, single_series, wait_shown):
     window.open_path(single_series)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
-    wait_idle(window)
+    wait_shown(window)
     window.tags_dock.toggleViewAction().trigger()
     assert window.tags_dock.isVisibleTo(window)
     assert window.tags.path is not None and window.tags.path.parent == single_series
@@ -318,7 +300,9 @@ def test_tag_browser_follows_the_loaded_volume(qtbot, window, single_series, wai
     qtbot.waitUntil(lambda: window.tags.path != first, timeout=2_000)
 
 
-def test_readme_screenshot(qtbot, settings, new_window, demo_study, wait_idle, artifacts, qapp):
+def test_readme_screenshot(
+    qtbot, settings, new_window, demo_study, wait_shown, wait_drawn, artifacts, qapp
+):
     """The main window as the README shows it: the demo, a lesion measured, the panel open."""
     from medgui.core.measurements import EllipseROI, Ruler
     from medgui.ui.theme import apply_dark_theme
@@ -328,8 +312,7 @@ def test_readme_screenshot(qtbot, settings, new_window, demo_study, wait_idle, a
     window.resize(1400, 900)
     window.show()
     window.open_path(demo_study.dicom_dir)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=30_000)
-    wait_idle(window)
+    wait_shown(window, 30_000)
     state = window.view_layout.state
     # The 20 mm liver lesion: centre (-70, -20, 20) mm LPS is voxel (77.5, 113.2, 48).
     state.set_slice(Plane.AXIAL, 48)
@@ -341,6 +324,6 @@ def test_readme_screenshot(qtbot, settings, new_window, demo_study, wait_idle, a
     assert abs(ruler.length_mm - 19.9) < 0.1
     assert window.measurement_dock.isVisibleTo(window)
     assert window.measurement_panel.table.rowCount() == 2
-    qtbot.wait(100)
+    wait_drawn(window.view_layout)
     out = artifacts / "main_window_demo.png"
     assert window.grab().save(str(out))

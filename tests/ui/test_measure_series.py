@@ -24,7 +24,7 @@ def _series(uid: str, seed: int) -> Volume:
     return Volume(array, spacing_mm=(0.8, 0.8, 2.0), metadata=meta)
 
 
-def _load_progressively(qtbot, window, final):
+def _load_progressively(qtbot, window, final, wait_drawn):
     """Open a copy of `final` the way the loader does: geometry first with empty slices, the
     views bind to it, then each slice lands as stored values (HU + 1024) and is rescaled."""
     volume = type(final)(
@@ -36,7 +36,7 @@ def _load_progressively(qtbot, window, final):
     for k in range(volume.array.shape[0]):
         volume.array[k] = final.array[k] + 1024
         jobs.slices_landed.emit((k,))
-        qtbot.wait(1)
+        wait_drawn(window.view_layout)  # the stored values on screen, as between real landings
         volume.array[k] = final.array[k]
         jobs.slices_landed.emit((k,))
     jobs.volume_loaded.emit(volume, final.metadata["SeriesDescription"], "", 0.1)
@@ -69,18 +69,18 @@ def _check(window, view, final):
         )
 
 
-def test_table_statistics_follow_the_series_on_show(qtbot, window):
+def test_table_statistics_follow_the_series_on_show(qtbot, window, wait_drawn):
     a, b = _series("1.2.3.1", seed=1), _series("1.2.3.2", seed=2)
-    view = _load_progressively(qtbot, window, a)
+    view = _load_progressively(qtbot, window, a, wait_drawn)
     assert view.state.slice_index(Plane.AXIAL) == 6
     _draw_rois(view, window.measurements)
     _check(window, view, a)
     # Series B with ROIs of its own, then back to A and to B again.
-    view = _load_progressively(qtbot, window, b)
+    view = _load_progressively(qtbot, window, b, wait_drawn)
     assert window.measurements.measurements() == []
     _draw_rois(view, window.measurements)
     _check(window, view, b)
-    view = _load_progressively(qtbot, window, a)
+    view = _load_progressively(qtbot, window, a, wait_drawn)
     _check(window, view, a)
-    view = _load_progressively(qtbot, window, b)
+    view = _load_progressively(qtbot, window, b, wait_drawn)
     _check(window, view, b)

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from test_training_panel import TRAIN_TIMEOUT_MS, _panel_train, labelled_demo  # noqa: F401
+from test_training_panel import TRAIN_TIMEOUT_MS, _panel_train
 
 from medgui.core.audit import read_audit
 from medgui.ml.registry import ModelRegistry
@@ -54,7 +54,8 @@ def _run_model(qtbot, training) -> None:
     qtbot.waitUntil(lambda: training.job is None)
 
 
-def test_resume_set_active_and_accept_label(qtbot, window, labelled_demo, tmp_path):  # noqa: F811
+@pytest.mark.slow
+def test_resume_set_active_and_accept_label(qtbot, window, labelled_demo, tmp_path):
     training = window.training
     root = training.workspace_root
     done = _train_cancel_resume(qtbot, training)
@@ -134,7 +135,8 @@ def test_resume_set_active_and_accept_label(qtbot, window, labelled_demo, tmp_pa
     ]
 
 
-def test_cancel_a_running_inference(qtbot, window, labelled_demo):  # noqa: F811
+@pytest.mark.slow
+def test_cancel_a_running_inference(qtbot, window, labelled_demo):
     training = window.training
     _panel_train(qtbot, training, epochs=1)
     qtbot.waitUntil(lambda: not training.training, timeout=TRAIN_TIMEOUT_MS)

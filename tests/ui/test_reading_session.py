@@ -49,7 +49,7 @@ def _only(context, kind):
 
 @pytest.mark.timeout(120)
 def test_a_reading_session(
-    qtbot, window, demo_study, folder_with_bad_file, wait_idle, artifacts, qapp
+    qtbot, window, demo_study, folder_with_bad_file, wait_shown, wait_drawn, artifacts, qapp
 ):
     from medgui.ui.theme import apply_dark_theme
 
@@ -59,8 +59,7 @@ def test_a_reading_session(
 
     # Open the demo study: its one series loads by itself.
     window.open_path(demo_study.dicom_dir)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=30_000)
-    wait_idle(window, timeout=30_000)
+    wait_shown(window, 30_000)
     layout = window.view_layout
     state, volume = layout.state, layout.volume
     assert volume.shape_zyx == (80, 256, 256) and volume.modality == "CT"
@@ -103,7 +102,7 @@ def test_a_reading_session(
     qtbot.keyClick(window, K.Key_3, CTRL)
     assert layout.layout_name == "3"
     assert all(view.isVisibleTo(window) for view in layout.views.values())
-    qtbot.wait(50)  # the splitters share out the space
+    wait_drawn(layout)  # the splitters share out the space on the next turn
     coronal, sagittal = layout.views[Plane.CORONAL], layout.views[Plane.SAGITTAL]
     assert state.slice_index(Plane.CORONAL) != 100 and state.slice_index(Plane.SAGITTAL) != 60
     click(axial, at(axial, 100, 60))
@@ -154,16 +153,14 @@ def test_a_reading_session(
     (name,) = window.tags.find_items("PatientName")
     assert "Demo" in name.text(3)
 
-    qtbot.wait(100)
+    wait_drawn(layout)
     out = artifacts / "reading_session.png"
     assert window.grab().save(str(out))
     assert out.stat().st_size > 10_000
 
     # A folder with a file that is not DICOM and a truncated one: both listed, with reasons.
     window.open_path(folder_with_bad_file)
-    wait_idle(window)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
-    wait_idle(window)
+    wait_shown(window)
     problems = {row[1].split("/")[-1]: row for row in window.problems.rows()}
     assert {"notes.txt", "broken.dcm"} <= set(problems)
     assert all(problems[name][2] for name in ("notes.txt", "broken.dcm"))

@@ -31,18 +31,17 @@ def logged(qapp):
     reporter.uninstall()
 
 
-def _open_ct(qtbot, window, folder, wait_idle):
+def _open_ct(window, folder, wait_shown):
     window.open_path(folder)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
-    wait_idle(window)
+    wait_shown(window)
     assert "Single" in window.windowTitle()
 
 
 @pytest.mark.parametrize(("name", "kind"), [("test-SR.dcm", "SR"), ("liver_1frame.dcm", "SEG")])
 def test_a_file_without_image_clears_the_previous_patient(
-    qtbot, window, single_series, wait_idle, name, kind
+    qtbot, window, single_series, wait_idle, wait_shown, name, kind
 ):
-    _open_ct(qtbot, window, single_series, wait_idle)
+    _open_ct(window, single_series, wait_shown)
     window.open_path(PYDICOM_FILES / name)
     wait_idle(window)
     assert window.view_layout.volume is None and window.volume is None
@@ -51,9 +50,9 @@ def test_a_file_without_image_clears_the_previous_patient(
 
 
 def test_a_failed_load_clears_the_image_and_logs_its_traceback(
-    qtbot, window, single_series, folder_with_bad_file, wait_idle, logged
+    qtbot, window, single_series, folder_with_bad_file, wait_idle, wait_shown, logged
 ):
-    _open_ct(qtbot, window, single_series, wait_idle)
+    _open_ct(window, single_series, wait_shown)
     broken = folder_with_bad_file / "broken.dcm"
     window.load(broken)
     wait_idle(window)
@@ -65,9 +64,9 @@ def test_a_failed_load_clears_the_image_and_logs_its_traceback(
 
 
 def test_a_corrupt_file_opened_alone_clears_the_image(
-    qtbot, window, single_series, folder_with_bad_file, wait_idle
+    qtbot, window, single_series, folder_with_bad_file, wait_idle, wait_shown
 ):
-    _open_ct(qtbot, window, single_series, wait_idle)
+    _open_ct(window, single_series, wait_shown)
     window.open_path(folder_with_bad_file / "broken.dcm")
     wait_idle(window)
     assert window.view_layout.volume is None and window.windowTitle() == "medgui"
@@ -130,9 +129,9 @@ def test_dock_shortcuts_bring_their_dock_to_the_front_and_never_hide_it_first(qt
 
 
 def test_view_presets_work_for_ct_and_the_overlay_names_the_preset(
-    qtbot, window, single_series, wait_idle
+    qtbot, window, single_series, wait_shown
 ):
-    _open_ct(qtbot, window, single_series, wait_idle)
+    _open_ct(window, single_series, wait_shown)
     menu = window.view_actions.presets_menu
     assert menu.isEnabled()
     abdomen = next(a for a in menu.actions() if a.text().startswith("Abdomen"))
@@ -147,11 +146,10 @@ def test_view_presets_work_for_ct_and_the_overlay_names_the_preset(
 
 
 def test_a_radiograph_shows_patient_orientation_letters_and_mm_at_the_detector(
-    qtbot, window, wait_idle
+    qtbot, window, wait_shown
 ):
     window.open_path(PYDICOM_FILES / "dicomdirtests/77654033/CR1/6154")  # CR, L\F, 0.1 mm
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
-    wait_idle(window)
+    wait_shown(window)
     state = window.view_layout.state
     view = window.view_layout.views[state.active_plane]
     assert view.overlay.orientation == {"left": "R", "right": "L", "top": "H", "bottom": "F"}
@@ -161,10 +159,9 @@ def test_a_radiograph_shows_patient_orientation_letters_and_mm_at_the_detector(
     assert view.measurements.items[ruler.uid].label.toPlainText() == "1.0 mm at detector"
 
 
-def test_an_ultrasound_without_a_plane_shows_no_orientation_letters(qtbot, window, wait_idle):
+def test_an_ultrasound_without_a_plane_shows_no_orientation_letters(qtbot, window, wait_shown):
     window.open_path(PYDICOM_DATA / "US1_UNCR.dcm")
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
-    wait_idle(window)
+    wait_shown(window)
     view = window.view_layout.views[window.view_layout.state.active_plane]
     assert set(view.overlay.orientation.values()) == {""}
 
@@ -206,13 +203,11 @@ def test_the_wheel_over_a_plot_scrolls_its_dock_until_the_plot_is_clicked(qtbot,
 
 
 def test_opening_another_study_with_several_series_clears_the_image_until_one_is_chosen(
-    qtbot, window, single_series, series_folder, wait_idle
+    qtbot, window, single_series, series_folder, wait_idle, wait_shown
 ):
-    _open_ct(qtbot, window, single_series, wait_idle)
+    _open_ct(window, single_series, wait_shown)
     window.open_path(single_series)  # the study on show again: the image stays
-    wait_idle(window)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
-    wait_idle(window)
+    wait_shown(window)
     window.open_path(series_folder)  # two series of another patient
     wait_idle(window)
     assert window.view_layout.volume is None and window.windowTitle() == "medgui"

@@ -61,12 +61,11 @@ def test_window_geometry_and_layout_restored(qtbot, settings, new_window):
     assert again.size() == size and size.height() == 500
 
 
-def test_a_path_on_the_command_line_is_opened(qtbot, wait_idle, single_series):
+def test_a_path_on_the_command_line_is_opened(qtbot, wait_shown, single_series):
     from medgui import app
 
     AppSettings().set_demo_opened_once()
     window = app.show_main_window(single_series)
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.view_layout.volume is not None, timeout=10_000)
-    wait_idle(window)
+    wait_shown(window)
     assert window.view_layout.volume.shape_zyx == (20, 40, 40)

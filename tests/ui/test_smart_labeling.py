@@ -4,20 +4,18 @@ result into the proposal layer."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
-from test_label_support import CTRL, K, ScriptedDialogs, open_labelled
+from test_label_support import CTRL, K
 from test_slice_view_support import at, drag
 
 from medgui.ui.grow_tool import BACKGROUND_NAME
+from medgui.workers import smart_label_workers
 
 RADIUS_MM = 1.6
 DICE_MIN = 0.9  # the ellipse stands ~1000 HU above the air: its edge is unmistakable
-
-
-@pytest.fixture
-def lab(qtbot, window, single_series, wait_idle):
-    return open_labelled(qtbot, window, single_series, wait_idle, ScriptedDialogs())
 
 
 def _ellipse_of(session, k: int) -> np.ndarray:
@@ -116,16 +114,31 @@ def test_cancel_leaves_the_map_unchanged(qtbot, lab):
     assert BACKGROUND_NAME not in [lb.name for lb in session.labelmap.table.labels]
 
 
-def test_a_newer_request_drops_the_stale_preview(qtbot, lab):
-    grow = lab.window.smart_labels.grow
+def test_a_preview_of_seeds_that_changed_meanwhile_is_never_shown(qtbot, lab, monkeypatch):
+    grow, session, view = lab.window.smart_labels.grow, lab.session, lab.view
     _paint_seeds(qtbot, lab)
-    shown = lab.session.proposal
+    real, seeds, release = smart_label_workers._grow, [], threading.Event()
+
+    def first_held(image, layer, *args):
+        seeds.append(layer.copy())
+        if len(seeds) == 1:  # the first preview still runs while the user paints on
+            release.wait(10)
+        return real(image, layer, *args)
+
+    monkeypatch.setattr(smart_label_workers, "_grow", first_held)
+    shown = []
+    session.proposal_changed.connect(lambda: shown.append(session.proposal))
     grow.request()
-    grow.request()  # the first is still running: this one waits, and the first is stale
-    qtbot.waitUntil(lambda: not grow.busy and lab.session.proposal is not shown, timeout=10_000)
-    assert lab.session.proposal is not None
+    qtbot.waitUntil(lambda: len(seeds) == 1)
+    drag(view, at(view, 5, 2), at(view, 35, 2))  # one more Background stroke: a newer request
+    release.set()
+    qtbot.waitUntil(lambda: len(seeds) == 2 and not grow.busy, timeout=10_000)
+    assert not np.array_equal(seeds[0], seeds[1])
+    # The first result arrived after the stroke: dropped, only the newest seeds' preview shows.
+    assert len(shown) == 1 and shown[0] is session.proposal is not None
 
 
+@pytest.mark.slow
 def test_propagate_puts_its_labels_into_the_proposal_layer(qtbot, lab):
     pytest.importorskip("torch")
     session, smart = lab.session, lab.window.smart_labels

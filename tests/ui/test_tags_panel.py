@@ -3,27 +3,13 @@ and the class list editor."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtWidgets import QListWidgetItem
 from test_label_support import (
     ALT,
     K,
-    ScriptedDialogs,
-    open_labelled,
 )
 
 from medgui.core.reformat import plane_for_axis
-
-
-@pytest.fixture
-def dialogs() -> ScriptedDialogs:
-    """Scripted answers to every question the window asks."""
-    return ScriptedDialogs()
-
-
-@pytest.fixture
-def lab(qtbot, window, single_series, wait_idle, dialogs):
-    return open_labelled(qtbot, window, single_series, wait_idle, dialogs)
 
 
 def _image(lab) -> int:

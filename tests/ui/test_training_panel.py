@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from test_label_support import open_demo_labelled
 
 from medgui.core.reformat import Plane
 from medgui.workers.infer_worker import _versions
@@ -21,12 +20,6 @@ TRAIN_TIMEOUT_MS = 180_000
 _LEFT = Qt.MouseButton.LeftButton
 
 
-@pytest.fixture
-def labelled_demo(qtbot, window, demo_study, wait_idle, tmp_path):
-    """The demo CT open with its labels imported, in a workspace under tmp_path."""
-    return open_demo_labelled(qtbot, window, demo_study, wait_idle, tmp_path / "workspace")
-
-
 def _panel_train(qtbot, training, epochs: int) -> None:
     panel = training.panel
     panel.epochs.setValue(epochs)
@@ -37,6 +30,7 @@ def _panel_train(qtbot, training, epochs: int) -> None:
     assert training.training
 
 
+@pytest.mark.slow
 def test_train_run_accept_undo(qtbot, window, labelled_demo):
     training = window.training
     window.menu_actions["training_dock"].trigger()

@@ -118,9 +118,8 @@ def test_three_planes_keep_their_share_when_the_space_changes(qtbot):
     layout.show()
     layout.set_volume(_mr())
     layout.set_layout("3")
-    qtbot.wait(10)  # the first split waits for the splitters to show the views
-    sizes = layout._main.sizes()
-    assert sizes[0] == pytest.approx(sum(sizes) * 3 / 5, abs=4)
+    # The first split waits a turn of the event loop, for the splitters to show the views.
+    qtbot.waitUntil(lambda: abs(layout._main.sizes()[0] - sum(layout._main.sizes()) * 3 / 5) <= 4)
     layout.resize(550, 600)  # docks opened beside the views: both sides give up room
     sizes = layout._main.sizes()
     assert sizes[0] == pytest.approx(sum(sizes) * 3 / 5, abs=3)

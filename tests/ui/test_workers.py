@@ -69,19 +69,8 @@ def test_load_worker_error_is_a_signal(qtbot, tmp_path):
     assert isinstance(errored.args[0], FileNotFoundError)
 
 
-def test_quit_closes_the_loader(qtbot, single_series, monkeypatch):
-    closed = []
-    real = module.iter_load
-
-    def slow(source):
-        try:
-            for progress in real(source):
-                time.sleep(0.02)
-                yield progress
-        finally:
-            closed.append(True)
-
-    monkeypatch.setattr(module, "iter_load", slow)
+def test_quit_closes_the_loader(qtbot, single_series, slow_loads):
+    slow = slow_loads(delay_s=0.02)
     worker = load_worker(single_series)
     returned = []
     worker.returned.connect(returned.append)
@@ -89,7 +78,7 @@ def test_quit_closes_the_loader(qtbot, single_series, monkeypatch):
         worker.start()
     with qtbot.waitSignal(worker.finished, timeout=5_000):
         worker.quit()
-    assert closed == [True]
+    assert slow.closed
     assert returned == []
 
 
@@ -107,7 +96,7 @@ def test_progress_worker_cancels_at_the_callback(qtbot):
         for n in range(1000):
             progress(n, 1000)
             reached.append(n)
-            time.sleep(0.005)
+            time.sleep(0.005)  # slow work, so that quit comes mid-job
         return "done"
 
     worker = ProgressWorker(long_job, interval_s=0.0)
