@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import data_store
 import numpy as np
 import pydicom
+import pytest
 
 from medgui.core.scan import Scan
 from medgui.core.volume import Volume
@@ -146,3 +149,13 @@ def assert_plausible(volume: Volume) -> None:
     if volume.slice_sources:
         assert len(volume.slice_sources) == volume.shape_zyx[0]
     assert np.all(np.isfinite(volume.array.astype(np.float64)))
+
+
+def dciodvfy_errors(path) -> list[str]:
+    """The lines dciodvfy starts with "Error" (it writes its findings to stderr)."""
+    if shutil.which("dciodvfy") is None:
+        pytest.skip("dciodvfy (Debian/Ubuntu package dicom3tools) is not installed")
+    result = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, timeout=60)
+    return [
+        line for line in (result.stdout + result.stderr).splitlines() if line.startswith("Error")
+    ]

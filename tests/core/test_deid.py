@@ -13,9 +13,8 @@ import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
-from dicom_testing import ramp_volume, real_file
+from dicom_testing import dciodvfy_errors, ramp_volume, real_file
 from pydicom.dataset import Dataset
-from test_dicom_seg import dciodvfy_errors
 
 from medgui.core import deid_profile
 from medgui.core.deid import DeidOptions

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
-from dicom_testing import ramp_volume, real_file
+from dicom_testing import dciodvfy_errors, ramp_volume, real_file
 
 from medgui.core import dicom_seg
 from medgui.core.dicom_seg import export_seg, import_seg, import_seg_probabilities
@@ -38,16 +35,6 @@ def _overlapping(volume: Volume) -> LabelMap:
     labelmap.layers[0][2:8, 4:20, 3:15] = 1
     labelmap.layers[1][6:10, 10:25, 10:20] = 2
     return labelmap
-
-
-def dciodvfy_errors(path) -> list[str]:
-    """The lines dciodvfy starts with "Error" (it writes its findings to stderr)."""
-    if shutil.which("dciodvfy") is None:
-        pytest.skip("dciodvfy (Debian/Ubuntu package dicom3tools) is not installed")
-    result = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, timeout=60)
-    return [
-        line for line in (result.stdout + result.stderr).splitlines() if line.startswith("Error")
-    ]
 
 
 def _rows(labelmap: LabelMap) -> list[tuple]:

@@ -11,9 +11,8 @@ import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
-from dicom_testing import ramp_volume
+from dicom_testing import dciodvfy_errors, ramp_volume
 from pydicom.sr.codedict import codes
-from test_dicom_seg import dciodvfy_errors
 
 from medgui.core import dicom_export
 from medgui.core.audit import AuditLog

@@ -283,7 +283,7 @@ def slow_loads(monkeypatch):
 @pytest.fixture
 def dialogs():
     """Scripted answers to every question the window asks (`ScriptedDialogs`)."""
-    from test_label_support import ScriptedDialogs
+    from label_testing import ScriptedDialogs
 
     return ScriptedDialogs()
 
@@ -291,7 +291,7 @@ def dialogs():
 @pytest.fixture
 def lab(qtbot, window, single_series, wait_idle, dialogs):
     """The window with the single series open, labelled and focused (`Labelled`)."""
-    from test_label_support import open_labelled
+    from label_testing import open_labelled
 
     return open_labelled(qtbot, window, single_series, wait_idle, dialogs)
 
@@ -299,7 +299,7 @@ def lab(qtbot, window, single_series, wait_idle, dialogs):
 @pytest.fixture
 def labelled_demo(qtbot, window, demo_study, wait_idle, tmp_path):
     """The demo CT open with its labels imported, in a workspace under tmp_path."""
-    from test_label_support import open_demo_labelled
+    from label_testing import open_demo_labelled
 
     return open_demo_labelled(qtbot, window, demo_study, wait_idle, tmp_path / "workspace")
 
@@ -308,8 +308,8 @@ def labelled_demo(qtbot, window, demo_study, wait_idle, tmp_path):
 def dab(qtbot):
     """dab(lab, row=20, col=20, radius=3.0): the brush (P) of `radius` mm clicked once at
     (row, col) of the lab's view, and the view and overlay drawn."""
-    from test_label_support import K
-    from test_slice_view_support import at, click
+    from label_testing import K
+    from view_testing import at, click
 
     def paint(lab, row=20, col=20, radius=3.0) -> None:
         qtbot.keyClick(lab.view, K.Key_P)

@@ -4,7 +4,7 @@ the lines it could not read."""
 
 from __future__ import annotations
 
-from test_label_support import ScriptedDialogs, open_labelled
+from label_testing import ScriptedDialogs, open_labelled
 
 from medgui.core.audit import read_audit
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from label_testing import ALT, K, ScriptedDialogs, open_labelled
 from PySide6.QtCore import Qt
-from test_label_support import ALT, K, ScriptedDialogs, open_labelled
-from test_training_panel import TRAIN_TIMEOUT_MS, classify_on_show
+from training_testing import TRAIN_TIMEOUT_MS, classify_on_show
 
 from medgui.core import Volume
 from medgui.core.dicom_write import SeriesInfo, write_dicom_series

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import highdicom as hd
 import pydicom
+from label_testing import open_demo_labelled
 from PySide6.QtCore import Qt
-from test_label_support import open_demo_labelled
 
 from medgui.core.audit import read_audit
 from medgui.core.measurements import Ruler

@@ -4,14 +4,14 @@ real window."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
-from test_label_support import (
+from label_testing import (
     CTRL,
     SHIFT,
     K,
     expected,
 )
-from test_slice_view_support import at, drag, grey_at
+from PySide6.QtCore import Qt
+from view_testing import at, drag, grey_at
 
 from medgui.core.label_cleanup import grow_shrink
 from medgui.core.label_interpolate import accept_interpolation, propose_interpolation
@@ -147,7 +147,7 @@ def test_interpolation_previews_then_fills_the_slices_between(qtbot, lab, dab):
 
 
 def _copy(labelmap):
-    from test_label_support import same_copy
+    from label_testing import same_copy
 
     return same_copy(labelmap)
 

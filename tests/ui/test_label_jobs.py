@@ -12,9 +12,8 @@ import threading
 
 import numpy as np
 import pytest
+from label_testing import CTRL, K, expected, make_proposal, same_copy
 from PySide6.QtCore import Qt
-from test_label_steps import _proposal
-from test_label_support import CTRL, K, expected, same_copy
 
 from medgui.core import Volume
 from medgui.core.label_cleanup import fill_holes, grow_shrink, keep_largest_component
@@ -144,8 +143,8 @@ def test_interpolation_previews_and_accepts_in_workers(qtbot, lab, monkeypatch):
 
 def test_accepting_a_two_label_proposal_runs_in_a_worker(qtbot, lab, monkeypatch):
     session, training = _session(lab), lab.training
-    first = _proposal(session, np.s_[5:30, 20:50, 20:50], 4, "Liver")
-    second = _proposal(session, np.s_[10:35, 55:80, 50:80], 5, "Spleen")
+    first = make_proposal(session, np.s_[5:30, 20:50, 20:50], 4, "Liver")
+    second = make_proposal(session, np.s_[10:35, 55:80, 50:80], 5, "Spleen")
     first.probabilities = np.concatenate(
         [np.minimum(first.probabilities[:1], second.probabilities[:1]),
          first.probabilities[1:], second.probabilities[1:]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_label_support import (
+from label_testing import (
     ALT,
     CTRL,
     SHIFT,
@@ -14,7 +14,7 @@ from test_label_support import (
     expected,
     snapped,
 )
-from test_slice_view_support import at, click, drag, move, wheel
+from view_testing import at, click, drag, move, wheel
 
 from medgui.core.label_ops import brush, erase_stroke, flood_fill, polygon_fill, stroke
 from medgui.core.label_ops import threshold_paint as threshold_op
@@ -198,7 +198,7 @@ def test_polygon_by_clicks_closed_with_enter_or_a_double_click(qtbot, lab):
 
 def _drag_through(view, points):
     from PySide6.QtCore import QEvent
-    from test_slice_view_support import LEFT, NO_BUTTON, _send_mouse
+    from view_testing import LEFT, NO_BUTTON, _send_mouse
 
     move(view, points[0])
     _send_mouse(view, QEvent.Type.MouseButtonPress, points[0], LEFT, LEFT)
@@ -210,7 +210,7 @@ def _drag_through(view, points):
 
 def _double_click(view, pos):
     from PySide6.QtCore import QEvent
-    from test_slice_view_support import LEFT, NO_BUTTON, _send_mouse
+    from view_testing import LEFT, NO_BUTTON, _send_mouse
 
     click(view, pos)
     _send_mouse(view, QEvent.Type.MouseButtonDblClick, pos, LEFT, LEFT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_label_support import (
+from label_testing import (
     ALT,
     CTRL,
     K,

@@ -4,8 +4,8 @@ brush stroke, a threshold preview and a box, in fill and outline mode."""
 from __future__ import annotations
 
 import numpy as np
-from test_label_support import ALT, CTRL, SHIFT, K, ScriptedDialogs, open_labelled
-from test_slice_view_support import at, drag, move
+from label_testing import ALT, CTRL, SHIFT, K, ScriptedDialogs, open_labelled
+from view_testing import at, drag, move
 
 from medgui.core.demo import LABEL_TABLE, LESION
 from medgui.core.label_io import load_label_map

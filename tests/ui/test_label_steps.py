@@ -6,32 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from label_testing import CTRL, K, make_proposal
 from PySide6.QtCore import Qt
-from test_label_support import CTRL, K
-from test_slice_view_support import at, drag
+from view_testing import at, drag
 
-from medgui.core.labelmap import LabelMap, LabelTable
-from medgui.ml.proposal import Proposal
 from medgui.ui.grow_tool import BACKGROUND_NAME
 from medgui.ui.label_panel import NAME
 
 
 def _table(session) -> list:
     return session.labelmap.table.to_json()
-
-
-def _proposal(session, box, value: int, name: str) -> Proposal:
-    """A model's proposal of label `value` (not in the session's table) inside `box`."""
-    shape = session.labelmap.shape_zyx
-    probabilities = np.zeros((2, *shape), np.float32)
-    probabilities[0] = 1.0
-    probabilities[1][box], probabilities[0][box] = 0.9, 0.1
-    table = LabelTable()
-    table.add(name)
-    assert table.labels[0].value == 1
-    table.labels[0].value = value
-    labels = LabelMap.empty_like(session.volume, table)
-    return Proposal(probabilities, labels, [value])
 
 
 def test_undoing_an_accepted_proposal_takes_back_its_new_label_too(qtbot, lab):
@@ -41,7 +25,7 @@ def test_undoing_an_accepted_proposal_takes_back_its_new_label_too(qtbot, lab):
     table_before, voxels_before = _table(session), layer.copy()
     assert [lb.value for lb in session.labelmap.table.labels] == [1]
     box = np.s_[3:8, 15:30, 12:28]
-    training.proposal.set_proposal(_proposal(session, box, 7, "Kidney"))
+    training.proposal.set_proposal(make_proposal(session, box, 7, "Kidney"))
     training.model_panel.set_proposal([(7, "Kidney")])
     qtbot.mouseClick(training.model_panel.accept_all_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not lab.bench.jobs.busy)

@@ -5,8 +5,8 @@ folder is the user's choice."""
 from __future__ import annotations
 
 import numpy as np
-from test_label_support import ALT, CTRL, SHIFT, K, open_labelled
-from test_slice_view_support import at, click, drag
+from label_testing import ALT, CTRL, SHIFT, K, open_labelled
+from view_testing import at, click, drag
 
 from medgui.core.annotations import Box2D
 from medgui.ui.label_tools import LabelTool

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from test_slice_view_support import anisotropic_volume, at, click, drag, make_view, move
+from view_testing import anisotropic_volume, at, click, drag, make_view, move
 
 from medgui.core.measurement_store import MeasurementStore
 from medgui.core.measurements import Angle, EllipseROI, RectangleROI, Ruler

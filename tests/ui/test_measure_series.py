@@ -6,7 +6,7 @@ of the series the ROI belongs to."""
 from __future__ import annotations
 
 import numpy as np
-from test_slice_view_support import at, drag
+from view_testing import at, drag
 
 from medgui.core import Volume
 from medgui.core.measurements import EllipseROI, RectangleROI

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from test_training_panel import TRAIN_TIMEOUT_MS, _panel_train
+from training_testing import TRAIN_TIMEOUT_MS, panel_train
 
 from medgui.core.audit import read_audit
 from medgui.ml.registry import ModelRegistry
@@ -32,7 +32,7 @@ def _train_cancel_resume(qtbot, training) -> int:
     """Train until an epoch is done, cancel, then Resume to one epoch more; returns the
     epoch the cancelled run had completed."""
     panel = training.panel
-    _panel_train(qtbot, training, epochs=500)
+    panel_train(qtbot, training, epochs=500)
     qtbot.waitUntil(lambda: bool(_epochs_logged(panel.log.toPlainText())), timeout=120_000)
     qtbot.mouseClick(panel.cancel_button, _LEFT)
     qtbot.waitUntil(lambda: not training.training, timeout=60_000)
@@ -138,7 +138,7 @@ def test_resume_set_active_and_accept_label(qtbot, window, labelled_demo, tmp_pa
 @pytest.mark.slow
 def test_cancel_a_running_inference(qtbot, window, labelled_demo):
     training = window.training
-    _panel_train(qtbot, training, epochs=1)
+    panel_train(qtbot, training, epochs=1)
     qtbot.waitUntil(lambda: not training.training, timeout=TRAIN_TIMEOUT_MS)
     assert "training failed" not in training.panel.log.toPlainText()
     models = training.model_panel

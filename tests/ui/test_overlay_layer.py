@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter
-from test_slice_view_support import anisotropic_volume, make_view
+from view_testing import anisotropic_volume, make_view
 
 from medgui.core.windowing import WindowLevel
 from medgui.ui.overlay_layer import COMPACT_WIDTH, CORNERS, OverlayLayer

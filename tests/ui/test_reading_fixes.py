@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from test_slice_view_support import anisotropic_volume, at, click, drag, make_view, move, wheel
+from view_testing import anisotropic_volume, at, click, drag, make_view, move, wheel
 
 from medgui.core.measurement_store import MeasurementStore
 from medgui.core.measurements import Angle

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QStyle, QStyleOptionButton, QVBoxLayout, QWidget
-from test_slice_view_support import anisotropic_volume, at, drag, make_view
+from view_testing import anisotropic_volume, at, drag, make_view
 
 from medgui.core.measurement_store import MeasurementStore
 from medgui.ui.measurement_tools import MeasurementContext, Tool

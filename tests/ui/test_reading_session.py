@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from test_slice_view_support import at, click, drag, wheel
+from view_testing import at, click, drag, wheel
 
 from medgui.core.demo import NOMINAL_HU
 from medgui.core.measurements import EllipseROI, Ruler, roi_statistics

@@ -8,11 +8,11 @@ from pathlib import Path
 import data_store
 import pydicom
 import pytest
+from label_testing import ScriptedDialogs, open_labelled
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
-from test_label_support import ScriptedDialogs, open_labelled
-from test_slice_view_support import at, drag
+from view_testing import at, drag
 
 from medgui.ui.dock_actions import bring_to_front, in_front
 from medgui.ui.error_dialog import install_crash_handlers, log_path

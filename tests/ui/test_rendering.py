@@ -13,7 +13,7 @@ import pytest
 from pydicom.pixels import apply_modality_lut
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage
-from test_slice_view_support import PYDICOM_FILES, at, grey_at, make_view
+from view_testing import PYDICOM_FILES, at, grey_at, make_view
 
 from medgui.core import Volume, load_volume
 from medgui.core.reformat import Plane, extract_slice

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage, QPainter
-from test_slice_view_support import artifacts_dir, at, drag, make_view, move
+from view_testing import artifacts_dir, at, drag, make_view, move
 
 from medgui.core.demo import LESION, make_phantom
 from medgui.core.reformat import Plane

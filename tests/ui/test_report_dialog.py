@@ -9,9 +9,9 @@ import subprocess
 
 import numpy as np
 import pytest
+from label_testing import CTRL, K, ScriptedDialogs, open_demo_labelled
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from test_label_support import CTRL, K, ScriptedDialogs, open_demo_labelled
 
 from medgui.core.annotations import SeriesAnnotations
 from medgui.core.audit import AuditLog

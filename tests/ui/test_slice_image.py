@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QWidget
-from test_slice_view_support import at, make_view
+from view_testing import at, make_view
 
 from medgui.core import Volume
 from medgui.core.windowing import WindowLevel, window_to_uint8

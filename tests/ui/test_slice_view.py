@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from test_slice_view_support import (
+from view_testing import (
     MIDDLE,
     PYDICOM_FILES,
     RIGHT,

@@ -8,8 +8,8 @@ import threading
 
 import numpy as np
 import pytest
-from test_label_support import CTRL, K
-from test_slice_view_support import at, drag
+from label_testing import CTRL, K
+from view_testing import at, drag
 
 from medgui.ui.grow_tool import BACKGROUND_NAME
 from medgui.workers import smart_label_workers

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from label_testing import ScriptedDialogs
 from PySide6.QtCore import Qt
-from test_label_support import ScriptedDialogs
 
 from medgui.core.demo import LABEL_TABLE
 from medgui.core.scan_index import default_index

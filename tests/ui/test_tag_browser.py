@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from test_slice_view_support import PYDICOM_FILES
+from view_testing import PYDICOM_FILES
 
 from medgui.core import Volume, load_volume
 from medgui.core.viewer_state import ViewerState

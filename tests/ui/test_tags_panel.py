@@ -3,11 +3,11 @@ and the class list editor."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QListWidgetItem
-from test_label_support import (
+from label_testing import (
     ALT,
     K,
 )
+from PySide6.QtWidgets import QListWidgetItem
 
 from medgui.core.reformat import plane_for_axis
 

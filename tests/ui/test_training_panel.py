@@ -6,29 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from training_testing import LEFT, TRAIN_TIMEOUT_MS, classify_on_show, panel_train
 
 from medgui.core.reformat import Plane
 from medgui.workers.infer_worker import _versions
 
 pytest.importorskip("torch")
 pytest.importorskip("monai")
-
-# A network and window small enough that an epoch takes a second or two on a CPU.
-TINY_OPTIONS = '{"patch_size": 64, "channels": [8, 16], "res_units": 1}'
-TRAIN_TIMEOUT_MS = 180_000
-_LEFT = Qt.MouseButton.LeftButton
-
-
-def _panel_train(qtbot, training, epochs: int) -> None:
-    panel = training.panel
-    panel.epochs.setValue(epochs)
-    panel.batch_size.setValue(16)
-    panel.augment.setChecked(False)
-    panel.options.setText(TINY_OPTIONS)
-    qtbot.mouseClick(panel.start_button, _LEFT)
-    assert training.training
-
 
 @pytest.mark.slow
 def test_train_run_accept_undo(qtbot, window, labelled_demo):
@@ -39,7 +23,7 @@ def test_train_run_accept_undo(qtbot, window, labelled_demo):
     table = labelled_demo.session.labelmap.table.labels
     assert shown == [f"{lb.value} {lb.name}" for lb in table] and len(shown) > 1
     root = training.workspace_root
-    _panel_train(qtbot, training, epochs=2)
+    panel_train(qtbot, training, epochs=2)
     qtbot.waitUntil(lambda: not training.training, timeout=TRAIN_TIMEOUT_MS)
     log = training.panel.log.toPlainText()
     assert "training failed" not in log, log
@@ -54,7 +38,7 @@ def test_train_run_accept_undo(qtbot, window, labelled_demo):
     # Run the active model on the series: the proposal layer appears over the image.
     panel = training.model_panel
     panel.threshold.setValue(1)  # 0.01: a barely trained model still proposes something
-    qtbot.mouseClick(panel.run_button, _LEFT)
+    qtbot.mouseClick(panel.run_button, LEFT)
     qtbot.waitUntil(lambda: training.proposal.proposal is not None, timeout=60_000)
     qtbot.waitUntil(lambda: training.job is None)
     layer = training.layers[Plane.AXIAL]
@@ -65,7 +49,7 @@ def test_train_run_accept_undo(qtbot, window, labelled_demo):
 
     session = labelled_demo.session
     before = session.labelmap.layers[0].copy()
-    qtbot.mouseClick(panel.accept_all_button, _LEFT)
+    qtbot.mouseClick(panel.accept_all_button, LEFT)
     qtbot.waitUntil(lambda: not window.labels.jobs.busy)
     assert training.proposal.proposal is None
     after = session.labelmap.layers[0]
@@ -76,7 +60,7 @@ def test_train_run_accept_undo(qtbot, window, labelled_demo):
     assert training.layers[Plane.AXIAL].pixels is None  # rejected with the accept
 
     # Next most uncertain slice: ranks with the active model and jumps there.
-    qtbot.mouseClick(panel.uncertain_button, _LEFT)
+    qtbot.mouseClick(panel.uncertain_button, LEFT)
     qtbot.waitUntil(lambda: training.job is None and bool(training.visited), timeout=60_000)
     (k,) = training.visited
     assert labelled_demo.state.slice_index(Plane.AXIAL) == k
@@ -84,9 +68,9 @@ def test_train_run_accept_undo(qtbot, window, labelled_demo):
 
 def test_cancel_stops_training(qtbot, window, labelled_demo):
     training = window.training
-    _panel_train(qtbot, training, epochs=500)
+    panel_train(qtbot, training, epochs=500)
     qtbot.waitUntil(lambda: "batch" in training.panel.epoch_label.text(), timeout=60_000)
-    qtbot.mouseClick(training.panel.cancel_button, _LEFT)
+    qtbot.mouseClick(training.panel.cancel_button, LEFT)
     qtbot.waitUntil(lambda: not training.training, timeout=30_000)
     log = training.panel.log.toPlainText()
     assert "training failed" not in log, log
@@ -111,7 +95,7 @@ def test_next_most_uncertain_series(qtbot, window, labelled_demo, wait_idle, tmp
     from medgui.workers.infer_worker import _uncertain_series
 
     training = window.training
-    _panel_train(qtbot, training, epochs=1)  # saves the demo's labels first
+    panel_train(qtbot, training, epochs=1)  # saves the demo's labels first
     qtbot.waitUntil(lambda: not training.training, timeout=TRAIN_TIMEOUT_MS)
     assert "training failed" not in training.panel.log.toPlainText()
     root = training.workspace_root
@@ -136,20 +120,6 @@ def test_next_most_uncertain_series(qtbot, window, labelled_demo, wait_idle, tmp
     assert [s.path for s, _ in ranked] == [str(c) for c, _ in ranking]
     shape = (12, 56, 56) if top == noisy else (10, 48, 48)
     qtbot.waitUntil(lambda: tuple(window.view_layout.volume.shape_zyx) == shape, timeout=30_000)
-
-
-def classify_on_show(qtbot, classify, classes: list[str]):
-    """Click "Classify this slice" and wait for the probabilities of `classes` (summing to 1)
-    and the heat map over the axial view; returns the heat map's item."""
-    qtbot.mouseClick(classify.panel.classify_button, _LEFT)
-    qtbot.waitUntil(lambda: classify.panel.table.rowCount() == len(classes), timeout=60_000)
-    shown = classify.panel.probabilities()
-    assert sorted(shown) == sorted(classes)
-    assert abs(sum(shown.values()) - 1) <= 1e-3
-    item = classify.item
-    qtbot.waitUntil(lambda: item.isVisible(), timeout=10_000)
-    assert (item.pixels >> 24).all()  # semi-transparent everywhere, never fully clear
-    return item
 
 
 def test_classify_slice_with_heat_map(qtbot, window, labelled_demo):

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, Qt
 
 from medgui.core.labelmap import LabelMap, LabelTable
 from medgui.core.undo import EditHistory
+from medgui.ml.proposal import Proposal
 
 K = Qt.Key
 ALT, CTRL, SHIFT = (
@@ -150,3 +151,17 @@ def open_demo_labelled(qtbot, window, demo_study, wait_idle, workspace) -> Label
     qtbot.waitUntil(lambda: lab.session.labelmap.layers[0].any(), timeout=20_000)
     assert not dialogs.warnings
     return lab
+
+
+def make_proposal(session, box, value: int, name: str) -> Proposal:
+    """A model's proposal of label `value` (not in the session's table) inside `box`."""
+    shape = session.labelmap.shape_zyx
+    probabilities = np.zeros((2, *shape), np.float32)
+    probabilities[0] = 1.0
+    probabilities[1][box], probabilities[0][box] = 0.9, 0.1
+    table = LabelTable()
+    table.add(name)
+    assert table.labels[0].value == 1
+    table.labels[0].value = value
+    labels = LabelMap.empty_like(session.volume, table)
+    return Proposal(probabilities, labels, [value])
