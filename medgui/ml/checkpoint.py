@@ -21,9 +21,10 @@ import numpy as np
 import torch
 
 from medgui.core.atomic import atomic_write_json, atomic_writer
+from medgui.ml.card_schema import require_for_inference
 from medgui.ml.model_card import ModelCard, read_card
 from medgui.ml.registry import CARD, WEIGHTS
-from medgui.ml.safe_load import load_safetensors
+from medgui.ml.safe_load import check_weights, load_safetensors
 from medgui.ml.task import TrainConfig, get_task
 
 CHECKPOINT_FORMAT = "medgui-checkpoint"
@@ -203,11 +204,10 @@ class TrainedModel:
         if not (model_dir / CARD).is_file():
             raise ValueError(f"{model_dir}: not a model folder (no {CARD})")
         card = read_card(model_dir / CARD)
+        require_for_inference(card, str(model_dir / CARD))
         register_tasks()
         network = get_task(card.task).build_network(config_from_card(card))
-        try:
-            network.load_state_dict(load_safetensors(model_dir / WEIGHTS))
-        except RuntimeError as error:  # missing/unexpected keys, wrong shapes
-            reason = str(error).splitlines()[0]
-            raise ValueError(f"{model_dir / WEIGHTS}: does not fit its card ({reason})") from error
+        weights = load_safetensors(model_dir / WEIGHTS)
+        check_weights(network.state_dict(), weights, model_dir / WEIGHTS)
+        network.load_state_dict(weights)
         return cls(network.to(device).eval(), card)

@@ -353,5 +353,6 @@ def _read_json_member(zip_path: Path, bundle: zipfile.ZipFile, info: zipfile.Zip
         raise ValueError(f"{zip_path}: {info.filename} is too large")
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{zip_path}: {info.filename} is not valid JSON ({error})") from error
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise ValueError(f"{zip_path}: {info.filename} is not valid JSON ({reason})") from error
