@@ -59,6 +59,7 @@ from medgui.ml.train_events import (  # noqa: F401 - re-exported: the trainer's 
     Message,
     TrainResult,
 )
+from medgui.ml.write_errors import writing
 
 Event = EpochStarted | BatchDone | EpochDone | Message | Finished
 
@@ -277,6 +278,12 @@ class Trainer:
         """Everything to continue from this epoch; the best weights only when they changed."""
         if self.checkpoint_dir is None or not self.context.is_main:
             return
+        last, best = self.checkpoint_dir / LAST, self.checkpoint_dir / BEST_WEIGHTS
+        # One epoch's files go together: new best weights without their checkpoint go too.
+        with writing(last, best):
+            self._write_checkpoint_files(state, split, new_best)
+
+    def _write_checkpoint_files(self, state: dict, split: DataSplit, new_best) -> None:
         if new_best is not None:
             save_weights(self.checkpoint_dir / BEST_WEIGHTS, new_best)
         facts = {

@@ -13,62 +13,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from ml_testing import disc_case
+from ml_testing import classify_model, disc_case, segment_model
 from PIL import Image
 
 from medgui.cli_ml import main
 from medgui.core.itk_io import write_itk_volume
-from medgui.ml.checkpoint import TrainedModel
-from medgui.ml.model_card import ModelCard
-from medgui.ml.segmentation.transforms import normalisation_scheme
-from medgui.ml.task import TrainConfig, get_task
-
-SEG_OPTIONS = {"channels": [8, 16], "res_units": 1, "patch_size": 32}
-
-
-def _seg_model(folder: Path) -> Path:
-    config = TrainConfig(task="segment", options=SEG_OPTIONS)
-    card = ModelCard(
-        task="segment",
-        model="unet2d",
-        classes=["background", "disc"],
-        input_size=[32, 32],
-        input_spacing_mm=[1.0, 1.0],
-        normalisation=normalisation_scheme({}),
-        hyperparameters=config.to_json(),
-        extra={"labels": [{"value": 1, "name": "disc", "color": [255, 0, 0]}], "spatial_dims": 2},
-    )
-    config.options["classes"] = card.classes
-    torch.manual_seed(0)
-    return TrainedModel(get_task("segment").build_network(config), card).save(folder)
-
-
-def _classify_model(folder: Path) -> Path:
-    config = TrainConfig(task="classify", options={"size": 16})
-    card = ModelCard(
-        task="classify",
-        model="small_cnn",
-        classes=["a", "b"],
-        input_size=[16, 16],
-        hyperparameters=config.to_json(),
-    )
-    config.options |= {"classes": card.classes, "in_channels": 1}
-    torch.manual_seed(0)
-    return TrainedModel(get_task("classify").build_network(config), card).save(folder)
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
-    from medgui.ml.checkpoint import register_tasks
-
-    register_tasks()
     volume, _ = disc_case(0, shape=(2, 32, 32))
     write_itk_volume(volume, root / "image.nii.gz")
     Image.fromarray(np.arange(256, dtype=np.uint8).reshape(16, 16)).save(root / "image.png")
     return {
-        "segment": (_seg_model(root / "segment"), root / "image.nii.gz", "out.nii.gz"),
-        "classify": (_classify_model(root / "classify"), root / "image.png", "out.json"),
+        "segment": (segment_model(root / "segment"), root / "image.nii.gz", "out.nii.gz"),
+        "classify": (classify_model(root / "classify"), root / "image.png", "out.json"),
     }
 
 
