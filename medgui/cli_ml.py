@@ -54,6 +54,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--deterministic", action="store_true", help="deterministic kernels only")
     p.add_argument("--val-split", type=float, default=0.2, help="fraction for validation")
+    p.add_argument(
+        "--validation",
+        choices=("patient", "series", "none"),
+        default="patient",
+        help="keep validation data apart by patient (default), by series (one patient may be "
+        "on both sides), or none (no validation: the last epoch is kept)",
+    )
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
     p.add_argument("--model", default="", help="the task's network (default: the task's own)")
@@ -106,6 +113,7 @@ def _config(args: argparse.Namespace):
         seed=args.seed,
         deterministic=args.deterministic,
         val_split=args.val_split,
+        validation=args.validation,
         augment=not args.no_augment,
         amp=not args.no_amp,
         early_stopping_patience=args.patience,

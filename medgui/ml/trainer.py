@@ -134,6 +134,11 @@ class Trainer:
             yield Message(f"resuming after epoch {state['epoch']}")
             if checkpoint.get("split", {}).get("train") != list(split.train_ids):
                 yield Message("warning: the training series differ from the checkpoint's")
+        if len(split.val) == 0:
+            yield Message(
+                "warning: training without validation: no data is held out to check the model "
+                "on, and the last epoch's weights are kept"
+            )
         self.model = dist_util.wrap(network, self.context, self.device)
         stopped, epoch_times = "epochs", []
         for epoch in range(state["epoch"] + 1, config.epochs + 1):
@@ -146,7 +151,9 @@ class Trainer:
             # A tie on the primary metric (accuracy saturates at 1.0 early) goes to the lower
             # validation loss: the better-calibrated model.
             loss = metrics.get("val_loss", math.inf)
-            improved = primary > state["best"] or (
+            # Without validation nothing says one epoch generalises better than another (a
+            # lower training loss may be overfitting): the last epoch is the model.
+            improved = len(split.val) == 0 or primary > state["best"] or (
                 primary == state["best"] and loss < state["best_loss"]
             )
             if improved:
