@@ -45,6 +45,7 @@ from medgui.ml.classification.infer import classify_images
 from medgui.ml.classification.metrics import classification_metrics
 from medgui.ml.classification.networks import build_classifier, network_spec
 from medgui.ml.model_card import series_entry
+from medgui.ml.pseudonyms import key_folder, pseudonymise
 from medgui.ml.task import DataSplit, Task, TrainConfig, register_task, validation_problem
 
 
@@ -127,6 +128,9 @@ class ClassificationTask(Task):
         self.classes = list(found.classes)
         self.best_confusion, self._best_accuracy = [], -math.inf  # a new run
         self.channels = int(options.get("in_channels") or (3 if found.colour else 1))
+        # The card travels with the model: patients are named by keyed hash (see pseudonyms).
+        names = pseudonymise({r.group for r in found.refs}, key_folder(source, config.out_dir))
+        found.refs = [replace(r, group=names[r.group]) for r in found.refs]
         if config.validation == "series":  # one patient's series may be on both sides
             found.refs = [replace(r, group=_series_group(r)) for r in found.refs]
         votes: dict[str, Counter] = {}

@@ -27,6 +27,7 @@ from monai.networks.nets import UNet
 
 from medgui.core.labelmap import DEFAULT_COLORS
 from medgui.ml.model_card import series_entry
+from medgui.ml.pseudonyms import key_folder, pseudonymise
 from medgui.ml.segmentation.data import (
     Case,
     CaseDataset,
@@ -167,6 +168,10 @@ class SegmentationTask(Task):
             raise ValueError(
                 "no labelled series to train on" + "".join(f"\n  {p}" for p in problems)
             )
+        # The card travels with the model: patients are named by keyed hash (see pseudonyms).
+        names = pseudonymise({c.group for c in loaded}, key_folder(sources, config.out_dir))
+        for case in loaded:
+            case.group = names[case.group]
         seed = 0 if config.seed is None else config.seed
         train, val, reason = split_by_group(loaded, config.val_split, seed, config.validation)
         if reason:
