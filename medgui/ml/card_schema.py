@@ -197,3 +197,11 @@ def require_for_inference(card: Any, source: str) -> None:
     check = _Checker(source)
     check(len(card.classes) >= 2, "classes", card.classes, "must name at least 2 classes")
     check(bool(card.input_size), "input_size", card.input_size, "must give the input's sides")
+    labels = card.extra.get("labels")
+    if card.task == "segment" and labels is not None:  # one output channel per class
+        check(
+            len(labels) == len(card.classes) - 1,
+            "extra.labels",
+            labels,
+            f"must describe each of the {len(card.classes) - 1} classes after the background",
+        )

@@ -67,6 +67,7 @@ HOSTILE_CARDS = [
     ("segment", "classes", [], "classes"),
     ("classify", "classes", ["only"], "classes"),
     ("segment", "extra.spatial_dims", 7, "spatial_dims"),
+    ("segment", "extra.labels", [], "extra.labels"),
     ("segment", "normalisation.ct.window_hu", [300, -200], "window_hu"),
     ("classify", "split", _nested(60), "split"),
     ("classify", "extra", _nested(100_000), "card"),  # json's own parser recursion
