@@ -54,11 +54,24 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--deterministic", action="store_true", help="deterministic kernels only")
     p.add_argument("--val-split", type=float, default=0.2, help="fraction for validation")
+    p.add_argument(
+        "--validation",
+        choices=("patient", "series", "none"),
+        default="patient",
+        help="keep validation data apart by patient (default), by series (one patient may be "
+        "on both sides), or none (no validation: the last epoch is kept)",
+    )
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
     p.add_argument("--model", default="", help="the task's network (default: the task's own)")
     p.add_argument("--patience", type=int, default=10, help="early stopping (0: off)")
     p.add_argument("--no-augment", action="store_true")
+    p.add_argument(
+        "--flip",
+        action="store_true",
+        help="mirror images left-right when augmenting (off by default: left and right are "
+        "anatomy; use only for targets without laterality)",
+    )
     p.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     p.add_argument("--workers", type=int, default=0, help="data loader processes")
     p.add_argument("--threads", type=int, help="CPU threads for torch")
@@ -86,6 +99,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def _config(args: argparse.Namespace):
     from medgui.ml.task import TrainConfig
 
+    options = dict(args.option)
+    if args.flip:  # the tasks spell "on" differently: a mode name, or a switch
+        options.setdefault("flip", "horizontal" if args.task == "classify" else True)
     return TrainConfig(
         task=args.task,
         model=args.model,
@@ -97,12 +113,13 @@ def _config(args: argparse.Namespace):
         seed=args.seed,
         deterministic=args.deterministic,
         val_split=args.val_split,
+        validation=args.validation,
         augment=not args.no_augment,
         amp=not args.no_amp,
         early_stopping_patience=args.patience,
         num_workers=args.workers,
         out_dir=str(args.out),
-        options=dict(args.option),
+        options=options,
     )
 
 
@@ -190,8 +207,9 @@ def _infer_segmentation(trained, args: argparse.Namespace) -> int:
 
     from medgui.core import load_volume
     from medgui.core.dicom_seg import export_seg
-    from medgui.core.label_io import save_label_map
+    from medgui.core.label_io import save_label_map, table_path_for
     from medgui.ml.segmentation.infer import segment_volume
+    from medgui.ml.write_errors import writing
 
     volume = load_volume(args.input)
     with tqdm(desc="segmenting", unit="slice", file=sys.stderr, leave=False) as bar:
@@ -206,9 +224,12 @@ def _infer_segmentation(trained, args: argparse.Namespace) -> int:
         card = trained.card
         version = str(card.model_version) if card.model_version else card.created_at
         algorithm = (card.name or card.model or card.task, version)
-        export_seg(proposal.labels, volume, out, fractional=False, algorithm=algorithm)
+        with writing(out):
+            export_seg(proposal.labels, volume, out, fractional=False, algorithm=algorithm)
     else:
-        save_label_map(proposal.labels, out)
+        # The label map and its table sidecar are one result: a failure leaves neither.
+        with writing(out, table_path_for(out)):
+            save_label_map(proposal.labels, out)
     found = [lb.name for lb in proposal.labels.table.labels if proposal.labels.mask(lb.value).any()]
     print(f"wrote {out} ({', '.join(found) or 'nothing found'})")
     return 0
@@ -225,6 +246,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     from medgui.ml.model_card import read_card
     from medgui.ml.registry import CARD
     from medgui.ml.task import get_task
+    from medgui.ml.write_errors import writing
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -241,7 +263,9 @@ def cmd_infer(args: argparse.Namespace) -> int:
     if infer_files is None:
         print(f"error: task {card.task!r} has no file inference", file=sys.stderr)
         return 2
-    for path, reason in (infer_files(model_dir, Path(args.input), Path(args.output)) or {}).items():
+    with writing(args.output):
+        problems = infer_files(model_dir, Path(args.input), Path(args.output)) or {}
+    for path, reason in problems.items():
         print(f"warning: {path}: {reason}", file=sys.stderr)
     print(f"wrote {args.output}")
     return 0

@@ -21,10 +21,12 @@ import numpy as np
 import torch
 
 from medgui.core.atomic import atomic_write_json, atomic_writer
+from medgui.ml.card_schema import require_for_inference
 from medgui.ml.model_card import ModelCard, read_card
 from medgui.ml.registry import CARD, WEIGHTS
-from medgui.ml.safe_load import load_safetensors
+from medgui.ml.safe_load import check_weights, load_safetensors
 from medgui.ml.task import TrainConfig, get_task
+from medgui.ml.write_errors import writing
 
 CHECKPOINT_FORMAT = "medgui-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -108,7 +110,7 @@ def save_checkpoint(path: str | Path, checkpoint: dict[str, Any]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     content = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, **checkpoint}
-    with atomic_writer(path) as temporary:
+    with writing(path), atomic_writer(path) as temporary:
         torch.save(content, temporary)
     return path
 
@@ -155,7 +157,7 @@ def save_weights(path: str | Path, weights: dict[str, torch.Tensor]) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_writer(path) as temporary:
+    with writing(path), atomic_writer(path) as temporary:
         save_file(weights, str(temporary), metadata={"format": "pt"})
     return path
 
@@ -191,8 +193,10 @@ class TrainedModel:
         """Write weights.safetensors and card.json into `model_dir` (a registry version's
         layout, for `medgui train --out`); returns the folder."""
         model_dir = Path(model_dir)
-        save_weights(model_dir / WEIGHTS, cpu_state_dict(self.network))
-        atomic_write_json(model_dir / CARD, self.card.to_json())
+        # Weights without their card are no model: a failed card write takes the weights too.
+        with writing(model_dir / CARD, model_dir / WEIGHTS):
+            save_weights(model_dir / WEIGHTS, cpu_state_dict(self.network))
+            atomic_write_json(model_dir / CARD, self.card.to_json())
         return model_dir
 
     @classmethod
@@ -203,11 +207,10 @@ class TrainedModel:
         if not (model_dir / CARD).is_file():
             raise ValueError(f"{model_dir}: not a model folder (no {CARD})")
         card = read_card(model_dir / CARD)
+        require_for_inference(card, str(model_dir / CARD))
         register_tasks()
         network = get_task(card.task).build_network(config_from_card(card))
-        try:
-            network.load_state_dict(load_safetensors(model_dir / WEIGHTS))
-        except RuntimeError as error:  # missing/unexpected keys, wrong shapes
-            reason = str(error).splitlines()[0]
-            raise ValueError(f"{model_dir / WEIGHTS}: does not fit its card ({reason})") from error
+        weights = load_safetensors(model_dir / WEIGHTS)
+        check_weights(network.state_dict(), weights, model_dir / WEIGHTS)
+        network.load_state_dict(weights)
         return cls(network.to(device).eval(), card)

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 import medgui
+from medgui.ml.card_schema import check_values
 
 CARD_FORMAT = "medgui-model-card"
 CARD_VERSION = 1
@@ -180,6 +181,7 @@ class ModelCard:
                 raise ValueError(f"{source}: model card field {key!r} has the wrong type")
         if not all(isinstance(c, str) for c in content.get("classes", [])):
             raise ValueError(f"{source}: model card classes must be names")
+        check_values(content, source)
         return cls(**content)
 
     @classmethod
@@ -263,6 +265,8 @@ def read_card(path: str | Path) -> ModelCard:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path}: cannot read the model card: {error}") from error
+    except RecursionError as error:  # json's parser recurses once per level of nesting
+        raise ValueError(f"{path}: the model card nests too deeply to read") from error
     return ModelCard.from_json(data, source=str(path))
 
 

@@ -41,6 +41,7 @@ from medgui.core.atomic import (
 from medgui.core.audit import AuditLog
 from medgui.ml.model_card import ModelCard, compare_cards, read_card
 from medgui.ml.safe_load import load_safetensors
+from medgui.ml.write_errors import writing
 
 WEIGHTS, CARD = "weights.safetensors", "card.json"
 ACTIVE, VERSIONS = "active.json", "versions.json"
@@ -159,6 +160,7 @@ class ModelRegistry:
         temporary folder, which is then renamed into place."""
         with self._lock:
             folder = self._model_dir(name)
+            new_root = not self.models_dir.exists()
             folder.mkdir(parents=True, exist_ok=True)
             staging = folder / f"{TEMPORARY_PREFIX}{uuid.uuid4().hex[:12]}"
             staging.mkdir()
@@ -177,6 +179,8 @@ class ModelRegistry:
                     shutil.rmtree(staging)
                 if not any(folder.iterdir()):
                     folder.rmdir()  # a failed first version leaves no trace
+                if new_root and not any(self.models_dir.iterdir()):
+                    self.models_dir.rmdir()
             return ModelVersion(name, number, folder / f"v{number}")
 
     def _last_number(self, name: str) -> int:
@@ -202,9 +206,11 @@ class ModelRegistry:
 
         def fill(staging: Path, number: int) -> None:
             card.name, card.model_version = name, number
-            with atomic_writer(staging / WEIGHTS) as temporary:
+            shown = staging.parent / f"v{number}"  # the staging folder's name means nothing
+            with writing(shown / WEIGHTS), atomic_writer(staging / WEIGHTS) as temporary:
                 save_file(_plain_tensors(state_dict), temporary, metadata={"format": "pt"})
-            _write_card(staging / CARD, card)
+            with writing(shown / CARD):
+                _write_card(staging / CARD, card)
 
         version = self._commit(name, fill)
         if activate:
@@ -302,12 +308,18 @@ class ModelRegistry:
                 name = check_name(name or card.name or zip_path.stem)
 
                 def fill(staging: Path, number: int) -> None:
-                    with atomic_writer(staging / WEIGHTS) as temporary:
+                    shown = staging.parent / f"v{number}"
+                    with writing(shown / WEIGHTS), atomic_writer(staging / WEIGHTS) as temporary:
                         _extract(zip_path, bundle, members[WEIGHTS], temporary)
-                    load_safetensors(staging / WEIGHTS)  # refuses anything but safetensors
+                    try:  # refuses anything but safetensors
+                        load_safetensors(staging / WEIGHTS)
+                    except ValueError as error:
+                        detail = str(error).removeprefix(f"{staging / WEIGHTS}: ")
+                        raise ValueError(f"{zip_path}: {WEIGHTS} refused: {detail}") from error
                     card.name, card.model_version = name, number
                     card.origin = f"imported from {zip_path.name}"
-                    _write_card(staging / CARD, card)
+                    with writing(shown / CARD):
+                        _write_card(staging / CARD, card)
 
                 version = self._commit(name, fill)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, OSError) as error:
@@ -353,5 +365,6 @@ def _read_json_member(zip_path: Path, bundle: zipfile.ZipFile, info: zipfile.Zip
         raise ValueError(f"{zip_path}: {info.filename} is too large")
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{zip_path}: {info.filename} is not valid JSON ({error})") from error
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise ValueError(f"{zip_path}: {info.filename} is not valid JSON ({reason})") from error

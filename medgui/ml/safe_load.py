@@ -127,3 +127,29 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
     if is_safetensors(path):
         return load_safetensors(path)
     return load_torch_state_dict(path)
+
+
+def check_weights(
+    expected: Mapping[str, torch.Tensor], weights: Mapping[str, torch.Tensor], source: str | Path
+) -> None:
+    """ValueError naming `source`, the layer and the shapes when `weights` do not fit the
+    network's state dict `expected`, or hold non-float or non-finite values (an int8 or NaN
+    tensor loads without complaint and only makes every prediction empty)."""
+    missing = [k for k in expected if k not in weights]
+    extra = [k for k in weights if k not in expected]
+    if missing or extra:
+        what = f"lacks {missing[0]}" if missing else f"has {extra[0]}, which the network lacks"
+        count = len(missing) + len(extra)
+        more = f" ({count} layers differ)" if count > 1 else ""
+        raise ValueError(f"{source}: the weights do not fit the card's network: {what}{more}")
+    for name, tensor in weights.items():
+        want = expected[name]
+        if tuple(tensor.shape) != tuple(want.shape):
+            raise ValueError(
+                f"{source}: the weights do not fit the card's network: layer {name} has shape "
+                f"{list(tensor.shape)}, the network needs {list(want.shape)}"
+            )
+        if want.is_floating_point() and not tensor.is_floating_point():
+            raise ValueError(f"{source}: layer {name} holds {tensor.dtype}, not floating point")
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ValueError(f"{source}: layer {name} holds NaN or infinite values")

@@ -30,6 +30,10 @@ class TrainConfig:
     seed: int | None = 0
     deterministic: bool = False
     val_split: float = 0.2
+    # What keeps validation data apart: "patient" (never one patient on both sides), "series"
+    # (one patient's series may be on both sides), or "none" (no validation; the last epoch's
+    # weights are kept). See `validation_problem`.
+    validation: str = "patient"
     augment: bool = True
     amp: bool = True  # mixed precision, used on CUDA only
     early_stopping_patience: int = 10
@@ -55,6 +59,31 @@ class DataSplit:
     train_ids: list[str]
     val_ids: list[str]
     info: dict[str, Any] = field(default_factory=dict)
+
+
+VALIDATION_CHOICES = ("patient", "series", "none")
+
+
+def validation_problem(patients: int, series: int, validation: str) -> str:
+    """Why the data cannot be split for validation as `validation` asks ("" when it can), given
+    how many distinct patients (or, unknown, series/files) and series the labelled data has.
+    The reason says which choice would work, for the user to make it explicitly."""
+    if validation not in VALIDATION_CHOICES:
+        raise ValueError(f"validation must be one of {', '.join(VALIDATION_CHOICES)}")
+    if validation == "none" or (validation == "patient" and patients >= 2) or (
+        validation == "series" and series >= 2
+    ):
+        return ""
+    if validation == "patient" and series >= 2:
+        return (
+            "all labelled series belong to one patient, so no patient is left to validate on: "
+            "choose validation by series (that patient on both sides: optimistic scores) or "
+            "training without validation"
+        )
+    return (
+        "only one labelled series: nothing is left to validate on; choose training without "
+        "validation (the last epoch's weights are kept, unchecked)"
+    )
 
 
 class Task(ABC):

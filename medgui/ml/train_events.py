@@ -60,6 +60,7 @@ class TrainResult:
             "epochs_run": self.epochs_run,
             "stopped": self.stopped,
             "device": self.model.card.device,
+            "validation": self.model.card.hyperparameters.get("validation"),
             "model_dir": str(self.model_dir) if self.model_dir else None,
             **clean,
         }

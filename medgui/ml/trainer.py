@@ -59,6 +59,7 @@ from medgui.ml.train_events import (  # noqa: F401 - re-exported: the trainer's 
     Message,
     TrainResult,
 )
+from medgui.ml.write_errors import writing
 
 Event = EpochStarted | BatchDone | EpochDone | Message | Finished
 
@@ -133,6 +134,11 @@ class Trainer:
             yield Message(f"resuming after epoch {state['epoch']}")
             if checkpoint.get("split", {}).get("train") != list(split.train_ids):
                 yield Message("warning: the training series differ from the checkpoint's")
+        if len(split.val) == 0:
+            yield Message(
+                "warning: training without validation: no data is held out to check the model "
+                "on, and the last epoch's weights are kept"
+            )
         self.model = dist_util.wrap(network, self.context, self.device)
         stopped, epoch_times = "epochs", []
         for epoch in range(state["epoch"] + 1, config.epochs + 1):
@@ -145,7 +151,9 @@ class Trainer:
             # A tie on the primary metric (accuracy saturates at 1.0 early) goes to the lower
             # validation loss: the better-calibrated model.
             loss = metrics.get("val_loss", math.inf)
-            improved = primary > state["best"] or (
+            # Without validation nothing says one epoch generalises better than another (a
+            # lower training loss may be overfitting): the last epoch is the model.
+            improved = len(split.val) == 0 or primary > state["best"] or (
                 primary == state["best"] and loss < state["best_loss"]
             )
             if improved:
@@ -277,6 +285,12 @@ class Trainer:
         """Everything to continue from this epoch; the best weights only when they changed."""
         if self.checkpoint_dir is None or not self.context.is_main:
             return
+        last, best = self.checkpoint_dir / LAST, self.checkpoint_dir / BEST_WEIGHTS
+        # One epoch's files go together: new best weights without their checkpoint go too.
+        with writing(last, best):
+            self._write_checkpoint_files(state, split, new_best)
+
+    def _write_checkpoint_files(self, state: dict, split: DataSplit, new_best) -> None:
         if new_best is not None:
             save_weights(self.checkpoint_dir / BEST_WEIGHTS, new_best)
         facts = {

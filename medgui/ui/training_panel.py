@@ -38,6 +38,11 @@ MODELS = {
         ("resnet18", "ResNet-18"),
     ),
 }
+VALIDATION = (
+    ("patient", "By patient"),
+    ("series", "By series (one patient on both sides)"),
+    ("none", "None: train without validation"),
+)
 _LOG_LINES = 200
 
 
@@ -73,6 +78,15 @@ class TrainingPanel(QWidget):
         )
         self.augment = QCheckBox("Augmentation")
         self.augment.setChecked(True)
+        # Off by default: left and right are anatomy (situs, laterality markers).
+        self.flip = QCheckBox("Mirror left-right")
+        self.flip.setToolTip("Flip images when augmenting: only for targets without laterality")
+        self.validation = QComboBox()
+        for key, text in VALIDATION:
+            self.validation.addItem(text, key)
+        self.validation.setToolTip(
+            "What keeps validation data apart. With one patient only, choose by series or none"
+        )
         self.options = QLineEdit()
         self.options.setPlaceholderText('task options as JSON, e.g. {"patch_size": 128}')
         form = QFormLayout()
@@ -84,6 +98,8 @@ class TrainingPanel(QWidget):
         form.addRow("Batch size", self.batch_size)
         form.addRow("Learning rate", self.learning_rate)
         form.addRow("", self.augment)
+        form.addRow("", self.flip)
+        form.addRow("Validation", self.validation)
         form.addRow("Options", self.options)
 
         self.start_button = QPushButton("Start")
@@ -98,6 +114,11 @@ class TrainingPanel(QWidget):
 
         self.epoch_label = QLabel("Epoch –")
         self.eta_label = QLabel("ETA –")
+        # Why a run cannot validate (or does not): in the dock, not only in the status bar.
+        self.warning = QLabel()
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #d08000; font-weight: bold")
+        self.warning.hide()
         self.device_label = QLabel("Device: –")
         self.device_label.setWordWrap(True)
         status = QHBoxLayout()
@@ -121,6 +142,7 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        layout.addWidget(self.warning)
         layout.addLayout(status)
         layout.addWidget(self.device_label)
         layout.addWidget(self.loss_plot)
@@ -154,6 +176,9 @@ class TrainingPanel(QWidget):
             raise ValueError(f"options are not JSON: {error}") from error
         if not isinstance(options, dict):
             raise ValueError("options must be a JSON object")
+        if self.flip.isChecked():  # the tasks spell "on" differently: a mode name, or a switch
+            task = self.task.currentData()
+            options.setdefault("flip", "horizontal" if task == "classify" else True)
         minutes = self.minutes.value()
         return {
             "task": self.task.currentData(),
@@ -163,6 +188,7 @@ class TrainingPanel(QWidget):
             "batch_size": self.batch_size.value(),
             "learning_rate": self.learning_rate.value(),
             "augment": self.augment.isChecked(),
+            "validation": self.validation.currentData(),
             "options": options,
         }
 
@@ -182,7 +208,7 @@ class TrainingPanel(QWidget):
         self.cancel_button.setEnabled(running)
         for widget in (self.task, self.model, self.epochs, self.minutes, self.batch_size):
             widget.setEnabled(not running)
-        for widget in (self.learning_rate, self.augment, self.options):
+        for widget in (self.learning_rate, self.augment, self.flip, self.validation, self.options):
             widget.setEnabled(not running)
 
     def reset(self, keep_history: bool = False) -> None:
@@ -190,8 +216,14 @@ class TrainingPanel(QWidget):
         if not keep_history:
             self.history = []
             self._redraw()
+        self.show_warning("")
         self.epoch_label.setText("Epoch –")
         self.eta_label.setText("ETA –")
+
+    def show_warning(self, text: str) -> None:
+        """Show `text` in the dock's warning line ("" hides it)."""
+        self.warning.setText(text)
+        self.warning.setVisible(bool(text))
 
     def set_device(self, text: str) -> None:
         self.device_label.setText(f"Device: {text}")

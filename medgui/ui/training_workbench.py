@@ -229,6 +229,8 @@ class TrainingWorkbench(QObject):
             panel.set_device(update.text)
         elif update.kind == "message":
             panel.add_message(update.text)
+            if update.text.startswith("warning:"):
+                panel.show_warning(update.text.removeprefix("warning:").strip())
         elif update.kind == "epoch_started":
             self.epochs = update.epochs or self.epochs
             panel.epoch_started(update.epoch, self.epochs)
@@ -250,6 +252,7 @@ class TrainingWorkbench(QObject):
 
     def _on_train_error(self, error: Exception) -> None:
         self.panel.add_message(f"training failed: {error}")
+        self.panel.show_warning(f"Training failed: {error}")
         self._say(f"Training failed: {error}")
 
     def _train_over(self, worker) -> None:

@@ -6,11 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from medgui.core.itk_io import write_itk_volume
 from medgui.core.labelmap import LabelMap, LabelTable
 from medgui.core.volume import Volume
-from medgui.ml.task import TrainConfig
+from medgui.ml.checkpoint import TrainedModel, register_tasks
+from medgui.ml.model_card import ModelCard
+from medgui.ml.segmentation.transforms import normalisation_scheme
+from medgui.ml.task import TrainConfig, get_task
 
 TINY_OPTIONS = {"channels": [8, 16, 32], "res_units": 1, "patch_size": 64}
 
@@ -69,3 +73,41 @@ def tiny_config(**changes) -> TrainConfig:
         options=options,
     )
     return TrainConfig(**(base | changes))
+
+
+SEG_OPTIONS = {"channels": [8, 16], "res_units": 1, "patch_size": 32}
+
+
+def segment_model(folder: Path) -> Path:
+    """A valid, untrained 2-D U-Net model folder (weights + card) for inference tests."""
+    register_tasks()
+    config = TrainConfig(task="segment", options=SEG_OPTIONS)
+    card = ModelCard(
+        task="segment",
+        model="unet2d",
+        classes=["background", "disc"],
+        input_size=[32, 32],
+        input_spacing_mm=[1.0, 1.0],
+        normalisation=normalisation_scheme({}),
+        hyperparameters=config.to_json(),
+        extra={"labels": [{"value": 1, "name": "disc", "color": [255, 0, 0]}], "spatial_dims": 2},
+    )
+    config.options["classes"] = card.classes
+    torch.manual_seed(0)
+    return TrainedModel(get_task("segment").build_network(config), card).save(folder)
+
+
+def classify_model(folder: Path) -> Path:
+    """A valid, untrained small-CNN classifier model folder (2 classes, 16×16 grey)."""
+    register_tasks()
+    config = TrainConfig(task="classify", options={"size": 16})
+    card = ModelCard(
+        task="classify",
+        model="small_cnn",
+        classes=["a", "b"],
+        input_size=[16, 16],
+        hyperparameters=config.to_json(),
+    )
+    config.options |= {"classes": card.classes, "in_channels": 1}
+    torch.manual_seed(0)
+    return TrainedModel(get_task("classify").build_network(config), card).save(folder)

@@ -115,7 +115,7 @@ def test_weights_that_do_not_fit_the_card_are_refused(tmp_path):
     TrainedModel(network, card).save(tmp_path)
     card.classes = ["background", "a", "b"]
     TrainedModel(torch.nn.Linear(1, 1), card).save(tmp_path / "other")
-    with pytest.raises(ValueError, match="does not fit"):
+    with pytest.raises(ValueError, match="do not fit the card's network: lacks"):
         TrainedModel.load(tmp_path / "other")
     with pytest.raises(ValueError, match="not a model folder"):
         TrainedModel.load(tmp_path / "nothing")

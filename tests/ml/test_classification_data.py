@@ -90,7 +90,8 @@ def test_image_folder_with_png_and_dicom(tmp_path):
     split = task.make_split(config, root)
     assert task.classes == ["lesion", "normal"] and task.channels == 1
     assert len(split.train) + len(split.val) == 10
-    assert "patient:PATIENT-7" in split.train_ids + split.val_ids
+    patients = [g for g in split.train_ids + split.val_ids if g.startswith("patient:")]
+    assert len(patients) == 1 and "PATIENT-7" not in patients[0]  # a keyed hash
     assert not set(split.train_ids) & set(split.val_ids)
     sides = [split.train.refs, split.val.refs]
     dicom_sides = {i for i, refs in enumerate(sides) for r in refs if r.path.endswith(".dcm")}
@@ -191,3 +192,29 @@ def test_workspace_tags_make_a_split_by_patient(tmp_path):
     for index in np.random.default_rng(0).permutation(len(dataset)):
         dataset[int(index)]
     assert len(loads) == len({r.series for r in train.refs})
+
+
+def test_default_augmentation_never_mirrors_an_image(tmp_path):
+    """Left and right are anatomy: the default training transform must not flip. A digit-like,
+    non-symmetric image goes through the default train transform (rotation and intensity off,
+    so only a flip could change it) over many epochs and comes back unchanged every time."""
+    from medgui.ml.classification.images import DEFAULT_AUGMENT
+
+    assert DEFAULT_AUGMENT["flip"] == "none"
+    seven = np.zeros((16, 16), np.uint8)
+    seven[2, 3:13] = 255  # the bar of a "7" on top, its stroke going down to the left
+    for row in range(3, 14):
+        seven[row, 12 - (row - 3) * 9 // 11] = 255
+    for i in range(2):
+        _png(tmp_path / "seven" / f"{i}.png", seven)
+        _png(tmp_path / "other" / f"{i}.png", seven.T.copy())
+    task = ClassificationTask()
+    config = TrainConfig(
+        task="classify", val_split=0.5, options={"size": 16, "rotate_deg": 0, "intensity": 0}
+    )
+    split = task.make_split(config, tmp_path)
+    assert split.train.augment["flip"] == "none"
+    for epoch in range(20):
+        split.train.set_epoch(epoch)
+        for index in range(len(split.train)):
+            assert torch.equal(split.train[index][0], split.train.prepared(index)), epoch

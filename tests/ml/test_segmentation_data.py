@@ -67,11 +67,11 @@ def test_the_split_never_puts_a_patient_on_both_sides(disc_cases):
     loaded = load_cases(find_cases(list(disc_cases))[0], problems)
     for case, patient in zip(loaded, ["p1", "p1", "p2", "p2", "p3", "p3"], strict=True):
         case.group = f"patient:{patient}"
-    train, val = split_by_group(loaded, 0.34, seed=0)
+    train, val, reason = split_by_group(loaded, 0.34, seed=0)
     assert {c.group for c in train}.isdisjoint({c.group for c in val})
-    assert len(val) == 2 and len(train) == 4
-    alone, none = split_by_group(loaded[:1], 0.2, seed=0)
-    assert len(alone) == 1 and none == []
+    assert len(val) == 2 and len(train) == 4 and reason == ""
+    alone, none, reason = split_by_group(loaded[:1], 0.2, seed=0)
+    assert len(alone) == 1 and none == [] and "only one labelled series" in reason
 
 
 def test_split_info_names_the_series_and_labels(disc_cases):

@@ -142,7 +142,7 @@ def test_same_seed_same_model_and_the_deterministic_switch_is_put_back():
     assert not all(torch.equal(v, _weights(c)[k]) for k, v in _weights(a).items())
 
 
-def test_without_validation_the_training_loss_decides(tmp_path):
+def test_without_validation_the_last_epoch_is_kept(tmp_path):
     class NoValidation(LinearTask):
         def make_split(self, config, sources):
             split = super().make_split(config, sources)
@@ -150,6 +150,7 @@ def test_without_validation_the_training_loss_decides(tmp_path):
 
     result = events(Trainer(NoValidation(), config()))[-1].result
     assert result.model.card.best["metric"] == "train_loss"
+    assert result.best_epoch == result.epochs_run == len(result.history)  # not the lowest loss
     assert math.isfinite(result.metrics["train_loss"])
 
 

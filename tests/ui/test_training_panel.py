@@ -14,6 +14,27 @@ from medgui.workers.infer_worker import _versions
 pytest.importorskip("torch")
 pytest.importorskip("monai")
 
+def test_one_series_says_why_in_the_dock_and_none_trains(qtbot, window, labelled_demo):
+    """Validation by patient cannot be made from one series: the dock itself says why and what
+    to choose; choosing none trains and the dock says that nothing validates the model."""
+    training = window.training
+    window.menu_actions["training_dock"].trigger()
+    panel = training.panel
+    assert panel.validation.currentData() == "patient" and panel.warning.isHidden()
+    panel_train(qtbot, training, epochs=1, validation="patient")
+    qtbot.waitUntil(lambda: not training.training, timeout=TRAIN_TIMEOUT_MS)
+    assert not panel.warning.isHidden()
+    assert "only one labelled series" in panel.warning.text()
+    assert "without validation" in panel.warning.text()
+    assert _versions(training.workspace_root, "segment") == []
+    panel_train(qtbot, training, epochs=1, validation="none")
+    qtbot.waitUntil(lambda: not training.training, timeout=TRAIN_TIMEOUT_MS)
+    assert "training failed" not in panel.log.toPlainText().split("training started")[-1]
+    assert not panel.warning.isHidden() and "last epoch" in panel.warning.text()
+    assert len(_versions(training.workspace_root, "segment")) == 1
+
+
+
 @pytest.mark.slow
 def test_train_run_accept_undo(qtbot, window, labelled_demo):
     training = window.training

@@ -10,8 +10,10 @@ TRAIN_TIMEOUT_MS = 180_000
 LEFT = Qt.MouseButton.LeftButton
 
 
-def panel_train(qtbot, training, epochs: int) -> None:
+def panel_train(qtbot, training, epochs: int, validation: str = "none") -> None:
     panel = training.panel
+    # The demo is one labelled series: it can only train without validation.
+    panel.validation.setCurrentIndex(panel.validation.findData(validation))
     panel.epochs.setValue(epochs)
     panel.batch_size.setValue(16)
     panel.augment.setChecked(False)

@@ -189,7 +189,8 @@ def stratified_group_split(
         by_class.setdefault(label, []).append(group)
     train, val, stratified = [], [], True
     for label in sorted(by_class):
-        groups = list(rng.permutation(by_class[label]))
+        # Plain str: numpy's str_ in the split makes the checkpoint unloadable (weights_only).
+        groups = [str(g) for g in rng.permutation(by_class[label])]
         n_val = int(round(len(groups) * val_fraction))
         n_val = min(max(n_val, 1), len(groups) - 1) if len(groups) >= 2 else 0
         stratified &= n_val > 0

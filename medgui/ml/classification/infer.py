@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from medgui.ml.card_schema import require_for_inference
 from medgui.ml.classification.gradcam import grad_cam
 from medgui.ml.classification.images import (
     DEFAULT_CT_WINDOW,
@@ -30,7 +31,7 @@ from medgui.ml.classification.images import (
 )
 from medgui.ml.classification.networks import build_classifier, network_spec
 from medgui.ml.model_card import ModelCard, read_card
-from medgui.ml.safe_load import load_safetensors
+from medgui.ml.safe_load import check_weights, load_safetensors
 
 
 @dataclass
@@ -100,19 +101,15 @@ def load_classifier(model: Any, device: str | torch.device = "cpu") -> Classifie
         return Classifier(model.network, model.card, device)
     folder = Path(os.fspath(model))
     card = read_card(folder / "card.json")
-    if card.task != "classify" or not card.classes or not card.input_size:
+    if card.task != "classify":
         raise ValueError(f"{folder}: the card does not describe a classification model")
+    require_for_inference(card, str(folder / "card.json"))
     network = build_classifier(
         card.model, card.input_channels, len(card.classes), int(card.input_size[0])
     )
     weights = load_safetensors(folder / "weights.safetensors")
-    try:
-        network.load_state_dict(weights)
-    except RuntimeError as error:
-        reason = str(error).splitlines()[0]
-        raise ValueError(
-            f"{folder}: the weights do not fit the card's network ({reason})"
-        ) from error
+    check_weights(network.state_dict(), weights, folder / "weights.safetensors")
+    network.load_state_dict(weights)
     return Classifier(network, card, device)
 
 

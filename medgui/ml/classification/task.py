@@ -8,7 +8,7 @@ network from its card that way), else from the last `make_split`.
 
 Options (``TrainConfig.options``): "size" (input side, default per network), "in_channels"
 (1 or 3; default from the data), "classes" (fixes their order), "ct_window" ([centre, width]
-HU), "flip" ("horizontal", "both", "none"), "rotate_deg", "intensity", "cache_mb".
+HU), "flip" ("none" by default, "horizontal", "both"), "rotate_deg", "intensity", "cache_mb".
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +31,22 @@ from medgui.ml.classification.data import (
     ClassificationDataset,
     Collected,
     ImageFolderSource,
+    ImageRef,
     WorkspaceSource,
     class_counts,
     stratified_group_split,
 )
-from medgui.ml.classification.images import DEFAULT_CT_WINDOW, normalisation_description
+from medgui.ml.classification.images import (
+    DEFAULT_AUGMENT,
+    DEFAULT_CT_WINDOW,
+    normalisation_description,
+)
 from medgui.ml.classification.infer import classify_images
 from medgui.ml.classification.metrics import classification_metrics
 from medgui.ml.classification.networks import build_classifier, network_spec
 from medgui.ml.model_card import series_entry
-from medgui.ml.task import DataSplit, Task, TrainConfig, register_task
+from medgui.ml.pseudonyms import key_folder, pseudonymise
+from medgui.ml.task import DataSplit, Task, TrainConfig, register_task, validation_problem
 
 
 def as_source(sources: Any) -> ImageFolderSource | WorkspaceSource:
@@ -66,6 +73,11 @@ def _unit(groups: list[str]) -> str:
     return {"patient": "patients", "series": "series", "file": "files"}.get(
         kinds[0] if len(kinds) == 1 else "", "patients, series or files"
     )
+
+
+def _series_group(ref: ImageRef) -> str:
+    """The split unit of `ref` when splitting by series: its series, else its file."""
+    return f"series:{ref.series}" if ref.series else f"file:{ref.path}"
 
 
 @register_task("classify")
@@ -102,7 +114,7 @@ class ClassificationTask(Task):
 
     def make_split(self, config: TrainConfig, sources: Any) -> DataSplit:
         """Datasets from `sources` (see `as_source`), split by patient/series/file."""
-        if not 0 < config.val_split < 1:
+        if config.validation != "none" and not 0 < config.val_split < 1:
             raise ValueError(
                 f"val_split must be between 0 and 1, got {config.val_split}: classification "
                 "needs validation images to choose the best model"
@@ -116,16 +128,27 @@ class ClassificationTask(Task):
         self.classes = list(found.classes)
         self.best_confusion, self._best_accuracy = [], -math.inf  # a new run
         self.channels = int(options.get("in_channels") or (3 if found.colour else 1))
+        # The card travels with the model: patients are named by keyed hash (see pseudonyms).
+        names = pseudonymise({r.group for r in found.refs}, key_folder(source, config.out_dir))
+        found.refs = [replace(r, group=names[r.group]) for r in found.refs]
+        if config.validation == "series":  # one patient's series may be on both sides
+            found.refs = [replace(r, group=_series_group(r)) for r in found.refs]
         votes: dict[str, Counter] = {}
         for ref in found.refs:
             votes.setdefault(ref.group, Counter())[ref.label] += 1
         group_labels = {g: c.most_common(1)[0][0] for g, c in votes.items()}
-        if len(group_labels) < 2:
-            raise ValueError("at least two patients, series or files are needed for a split")
-        train_ids, val_ids, stratified = stratified_group_split(
-            group_labels, config.val_split, config.seed
+        reason = validation_problem(
+            len(group_labels), len({_series_group(r) for r in found.refs}), config.validation
         )
-        if not val_ids:
+        if reason:
+            raise ValueError(reason)
+        if config.validation == "none":
+            train_ids, val_ids, stratified = sorted(group_labels), [], False
+        else:
+            train_ids, val_ids, stratified = stratified_group_split(
+                group_labels, config.val_split, config.seed
+            )
+        if not val_ids and config.validation != "none":
             # Every class has a single group: validate on one anyway rather than not at all.
             val_ids, train_ids = train_ids[-1:], train_ids[:-1]
             stratified = False
@@ -142,11 +165,12 @@ class ClassificationTask(Task):
         augment = None
         if config.augment:
             augment = {
-                "flip": str(options.get("flip", "horizontal")),
-                "rotate_deg": float(options.get("rotate_deg", 10.0)),
-                "intensity": float(options.get("intensity", 0.1)),
+                "flip": str(options.get("flip", DEFAULT_AUGMENT["flip"])),
+                "rotate_deg": float(options.get("rotate_deg", DEFAULT_AUGMENT["rotate_deg"])),
+                "intensity": float(options.get("intensity", DEFAULT_AUGMENT["intensity"])),
             }
         info = {
+            "validation": config.validation,
             "unit": _unit(list(group_labels)),
             "classes": self.classes,
             "stratified": stratified,

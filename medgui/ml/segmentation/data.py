@@ -26,6 +26,7 @@ from medgui.core.scan import scan
 from medgui.core.volume import Volume
 from medgui.core.workspace import SeriesWork, Workspace
 from medgui.ml.segmentation.transforms import crop_start, pad_to
+from medgui.ml.task import validation_problem
 
 # Name endings that mark a label file ("case01_seg.nii.gz" labels "case01.nii.gz"), and the
 # nnU-Net channel ending of image files ("case01_0000.nii.gz").
@@ -216,19 +217,26 @@ def load_cases(raw: list[RawCase], problems: list[str]) -> list[LoadedCase]:
 
 
 def split_by_group(
-    cases: list[LoadedCase], val_split: float, seed: int
-) -> tuple[list[LoadedCase], list[LoadedCase]]:
-    """Training and validation cases with no patient (or series) on both sides. With a single
-    group everything trains and nothing validates (the trainer then tracks the training loss)."""
-    groups = sorted({c.group for c in cases})
+    cases: list[LoadedCase], val_split: float, seed: int, validation: str = "patient"
+) -> tuple[list[LoadedCase], list[LoadedCase], str]:
+    """Training and validation cases with no patient (`validation` "patient") or no series
+    ("series") on both sides, or all for training ("none"); and the reason ("" if none) why
+    the split asked for cannot be made (`validation_problem`), with nothing to validate on."""
     if not 0 <= val_split < 1:
         raise ValueError(f"val_split must be at least 0 and below 1, got {val_split}")
+    by_series = validation == "series"
+    key = {id(c): f"series:{c.id}" if by_series else c.group for c in cases}
+    groups = sorted(set(key.values()))
+    reason = validation_problem(
+        len({c.group for c in cases}), len({c.id for c in cases}), validation
+    )
+    if reason or validation == "none":
+        return list(cases), [], reason
     n_val = min(len(groups) - 1, max(1, round(val_split * len(groups)))) if val_split > 0 else 0
     order = np.random.default_rng(seed).permutation(len(groups))
     val_groups = {groups[i] for i in order[:n_val]}
-    return [c for c in cases if c.group not in val_groups], [
-        c for c in cases if c.group in val_groups
-    ]
+    train = [c for c in cases if key[id(c)] not in val_groups]
+    return train, [c for c in cases if key[id(c)] in val_groups], ""
 
 
 def _plain(value: Any) -> torch.Tensor:

@@ -27,6 +27,7 @@ from monai.networks.nets import UNet
 
 from medgui.core.labelmap import DEFAULT_COLORS
 from medgui.ml.model_card import series_entry
+from medgui.ml.pseudonyms import key_folder, pseudonymise
 from medgui.ml.segmentation.data import (
     Case,
     CaseDataset,
@@ -167,8 +168,14 @@ class SegmentationTask(Task):
             raise ValueError(
                 "no labelled series to train on" + "".join(f"\n  {p}" for p in problems)
             )
+        # The card travels with the model: patients are named by keyed hash (see pseudonyms).
+        names = pseudonymise({c.group for c in loaded}, key_folder(sources, config.out_dir))
+        for case in loaded:
+            case.group = names[case.group]
         seed = 0 if config.seed is None else config.seed
-        train, val = split_by_group(loaded, config.val_split, seed)
+        train, val, reason = split_by_group(loaded, config.val_split, seed, config.validation)
+        if reason:
+            raise ValueError(reason)
         self.labels = _catalogue(train, options.get("labels"))
         self.spacing_mm = _target_spacing(config, train, self.dims)
         scheme = normalisation_scheme(options)
@@ -187,7 +194,9 @@ class SegmentationTask(Task):
             train_set = PatchDataset(train_cases, self.patch, per_case, augment, seed)
         groups = {c.group.split(":")[0] for c in loaded}
         info = {
-            "unit": "patients" if groups == {"patient"} else "series",
+            "validation": config.validation,
+            "unit": "patients" if groups == {"patient"} and config.validation == "patient"
+            else "series",
             "train_groups": sorted({c.group for c in train}),
             "val_groups": sorted({c.group for c in val}),
             "labels": [lb["name"] for lb in self.labels],
@@ -195,8 +204,6 @@ class SegmentationTask(Task):
             "train_samples_per_epoch": len(train_set),
             "problems": problems,
         }
-        if not val:
-            info["problems"] = [*problems, "one series or patient only: no validation"]
         return DataSplit(
             train_set, CaseDataset(val_cases), [c.id for c in train], [c.id for c in val], info
         )
