@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -187,12 +188,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     register_tasks()
     config = _config(args)
     context, choice = distributed.setup(config.device)
+    # A run that fails leaves no half-made model folder (its checkpoint, its split key) behind.
+    fresh = not Path(args.out).exists()
     try:
         trainer = Trainer(get_task(config.task), config, device=choice, distributed=context)
         resume = Path(args.out) / "checkpoint" if args.resume else None
         if context.is_main:
             print(f"device: {choice.reason}", file=sys.stderr)
         result = _consume(trainer.run(sources, resume_from=resume), context.is_main)
+    except BaseException:
+        if fresh and context.is_main:
+            shutil.rmtree(args.out, ignore_errors=True)
+        raise
     finally:
         distributed.shutdown(context)
     if context.is_main:
