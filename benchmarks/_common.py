@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from medgui.core.dicom_write import SeriesInfo, write_dicom_series
-from medgui.core.volume import Volume
+from medgui.core.dicom.write import SeriesInfo, write_dicom_series
+from medgui.core.image.volume import Volume
 
 
 def synthetic_ct(shape_zyx: tuple[int, int, int], seed: int = 0) -> Volume:

@@ -26,8 +26,8 @@ from torch.nn import functional as F
 
 from medgui.ml.classification.data import ClassificationDataset, ImageFolderSource
 from medgui.ml.classification.networks import SmallCNN
-from medgui.ml.task import TrainConfig, get_task
-from medgui.ml.trainer import Finished, Trainer
+from medgui.ml.models.task import TrainConfig, get_task
+from medgui.ml.training.trainer import Finished, Trainer
 
 SIDE, N_TRAIN = 28, 1300
 # One default changed per variant (the old default was flip "horizontal").

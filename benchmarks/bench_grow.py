@@ -20,7 +20,7 @@ import numpy as np
 import SimpleITK as sitk
 from _common import median_seconds
 
-from medgui.core.grow_from_seeds import edge_strength, grow_from_seeds, grow_region
+from medgui.core.labels.grow_from_seeds import edge_strength, grow_from_seeds, grow_region
 
 SHAPE_ZYX = (128, 256, 256)
 SPACING_MM = (0.8, 0.8, 1.5)  # (x, y, z)

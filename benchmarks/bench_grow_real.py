@@ -50,7 +50,7 @@ from scipy.sparse.csgraph import dijkstra
 from skimage.segmentation import random_walker
 
 from medgui.core import load_volume
-from medgui.core.grow_from_seeds import edge_strength, flood, grow_from_seeds
+from medgui.core.labels.grow_from_seeds import edge_strength, flood, grow_from_seeds
 
 ROOTS = (
     Path(pydicom.__file__).parent / "data" / "test_files",

@@ -24,13 +24,13 @@ import torch
 from _common import synthetic_ct
 from monai.inferers import sliding_window_inference
 
-from medgui.ml.checkpoint import TrainedModel
-from medgui.ml.device import pick_device
-from medgui.ml.model_card import ModelCard
+from medgui.ml.models.card import ModelCard
+from medgui.ml.models.task import TrainConfig
+from medgui.ml.runtime.device import pick_device
 from medgui.ml.segmentation.infer import BLEND, OVERLAP, segment_volume
 from medgui.ml.segmentation.task import SegmentationTask
 from medgui.ml.segmentation.transforms import normalisation_scheme
-from medgui.ml.task import TrainConfig
+from medgui.ml.training.checkpoint import TrainedModel
 
 TARGET = 1.1
 ROI = (256, 256)

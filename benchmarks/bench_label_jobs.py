@@ -28,16 +28,16 @@ from bench_train_ui import GapMeter, wait_until  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from medgui.core.label_cleanup import fill_holes, grow_shrink, keep_largest_component  # noqa: E402
-from medgui.core.label_interpolate import (  # noqa: E402
+from medgui.core.labels.cleanup import fill_holes, grow_shrink, keep_largest_component  # noqa: E402
+from medgui.core.labels.interpolate import (  # noqa: E402
     accept_interpolation,
     propose_interpolation,
 )
-from medgui.core.labelmap import LabelMap, LabelTable  # noqa: E402
-from medgui.core.undo import EditHistory  # noqa: E402
-from medgui.ml.proposal import Proposal  # noqa: E402
-from medgui.ui.main_window import MainWindow  # noqa: E402
-from medgui.ui.settings import AppSettings  # noqa: E402
+from medgui.core.labels.labelmap import LabelMap, LabelTable  # noqa: E402
+from medgui.core.labels.undo import EditHistory  # noqa: E402
+from medgui.ml.runtime.proposal import Proposal  # noqa: E402
+from medgui.ui.common.settings import AppSettings  # noqa: E402
+from medgui.ui.window.main_window import MainWindow  # noqa: E402
 from medgui.workers.label_workers import write_proposal  # noqa: E402
 
 

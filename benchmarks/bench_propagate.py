@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from medgui.core.demo import LABEL_TABLE, make_phantom
-from medgui.ml.propagate import (
+from medgui.core.workspace.demo import LABEL_TABLE, make_phantom
+from medgui.ml.segmentation.propagate import (
     DEFAULT_MINUTES,
     dice_by_label,
     evenly_spaced_slices,

@@ -42,12 +42,12 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import synthetic_ct, write_ct  # noqa: E402
 
-from medgui.core.reformat import Plane  # noqa: E402
-from medgui.core.viewer_state import ViewerState  # noqa: E402
-from medgui.ui.label_overlay import LabelOverlay  # noqa: E402
-from medgui.ui.label_session import LabelContext, LabelSession  # noqa: E402
-from medgui.ui.label_tools import LabelTools  # noqa: E402
-from medgui.ui.slice_view import SliceView  # noqa: E402
+from medgui.core.image.reformat import Plane  # noqa: E402
+from medgui.core.image.viewer_state import ViewerState  # noqa: E402
+from medgui.ui.labeling.overlay import LabelOverlay  # noqa: E402
+from medgui.ui.labeling.session import LabelContext, LabelSession  # noqa: E402
+from medgui.ui.labeling.tools import LabelTools  # noqa: E402
+from medgui.ui.viewer.slice_view import SliceView  # noqa: E402
 
 VIEW_PX = 800
 SWEEPS = 5  # per view, alternating
@@ -186,7 +186,7 @@ def bench_held_key(volume) -> tuple[float, int]:
 def max_stall_during_load(folder: Path) -> tuple[float, float]:
     """Largest gap between 5 ms timer ticks while the main window loads `folder`, and the load
     time (both ms)."""
-    from medgui.ui.main_window import MainWindow
+    from medgui.ui.window.main_window import MainWindow
 
     window = MainWindow()
     window.resize(1200, 900)

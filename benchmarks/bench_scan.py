@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import median_seconds, write_ct  # noqa: E402
 
 from medgui.core import scan  # noqa: E402
-from medgui.core.scan_index import ScanIndex  # noqa: E402
+from medgui.core.io.index import ScanIndex  # noqa: E402
 
 
 def naive_headers(files: list[Path]) -> list:

@@ -22,10 +22,10 @@ import time
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from medgui.ml.device import pick_device
+from medgui.ml.models.task import DataSplit, TrainConfig
+from medgui.ml.runtime.device import pick_device
 from medgui.ml.segmentation.task import SegmentationTask, patch_size
-from medgui.ml.task import DataSplit, TrainConfig
-from medgui.ml.trainer import Trainer
+from medgui.ml.training.trainer import Trainer
 
 TARGET = 0.95
 CLASSES = ["background", "organ", "lesion"]

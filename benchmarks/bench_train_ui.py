@@ -33,9 +33,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from medgui.core.demo import write_demo_study  # noqa: E402
-from medgui.ui.main_window import MainWindow  # noqa: E402
-from medgui.ui.settings import AppSettings  # noqa: E402
+from medgui.core.workspace.demo import write_demo_study  # noqa: E402
+from medgui.ui.common.settings import AppSettings  # noqa: E402
+from medgui.ui.window.main_window import MainWindow  # noqa: E402
 from medgui.workers import ml_warmup  # noqa: E402
 
 TICK_MS = 5

@@ -18,11 +18,11 @@ import time
 
 import numpy as np
 
-from medgui.core.label_ops import stroke
-from medgui.core.labelmap import LabelMap
-from medgui.core.reformat import Plane, slice_geometry
-from medgui.core.undo import EditHistory
-from medgui.core.volume import Volume
+from medgui.core.image.reformat import Plane, slice_geometry
+from medgui.core.image.volume import Volume
+from medgui.core.labels.labelmap import LabelMap
+from medgui.core.labels.ops import stroke
+from medgui.core.labels.undo import EditHistory
 
 SHAPE_ZYX = (300, 512, 512)
 SPACING_MM = (0.7, 0.7, 1.0)

@@ -10,12 +10,12 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from medgui import __version__
-from medgui.ui.about import app_icon
-from medgui.ui.error_dialog import install_crash_handlers
-from medgui.ui.main_window import MainWindow
-from medgui.ui.settings import AppSettings
-from medgui.ui.theme import apply_dark_theme
-from medgui.ui.welcome import show_welcome_once
+from medgui.ui.common.error_dialog import install_crash_handlers
+from medgui.ui.common.settings import AppSettings
+from medgui.ui.common.theme import apply_dark_theme
+from medgui.ui.window.about import app_icon
+from medgui.ui.window.main_window import MainWindow
+from medgui.ui.window.welcome import show_welcome_once
 
 APP_NAME = "medgui"
 

@@ -12,18 +12,18 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import medgui
-from medgui.core.annotations import SeriesAnnotations
-from medgui.core.label_stats import label_statistics
-from medgui.core.measurements import (
+from medgui.core.annotations.measurements import (
     Angle,
     Measurement,
     Ruler,
     measurement_from_dict,
     roi_statistics,
 )
-from medgui.core.reformat import extract_slice
-from medgui.core.volume import Volume
-from medgui.core.workspace import SeriesWork
+from medgui.core.annotations.model import SeriesAnnotations
+from medgui.core.image.reformat import extract_slice
+from medgui.core.image.volume import Volume
+from medgui.core.labels.stats import label_statistics
+from medgui.core.workspace.store import SeriesWork
 from medgui.reports.key_image_render import render_key_image
 from medgui.reports.model_section import ModelRun, card_section
 from medgui.reports.report_model import HeaderField, Report, Table, shorten

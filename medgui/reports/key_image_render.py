@@ -14,18 +14,18 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from medgui.core.key_images import KeyImage
-from medgui.core.labelmap import LabelMap
-from medgui.core.measurements import Angle, EllipseROI, Measurement, RectangleROI, Ruler
-from medgui.core.reformat import (
+from medgui.core.annotations.key_images import KeyImage
+from medgui.core.annotations.measurements import Angle, EllipseROI, Measurement, RectangleROI, Ruler
+from medgui.core.image.reformat import (
     Plane,
     extract_slice,
     normal_axis,
     slice_geometry,
     slice_pixel_to_voxel,
 )
-from medgui.core.volume import Volume
-from medgui.core.windowing import default_window, window_to_uint8
+from medgui.core.image.volume import Volume
+from medgui.core.image.windowing import default_window, window_to_uint8
+from medgui.core.labels.labelmap import LabelMap
 from medgui.reports.report_model import Figure
 
 # Wide enough that a 2 px line and small text stay legible once the PDF scales it to the page.

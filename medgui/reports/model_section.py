@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from medgui.core.reformat import Plane
-from medgui.core.volume import Volume
+from medgui.core.image.reformat import Plane
+from medgui.core.image.volume import Volume
 from medgui.reports.key_image_render import render_heat_map
 from medgui.reports.report_model import HeaderField, ModelSection, Table
 
@@ -35,7 +35,7 @@ class ModelRun:
 def active_cards(workspace_root: str | Path) -> tuple[list[Any], list[str]]:
     """The cards (`ModelCard`) of the active version of every model in the workspace registry,
     and a note for each model whose card cannot be read (the report says so)."""
-    from medgui.ml.registry import ModelRegistry
+    from medgui.ml.models.registry import ModelRegistry
 
     registry = ModelRegistry(Path(workspace_root))  # it keeps its models under root/models
     cards, notes = [], []

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from reportlab.platypus.doctemplate import LayoutError
 
-from medgui.core.atomic import atomic_write_bytes
-from medgui.core.audit import AuditLog
+from medgui.core.util.atomic import atomic_write_bytes
+from medgui.core.workspace.audit import AuditLog
 from medgui.reports.html import render_html
 from medgui.reports.pdf import page_size, render_pdf
 from medgui.reports.report_model import Report

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from medgui.core.audit import AuditLog
-from medgui.core.deid import DeidOptions
-from medgui.core.deid_export import DeidSummary
-from medgui.core.dicom_export import DeidCopy, SeriesExport, export_series
-from medgui.core.labelmap import LabelMap
-from medgui.core.measurements import Measurement
-from medgui.core.volume import Volume
+from medgui.core.annotations.measurements import Measurement
+from medgui.core.deid.clean import DeidOptions
+from medgui.core.deid.export import DeidSummary
+from medgui.core.image.volume import Volume
+from medgui.core.labels.labelmap import LabelMap
+from medgui.core.workspace.audit import AuditLog
+from medgui.core.workspace.export import DeidCopy, SeriesExport, export_series
 from medgui.workers.load_worker import ProgressWorker
 
 SEG_NAME, SR_NAME, DEID_FOLDER = "labels_seg.dcm", "measurements_sr.dcm", "deidentified"

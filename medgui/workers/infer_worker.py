@@ -15,8 +15,8 @@ from typing import Any
 
 from superqt.utils import FunctionWorker, create_worker
 
-from medgui.core.audit import AuditLog
-from medgui.core.volume import Volume
+from medgui.core.image.volume import Volume
+from medgui.core.workspace.audit import AuditLog
 from medgui.workers.load_worker import Cancelled, ProgressWorker
 
 
@@ -35,7 +35,7 @@ class VersionInfo:
 
 
 def _versions(workspace_root: Path, name: str) -> list[VersionInfo]:
-    from medgui.ml.registry import ModelRegistry
+    from medgui.ml.models.registry import ModelRegistry
 
     registry = ModelRegistry(workspace_root)
     try:
@@ -71,7 +71,7 @@ def _versions(workspace_root: Path, name: str) -> list[VersionInfo]:
 
 
 def _all_versions(workspace_root: Path, name: str | None = None) -> list[VersionInfo]:
-    from medgui.ml.registry import ModelRegistry
+    from medgui.ml.models.registry import ModelRegistry
 
     names = [name] if name else ModelRegistry(workspace_root).list_models()
     return [info for each in names for info in _versions(workspace_root, each)]
@@ -86,7 +86,7 @@ def versions_worker(workspace_root: str | Path, name: str | None = None) -> Func
 
 
 def _set_active(workspace_root: Path, name: str, number: int) -> int:
-    from medgui.ml.registry import ModelRegistry
+    from medgui.ml.models.registry import ModelRegistry
 
     registry = ModelRegistry(workspace_root)
     registry.set_active(registry.version(name, number))
@@ -101,7 +101,7 @@ def set_active_worker(workspace_root: str | Path, name: str, number: int) -> Fun
 
 
 def _active_version(workspace_root: Path, name: str):
-    from medgui.ml.registry import ModelRegistry
+    from medgui.ml.models.registry import ModelRegistry
 
     version = ModelRegistry(workspace_root).active(name)
     if version is None:
@@ -114,7 +114,7 @@ def _active_path(workspace_root: Path, name: str) -> Path:
 
 
 def _record_run(workspace_root: Path, model: str, volume: Volume, **details) -> None:
-    from medgui.core.measurement_store import series_key
+    from medgui.core.annotations.store import series_key
 
     AuditLog(workspace_root).record("model_run", model=model, series=series_key(volume), **details)
 
@@ -146,7 +146,7 @@ def segment_worker(workspace_root: str | Path, volume: Volume, name: str = "segm
 
 
 def _uncertain_slices(workspace_root: Path, name: str, volume: Volume, proposal, progress=None):
-    from medgui.ml.active_learning import rank_by_entropy
+    from medgui.ml.training.active_learning import rank_by_entropy
 
     if proposal is None:
         proposal = _segment(workspace_root, name, volume, progress)
@@ -167,12 +167,12 @@ def _uncertain_series(
     workspace_root: Path, name: str, candidates: list, n_slices: int = 8, progress=None
 ) -> list[tuple[Any, float]]:
     from medgui.core import load_volume
-    from medgui.core.measurement_store import series_key
-    from medgui.core.workspace import LABELS, Workspace
-    from medgui.ml.active_learning import rank_series
-    from medgui.ml.checkpoint import TrainedModel
-    from medgui.ml.device import pick_device
+    from medgui.core.annotations.store import series_key
+    from medgui.core.workspace.store import LABELS, Workspace
+    from medgui.ml.runtime.device import pick_device
     from medgui.ml.segmentation import infer
+    from medgui.ml.training.active_learning import rank_series
+    from medgui.ml.training.checkpoint import TrainedModel
 
     workspace = Workspace(workspace_root)
     keys = workspace.series_keys()
@@ -214,7 +214,7 @@ def uncertain_series_worker(
 def _classify_slice(workspace_root: Path, volume: Volume, k: int, name: str = "classify"):
     import numpy as np
 
-    from medgui.core.reformat import extract_slice, plane_for_axis
+    from medgui.core.image.reformat import extract_slice, plane_for_axis
     from medgui.ml.classification.infer import load_classifier
 
     version = _active_version(workspace_root, name)

@@ -17,16 +17,16 @@ from typing import Any
 import numpy as np
 from superqt.utils import FunctionWorker, create_worker
 
-from medgui.core.dicom_seg import export_seg, import_seg
-from medgui.core.label_interpolate import propose_interpolation
-from medgui.core.label_io import load_label_map, resample_nearest, save_label_map
-from medgui.core.label_ops import flood_fill
-from medgui.core.label_stats import label_statistics
-from medgui.core.labelmap import LabelMap, LabelTable
-from medgui.core.reformat import Plane
-from medgui.core.undo import Edit, EditHistory
-from medgui.core.volume import Volume
-from medgui.core.workspace import SeriesWork, Workspace
+from medgui.core.image.reformat import Plane
+from medgui.core.image.volume import Volume
+from medgui.core.labels.interpolate import propose_interpolation
+from medgui.core.labels.io import load_label_map, resample_nearest, save_label_map
+from medgui.core.labels.labelmap import LabelMap, LabelTable
+from medgui.core.labels.ops import flood_fill
+from medgui.core.labels.seg import export_seg, import_seg
+from medgui.core.labels.stats import label_statistics
+from medgui.core.labels.undo import Edit, EditHistory
+from medgui.core.workspace.store import SeriesWork, Workspace
 
 SEG_SUFFIXES = (".dcm", "")
 

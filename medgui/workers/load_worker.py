@@ -29,11 +29,16 @@ from PySide6.QtCore import QObject, Signal
 from superqt.utils import GeneratorWorker, WorkerBase, thread_worker
 
 from medgui.core import Series, Volume, iter_load
-from medgui.core import dicom_pixels as px
-from medgui.core.dicom_header import DicomReadError
-from medgui.core.itk_io import read_itk_volume
-from medgui.core.reformat import Plane, extract_slice
-from medgui.core.windowing import WindowLevel, default_window, percentile_window, window_to_uint8
+from medgui.core.dicom import pixels as px
+from medgui.core.dicom.instance import DicomReadError
+from medgui.core.image.reformat import Plane, extract_slice
+from medgui.core.image.windowing import (
+    WindowLevel,
+    default_window,
+    percentile_window,
+    window_to_uint8,
+)
+from medgui.core.io.itk import read_itk_volume
 
 PROGRESS_INTERVAL_S = 0.05
 THUMBNAIL_SIZE = 64
@@ -161,7 +166,7 @@ class ProgressWorker(WorkerBase):
 
 
 def scan_worker(path: str | Path) -> ProgressWorker:
-    """An unstarted worker running `medgui.core.scan(path)`; `returned(Scan)`."""
+    """An unstarted worker running `medgui.core.io.scan(path)`; `returned(Scan)`."""
     from medgui.core import scan
 
     return ProgressWorker(scan, path)
@@ -169,7 +174,7 @@ def scan_worker(path: str | Path) -> ProgressWorker:
 
 def demo_worker(folder: str | Path) -> ProgressWorker:
     """An unstarted worker writing the demo study into `folder`; `returned(DemoStudy)`."""
-    from medgui.core.demo import write_demo_study
+    from medgui.core.workspace.demo import write_demo_study
 
     return ProgressWorker(write_demo_study, folder)
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject
 
-from medgui.core.collection import paused_collection
+from medgui.core.util.collection import paused_collection
 from medgui.workers.train_worker import freeze_once
 
 # Imported in this order: torch, then MONAI and the modules the first training needs.
@@ -37,8 +37,8 @@ MODULES = (
     "torch",
     "torch._dynamo",
     "monai",
-    "medgui.ml.trainer",
-    "medgui.ml.checkpoint",
+    "medgui.ml.training.trainer",
+    "medgui.ml.training.checkpoint",
     "medgui.ml.segmentation",
     "medgui.ml.segmentation.infer",
     "medgui.ml.classification",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from superqt.utils import FunctionWorker, create_worker
 
-from medgui.core.volume import Volume
-from medgui.core.workspace import SeriesWork
+from medgui.core.image.volume import Volume
+from medgui.core.workspace.store import SeriesWork
 from medgui.workers.load_worker import ProgressWorker
 
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 from superqt.utils import FunctionWorker, create_worker
 
-from medgui.core.grow_from_seeds import edge_strength, grow_region
-from medgui.core.labelmap import LabelMap
-from medgui.core.volume import Volume
+from medgui.core.image.volume import Volume
+from medgui.core.labels.grow_from_seeds import edge_strength, grow_region
+from medgui.core.labels.labelmap import LabelMap
 from medgui.workers.load_worker import ProgressWorker
 
 
@@ -55,8 +55,8 @@ def _edges(image: np.ndarray, spacing_mm: Sequence[float]) -> np.ndarray:
 
 
 def _propagate(volume: Volume, labelmap: LabelMap, minutes: float, progress):
-    from medgui.ml.propagate import propagate
     from medgui.ml.segmentation.data import flatten_layers
+    from medgui.ml.segmentation.propagate import propagate
 
     labels = flatten_layers(labelmap)
     return propagate(volume, labels, minutes=minutes, table=labelmap.table, progress=progress)

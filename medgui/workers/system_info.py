@@ -1,7 +1,7 @@
 """What this machine offers for training, asked off the GUI thread (it imports torch).
 
 The About box and the first-run welcome show the PyTorch build, whether CUDA and Apple MPS are
-usable, and the device training will use with the reason (`medgui.ml.device.pick_device`).
+usable, and the device training will use with the reason (`medgui.ml.runtime.device.pick_device`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def device_info() -> DeviceInfo:
     """The `DeviceInfo` of this process's torch (imports torch: call it in a worker)."""
     import torch
 
-    from medgui.ml.device import pick_device
+    from medgui.ml.runtime.device import pick_device
 
     choice = pick_device()
     if torch.cuda.is_available():

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 from superqt.utils import GeneratorWorker, thread_worker
 
-from medgui.core.audit import AuditLog
-from medgui.core.volume import Volume
-from medgui.core.workspace import SeriesWork, Workspace
+from medgui.core.image.volume import Volume
+from medgui.core.workspace.audit import AuditLog
+from medgui.core.workspace.store import SeriesWork, Workspace
 from medgui.workers.load_worker import _ClosingGeneratorWorker
 
 BATCH_INTERVAL_S = 0.1  # batch updates forwarded at most this often
@@ -128,11 +128,11 @@ def _preview(trainer, volume: Volume, k: int, epoch: int) -> SlicePreview | None
 
 
 def _train(request: TrainRequest):
-    from medgui.ml import train_events as te
-    from medgui.ml.checkpoint import register_tasks
-    from medgui.ml.registry import ModelRegistry
-    from medgui.ml.task import TrainConfig, get_task
-    from medgui.ml.trainer import Trainer
+    from medgui.ml.models.registry import ModelRegistry
+    from medgui.ml.models.task import TrainConfig, get_task
+    from medgui.ml.training import events as te
+    from medgui.ml.training.checkpoint import register_tasks
+    from medgui.ml.training.trainer import Trainer
 
     root = Path(request.workspace_root)
     workspace = Workspace(root)

@@ -13,8 +13,8 @@ import pytest
 from dicom_testing import ramp_volume
 from pydicom.uid import ExplicitVRLittleEndian
 
-from medgui.core.dicom_write import SeriesInfo, write_dicom_series
-from medgui.core.volume import Volume
+from medgui.core.dicom.write import SeriesInfo, write_dicom_series
+from medgui.core.image.volume import Volume
 
 
 @pytest.fixture

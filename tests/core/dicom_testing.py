@@ -13,8 +13,8 @@ import numpy as np
 import pydicom
 import pytest
 
-from medgui.core.scan import Scan
-from medgui.core.volume import Volume
+from medgui.core.image.volume import Volume
+from medgui.core.io.scan import Scan
 
 PYDICOM_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 PYDICOM_DATA = Path(data_store.__file__).parent / "data"

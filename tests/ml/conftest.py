@@ -10,8 +10,8 @@ import pytest
 import torch
 from ml_testing import disc_case
 
-from medgui.core.labelmap import LabelMap
-from medgui.core.volume import Volume
+from medgui.core.image.volume import Volume
+from medgui.core.labels.labelmap import LabelMap
 
 
 @pytest.fixture(scope="session")

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from medgui.core.itk_io import write_itk_volume
-from medgui.core.labelmap import LabelMap, LabelTable
-from medgui.core.volume import Volume
-from medgui.ml.checkpoint import TrainedModel, register_tasks
-from medgui.ml.model_card import ModelCard
+from medgui.core.image.volume import Volume
+from medgui.core.io.itk import write_itk_volume
+from medgui.core.labels.labelmap import LabelMap, LabelTable
+from medgui.ml.models.card import ModelCard
+from medgui.ml.models.task import TrainConfig, get_task
 from medgui.ml.segmentation.transforms import normalisation_scheme
-from medgui.ml.task import TrainConfig, get_task
+from medgui.ml.training.checkpoint import TrainedModel, register_tasks
 
 TINY_OPTIONS = {"channels": [8, 16, 32], "res_units": 1, "patch_size": 64}
 

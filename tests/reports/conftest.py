@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from medgui.core import Volume, load_volume
-from medgui.core.annotations import SeriesAnnotations
-from medgui.core.dicom_write import SeriesInfo, write_dicom_series
-from medgui.core.key_images import KeyImage, ReportDraft
-from medgui.core.labelmap import LabelMap
-from medgui.core.measurement_store import series_key
-from medgui.core.measurements import Angle, EllipseROI, RectangleROI, Ruler
-from medgui.core.reformat import Plane
-from medgui.core.workspace import SeriesWork
+from medgui.core.annotations.key_images import KeyImage, ReportDraft
+from medgui.core.annotations.measurements import Angle, EllipseROI, RectangleROI, Ruler
+from medgui.core.annotations.model import SeriesAnnotations
+from medgui.core.annotations.store import series_key
+from medgui.core.dicom.write import SeriesInfo, write_dicom_series
+from medgui.core.image.reformat import Plane
+from medgui.core.labels.labelmap import LabelMap
+from medgui.core.workspace.store import SeriesWork
 
 SPACING_MM = (0.8, 0.8, 2.5)  # voxel 1.6 mm³
 LESION_VOXELS = 8 * 8 * 4  # 0.41 ml at 100 HU
@@ -127,7 +127,7 @@ def planted(tmp_path) -> Planted:
 @pytest.fixture
 def card():
     """A classifier's model card with planted validation metrics."""
-    from medgui.ml.model_card import ModelCard
+    from medgui.ml.models.card import ModelCard
 
     return ModelCard(
         task="classify",

@@ -8,15 +8,15 @@ import pytest
 from report_testing import disk_full_for, poppler
 
 from medgui.cli import main
-from medgui.core.audit import AuditLog
-from medgui.core.workspace import Workspace
+from medgui.core.workspace.audit import AuditLog
+from medgui.core.workspace.store import Workspace
 
 
 @pytest.fixture
 def workspace(planted, card, tmp_path):
     """A workspace holding the planted series' work and an active classifier."""
     torch = pytest.importorskip("torch")
-    from medgui.ml.registry import ModelRegistry
+    from medgui.ml.models.registry import ModelRegistry
 
     root = tmp_path / "workspace"
     Workspace(root).save_series(planted.work)
@@ -60,8 +60,8 @@ def test_report_names_what_is_missing(tmp_path, capsys):
 
 
 def test_pick_series_by_key_folder_or_most_recent(tmp_path):
-    from medgui.cli_report import pick_series
-    from medgui.core.workspace import SeriesWork, folder_name
+    from medgui.cli.report import pick_series
+    from medgui.core.workspace.store import SeriesWork, folder_name
 
     workspace = Workspace(tmp_path / "ws")
     for key in ("1.2.3", "/data/scan.nii.gz"):
@@ -80,8 +80,8 @@ def test_very_long_values_are_cut_not_fatal(planted, tmp_path, capsys):
     header values cut and saying so (reportlab used to stop with "Flowable too large")."""
     import pydicom
 
-    from medgui.core.annotations import SeriesAnnotations
-    from medgui.core.key_images import ReportDraft
+    from medgui.core.annotations.key_images import ReportDraft
+    from medgui.core.annotations.model import SeriesAnnotations
 
     for path in sorted(planted.dicom_dir.iterdir()):
         ds = pydicom.dcmread(path)

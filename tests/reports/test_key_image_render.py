@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from medgui.core.key_images import KeyImage
-from medgui.core.measurements import measurement_from_dict
-from medgui.core.reformat import Plane
-from medgui.core.windowing import window_to_uint8
+from medgui.core.annotations.key_images import KeyImage
+from medgui.core.annotations.measurements import measurement_from_dict
+from medgui.core.image.reformat import Plane
+from medgui.core.image.windowing import window_to_uint8
 from medgui.reports.build import build_report
 from medgui.reports.key_image_render import TARGET_WIDTH_PX, render_key_image
 
@@ -66,7 +66,7 @@ def test_true_aspect_ratio_on_anisotropic_slices(planted):
 
 
 def test_a_key_image_off_the_volume_becomes_a_note(planted):
-    from medgui.core.annotations import SeriesAnnotations
+    from medgui.core.annotations.model import SeriesAnnotations
 
     notes = SeriesAnnotations.from_json(planted.work.annotations)
     notes.key_images.append(KeyImage(plane="axial", slice_index=40, center=40, width=400))

@@ -12,10 +12,10 @@ import pytest
 from report_testing import poppler
 
 from medgui.core import Volume, load_volume
-from medgui.core.annotations import ClassTagSet, SeriesAnnotations
-from medgui.core.dicom_write import SeriesInfo, write_dicom_series
-from medgui.core.measurement_store import series_key
-from medgui.core.workspace import SeriesWork, Workspace
+from medgui.core.annotations.model import ClassTagSet, SeriesAnnotations
+from medgui.core.annotations.store import series_key
+from medgui.core.dicom.write import SeriesInfo, write_dicom_series
+from medgui.core.workspace.store import SeriesWork, Workspace
 
 pytest.importorskip("torch")
 pytest.importorskip("monai")
@@ -67,7 +67,7 @@ def _train_as_the_app_does(root) -> str:
 def test_a_classifier_trained_in_the_app_is_in_the_report(tmp_path):
     from medgui.reports.model_section import ModelRun
     from medgui.reports.write import write_report
-    from medgui.ui.report_workbench import CLASSIFIER_NAME
+    from medgui.ui.reporting.report_workbench import CLASSIFIER_NAME
     from medgui.workers.infer_worker import _classify_slice
     from medgui.workers.report_worker import ReportRequest, _build
 

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from report_testing import poppler
 
-from medgui.core.audit import AuditLog
+from medgui.core.workspace.audit import AuditLog
 from medgui.reports.build import build_report, pseudonym
 from medgui.reports.html import render_html
 from medgui.reports.model_section import ModelRun

@@ -19,10 +19,10 @@ from PySide6.QtGui import QImage, QPixmap  # noqa: E402
 from PySide6.QtWidgets import QLabel  # noqa: E402
 
 from medgui.core import Volume  # noqa: E402
-from medgui.core.dicom_write import SeriesInfo, write_dicom_series  # noqa: E402
-from medgui.core.reformat import Plane, extract_slice  # noqa: E402
-from medgui.core.viewer_state import ViewerState  # noqa: E402
-from medgui.core.windowing import window_to_uint8  # noqa: E402
+from medgui.core.dicom.write import SeriesInfo, write_dicom_series  # noqa: E402
+from medgui.core.image.reformat import Plane, extract_slice  # noqa: E402
+from medgui.core.image.viewer_state import ViewerState  # noqa: E402
+from medgui.core.image.windowing import window_to_uint8  # noqa: E402
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -65,7 +65,7 @@ class StandInView(QLabel):
 
 def _slice_view_exists() -> bool:
     try:
-        import medgui.ui.slice_view  # noqa: F401
+        import medgui.ui.viewer.slice_view  # noqa: F401
     except ImportError:
         return False
     return True
@@ -156,7 +156,7 @@ def folder_with_bad_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_study(tmp_path_factory):
-    from medgui.core.demo import write_demo_study
+    from medgui.core.workspace.demo import write_demo_study
 
     return write_demo_study(tmp_path_factory.mktemp("demo"))
 
@@ -170,7 +170,7 @@ def artifacts() -> Path:
 
 @pytest.fixture
 def settings(tmp_path):
-    from medgui.ui.settings import AppSettings
+    from medgui.ui.common.settings import AppSettings
 
     return AppSettings(QSettings(str(tmp_path / "medgui.ini"), QSettings.Format.IniFormat))
 
@@ -178,7 +178,7 @@ def settings(tmp_path):
 @pytest.fixture
 def new_window(qtbot, view_factory):
     """new_window(settings): a real MainWindow with real workers, closed after the test."""
-    from medgui.ui.main_window import MainWindow
+    from medgui.ui.window.main_window import MainWindow
 
     def make(settings):
         win = MainWindow(settings, view_factory=view_factory)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
 
-from medgui.core.labelmap import LabelMap, LabelTable
-from medgui.core.undo import EditHistory
-from medgui.ml.proposal import Proposal
+from medgui.core.labels.labelmap import LabelMap, LabelTable
+from medgui.core.labels.undo import EditHistory
+from medgui.ml.runtime.proposal import Proposal
 
 K = Qt.Key
 ALT, CTRL, SHIFT = (

@@ -16,9 +16,9 @@ from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from medgui.core import Volume
-from medgui.core.reformat import Plane
-from medgui.core.viewer_state import ViewerState
-from medgui.ui.slice_view import SliceView
+from medgui.core.image.reformat import Plane
+from medgui.core.image.viewer_state import ViewerState
+from medgui.ui.viewer.slice_view import SliceView
 
 PYDICOM_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 ARTIFACTS = Path(__file__).parent / "artifacts"

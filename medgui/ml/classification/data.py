@@ -23,12 +23,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from medgui.core.annotations import SeriesAnnotations
-from medgui.core.itk_io import is_itk_file
-from medgui.core.load import load_volume
-from medgui.core.scan import Series, scan
-from medgui.core.volume import Volume
-from medgui.core.workspace import SeriesWork, Workspace
+from medgui.core.annotations.model import SeriesAnnotations
+from medgui.core.image.volume import Volume
+from medgui.core.io.itk import is_itk_file
+from medgui.core.io.load import load_volume
+from medgui.core.io.scan import Series, scan
+from medgui.core.workspace.store import SeriesWork, Workspace
 from medgui.ml.classification.images import (
     DEFAULT_CT_WINDOW,
     files_below,

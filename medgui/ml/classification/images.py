@@ -21,8 +21,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from medgui.core.dicom_header import read_instance_header, unusable_image_reason
-from medgui.core.dicom_pixels import decode_file, stored_range, to_modality
+from medgui.core.dicom.header import read_instance_header, unusable_image_reason
+from medgui.core.dicom.pixels import decode_file, stored_range, to_modality
 
 PIL_SUFFIXES = (".png", ".jpg", ".jpeg")
 DICOM_SUFFIXES = (".dcm", ".dicom")

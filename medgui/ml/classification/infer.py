@@ -18,7 +18,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from medgui.ml.card_schema import require_for_inference
 from medgui.ml.classification.gradcam import grad_cam
 from medgui.ml.classification.images import (
     DEFAULT_CT_WINDOW,
@@ -30,8 +29,9 @@ from medgui.ml.classification.images import (
     to_network_input,
 )
 from medgui.ml.classification.networks import build_classifier, network_spec
-from medgui.ml.model_card import ModelCard, read_card
-from medgui.ml.safe_load import check_weights, load_safetensors
+from medgui.ml.models.card import ModelCard, read_card
+from medgui.ml.models.card_schema import require_for_inference
+from medgui.ml.models.safe_load import check_weights, load_safetensors
 
 
 @dataclass

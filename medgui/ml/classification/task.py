@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from medgui.core.atomic import atomic_write_json
-from medgui.core.scan import Series
-from medgui.core.workspace import Workspace
+from medgui.core.io.scan import Series
+from medgui.core.util.atomic import atomic_write_json
+from medgui.core.workspace.store import Workspace
 from medgui.ml.classification.data import (
     ClassificationDataset,
     Collected,
@@ -44,9 +44,9 @@ from medgui.ml.classification.images import (
 from medgui.ml.classification.infer import classify_images
 from medgui.ml.classification.metrics import classification_metrics
 from medgui.ml.classification.networks import build_classifier, network_spec
-from medgui.ml.model_card import series_entry
-from medgui.ml.pseudonyms import key_folder, pseudonymise
-from medgui.ml.task import DataSplit, Task, TrainConfig, register_task, validation_problem
+from medgui.ml.models.card import series_entry
+from medgui.ml.models.pseudonyms import key_folder, pseudonymise
+from medgui.ml.models.task import DataSplit, Task, TrainConfig, register_task, validation_problem
 
 
 def as_source(sources: Any) -> ImageFolderSource | WorkspaceSource:

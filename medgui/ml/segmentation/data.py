@@ -18,15 +18,15 @@ import torch
 from monai.transforms import Compose
 from torch.utils.data import Dataset
 
-from medgui.core.itk_io import is_itk_file, itk_suffix
-from medgui.core.label_io import load_label_map
-from medgui.core.labelmap import LabelMap, LabelTable
-from medgui.core.load import load_volume
-from medgui.core.scan import scan
-from medgui.core.volume import Volume
-from medgui.core.workspace import SeriesWork, Workspace
+from medgui.core.image.volume import Volume
+from medgui.core.io.itk import is_itk_file, itk_suffix
+from medgui.core.io.load import load_volume
+from medgui.core.io.scan import scan
+from medgui.core.labels.io import load_label_map
+from medgui.core.labels.labelmap import LabelMap, LabelTable
+from medgui.core.workspace.store import SeriesWork, Workspace
+from medgui.ml.models.task import validation_problem
 from medgui.ml.segmentation.transforms import crop_start, pad_to
-from medgui.ml.task import validation_problem
 
 # Name endings that mark a label file ("case01_seg.nii.gz" labels "case01.nii.gz"), and the
 # nnU-Net channel ending of image files ("case01_0000.nii.gz").

@@ -17,13 +17,13 @@ import numpy as np
 import torch
 from monai.inferers import sliding_window_inference
 
-from medgui.core.labelmap import Label, LabelMap, LabelTable
-from medgui.core.volume import Volume
-from medgui.ml.checkpoint import TrainedModel
-from medgui.ml.device import autocast, pick_device
-from medgui.ml.model_card import ModelCard
-from medgui.ml.proposal import Proposal
+from medgui.core.image.volume import Volume
+from medgui.core.labels.labelmap import Label, LabelMap, LabelTable
+from medgui.ml.models.card import ModelCard
+from medgui.ml.runtime.device import autocast, pick_device
+from medgui.ml.runtime.proposal import Proposal
 from medgui.ml.segmentation.transforms import normalise, resample, resampled_shape
+from medgui.ml.training.checkpoint import TrainedModel
 
 # Overlapping windows blended with Gaussian weights: no seams where windows meet.
 OVERLAP = 0.25

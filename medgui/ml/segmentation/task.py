@@ -25,9 +25,10 @@ from monai.losses import DiceCELoss
 from monai.metrics import DiceMetric
 from monai.networks.nets import UNet
 
-from medgui.core.labelmap import DEFAULT_COLORS
-from medgui.ml.model_card import series_entry
-from medgui.ml.pseudonyms import key_folder, pseudonymise
+from medgui.core.labels.labelmap import DEFAULT_COLORS
+from medgui.ml.models.card import series_entry
+from medgui.ml.models.pseudonyms import key_folder, pseudonymise
+from medgui.ml.models.task import DataSplit, Task, TrainConfig, register_task
 from medgui.ml.segmentation.data import (
     Case,
     CaseDataset,
@@ -46,7 +47,6 @@ from medgui.ml.segmentation.transforms import (
     resample,
     resampled_shape,
 )
-from medgui.ml.task import DataSplit, Task, TrainConfig, register_task
 
 MODELS = {"unet2d": 2, "unet3d": 3}  # name → spatial dimensions
 DEFAULT_MODEL = "unet2d"

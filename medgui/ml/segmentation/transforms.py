@@ -34,7 +34,7 @@ from monai.transforms import (
     RandShiftIntensityd,
 )
 
-from medgui.core.volume import Volume
+from medgui.core.image.volume import Volume
 
 DEFAULT_CT_WINDOW = (-200.0, 300.0)
 DEFAULT_PERCENTILES = (1.0, 99.0)

@@ -1,0 +1,3 @@
+"""Process-wide plumbing with no domain in it: atomic writes, bounded reads, events, the garbage-
+collection policy and the worker-process context.
+"""

@@ -1,0 +1,1 @@
+"""Where and how models run: the device choice and proposals from inference."""

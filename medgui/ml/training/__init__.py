@@ -1,0 +1,3 @@
+"""The trainer, its typed events, checkpoints, distributed training and active learning: task-
+independent.
+"""

@@ -1,0 +1,144 @@
+"""The side panel listing the measurements of the series on show.
+
+One row per measurement: type, plane and slice, and its value (length, angle, or ROI mean, SD,
+min, max and area). Selecting a row jumps to that slice; Delete removes the selected one. The
+panel only watches the shared `MeasurementContext` and calls it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from medgui.core.annotations.measurements import Measurement
+from medgui.ui.measure.context import TOOL_NAMES, TOOL_SHORTCUTS, MeasurementContext, Tool
+
+COLUMNS = ("Type", "Slice", "Value")
+_UID_ROLE = Qt.ItemDataRole.UserRole
+_KIND_NAMES = {"ruler": "Ruler", "angle": "Angle", "ellipse": "Ellipse", "rectangle": "Rectangle"}
+
+
+class ToolBar(QWidget):
+    """One checkable button per tool, following the context's tool."""
+
+    def __init__(self, context: MeasurementContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self.buttons: dict[Tool, QPushButton] = {}
+        group = QButtonGroup(self)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        for tool in Tool:
+            button = QPushButton(TOOL_NAMES[tool].split()[0], self)
+            button.setCheckable(True)
+            button.setToolTip(f"{TOOL_NAMES[tool]} ({TOOL_SHORTCUTS[tool]})")
+            button.clicked.connect(lambda _checked=False, t=tool: context.set_tool(t))
+            group.addButton(button)
+            row.addWidget(button)
+            self.buttons[tool] = button
+        context.tool_changed.connect(self._show_tool)
+        self._show_tool(context.tool)
+
+    def _show_tool(self, tool: Tool) -> None:
+        button = self.buttons[tool]
+        with QSignalBlocker(button):
+            button.setChecked(True)
+
+
+class MeasurementPanel(QWidget):
+    """Tool buttons, the table of measurements and a Delete button."""
+
+    def __init__(self, context: MeasurementContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.tools = ToolBar(context, self)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.delete_button = QPushButton("Delete", self)
+        self.delete_button.setToolTip("Delete the selected measurement (Delete)")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(4, 4, 4, 4)
+        column.addWidget(self.tools)
+        column.addWidget(self.table)
+        column.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignRight)
+
+        self.table.itemSelectionChanged.connect(self._on_row_selected)
+        self.delete_button.clicked.connect(context.delete_selected)
+        self.table.installEventFilter(self)  # Delete / Backspace in the table
+        context.measurements_changed.connect(self.refresh)
+        context.bound.connect(self.refresh)
+        context.values_changed.connect(self._show_values)
+        context.selection_changed.connect(self._show_selection)
+        self.refresh()
+
+    def eventFilter(self, watched, event) -> bool:
+        delete_keys = (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+        if event.type() == QEvent.Type.KeyPress and event.key() in delete_keys:
+            self.context.delete_selected()
+            return True
+        return super().eventFilter(watched, event)
+
+    def uids(self) -> list[str]:
+        """The measurement uids in table order."""
+        return [self.table.item(row, 0).data(_UID_ROLE) for row in range(self.table.rowCount())]
+
+    def row_texts(self, row: int) -> list[str]:
+        """The texts of table row `row`."""
+        return [self.table.item(row, column).text() for column in range(len(COLUMNS))]
+
+    def refresh(self, *_args) -> None:
+        """Rebuild the table from the context."""
+        measurements = self.context.measurements()
+        with QSignalBlocker(self.table):
+            self.table.setRowCount(len(measurements))
+            for row, m in enumerate(measurements):
+                for column, text in enumerate(self._texts(m)):
+                    item = QTableWidgetItem(text)
+                    item.setData(_UID_ROLE, m.uid)
+                    self.table.setItem(row, column, item)
+        self._show_selection(self.context.selected_uid)
+
+    def _show_values(self, touched: list[Measurement]) -> None:
+        """Work out the value column again for the rows of `touched` (their pixels changed)."""
+        rows = {uid: row for row, uid in enumerate(self.uids())}
+        for m in touched:
+            if m.uid in rows:
+                self.table.item(rows[m.uid], 2).setText(self.context.describe(m, full=True))
+
+    def _texts(self, m: Measurement) -> tuple[str, str, str]:
+        n = self.context.state.n_slices(m.plane) if self.context.state is not None else None
+        where = f"{m.plane.value} {m.slice_index + 1}" + (f"/{n}" if n else "")
+        return _KIND_NAMES.get(m.KIND, m.KIND), where, self.context.describe(m, full=True)
+
+    def _on_row_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            self.context.jump_to(self.table.item(rows[0].row(), 0).data(_UID_ROLE))
+
+    def _show_selection(self, uid: str | None) -> None:
+        uids = self.uids()
+        with QSignalBlocker(self.table):
+            if uid in uids:
+                self.table.selectRow(uids.index(uid))
+            else:
+                self.table.clearSelection()
+        self.delete_button.setEnabled(uid is not None)

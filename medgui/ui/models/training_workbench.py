@@ -1,0 +1,401 @@
+"""Training and running models in the main window: one object that builds the Training and
+Models docks and the Model menu, starts the workers, and draws the model's proposal on every
+`SliceView` (as `LabelWorkbench` does for labels).
+
+Training data are the workspace's saved label maps: Start saves the series on show first. After
+each epoch the model of the moment segments the axial slice on show, drawn as the proposal
+layer, so the user sees the model learn. "Run model on this series" segments the whole series
+with the active registry version; Accept all / Accept label write the proposal into the label
+map as one undoable edit; Reject drops it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from functools import partial
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QMenu
+
+from medgui.core.image.reformat import normal_axis, plane_for_axis
+from medgui.core.labels.labelmap import LabelTable
+from medgui.ui.browser.series_ranking import SeriesRanking
+from medgui.ui.common.dock_actions import dock_action
+from medgui.ui.labeling.persistence import snapshot
+from medgui.ui.labeling.workbench import _menu_holding, _scrolled
+from medgui.ui.models.classify_panel import ClassifyController
+from medgui.ui.models.model_panel import ModelPanel
+from medgui.ui.models.proposal_layer import ProposalLayer, ProposalModel
+from medgui.ui.models.training_panel import TrainingPanel
+from medgui.workers.infer_worker import (
+    segment_worker,
+    set_active_worker,
+    uncertain_slices_worker,
+    versions_worker,
+)
+from medgui.workers.label_workers import label_op_worker, label_snapshot, write_proposal
+from medgui.workers.ml_warmup import warm_up_when_shown
+from medgui.workers.train_worker import (
+    SlicePreview,
+    Trained,
+    TrainRequest,
+    TrainUpdate,
+    can_resume,
+    train_worker,
+)
+
+_MESSAGE_MS = 6000
+MODEL_NAME = "segment"
+
+
+class TrainingWorkbench(QObject):
+    """The training and model part of `window` (a `MainWindow` with its `labels`)."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.labels = window.labels
+        self.panel = TrainingPanel()
+        self.model_panel = ModelPanel()
+        self.proposal = ProposalModel(self)
+        self.layers: dict = {}
+        self._views: dict = {}
+        self.trainer = None  # the training worker while it runs
+        self.job = None  # the inference / ranking worker while it runs
+        self.request: TrainRequest | None = None
+        self.visited: set[int] = set()  # slices "Next most uncertain" has shown
+        self.epochs = 0
+        self._session = None
+        self.series_ranking = SeriesRanking(self, MODEL_NAME)
+        self._build_docks()
+        self._build_menu()
+        self.classifier = ClassifyController(self)  # "Classify this slice" and its heat map
+        p, m = self.panel, self.model_panel
+        p.start_requested.connect(self.start)
+        p.cancel_requested.connect(self.cancel_training)
+        m.set_active_requested.connect(self.set_active)
+        m.run_requested.connect(self.run_model)
+        m.cancel_requested.connect(self.cancel_job)
+        m.accept_all_requested.connect(lambda: self.accept())
+        m.accept_label_requested.connect(lambda value: self.accept([value]))
+        m.reject_requested.connect(self.reject)
+        m.uncertain_requested.connect(self.next_uncertain)
+        m.threshold_changed.connect(self.proposal.set_threshold)
+        m.contours_changed.connect(self.proposal.set_contours)
+        self.labels.context.session_changed.connect(self._on_session)
+        window.view_layout.state_changed.connect(self._attach)
+        # The versions are read when the Models dock is shown (not at start: no torch then).
+        self.model_dock.visibilityChanged.connect(lambda shown: shown and self.refresh_versions())
+        self._on_session(self.labels.context.session)
+        self.panel.set_running(False, can_resume=can_resume(self.workspace_root, MODEL_NAME))
+        # torch and MONAI load when a model dock first shows (and no series loads), not on Start.
+        warm_up_when_shown((self.train_dock, self.model_dock), window.jobs)
+
+    @property
+    def workspace_root(self):
+        return self.labels.workspace.root
+
+    @property
+    def training(self) -> bool:
+        return self.trainer is not None
+
+    # Building.
+
+    def _build_docks(self) -> None:
+        window, right = self.window, Qt.DockWidgetArea.RightDockWidgetArea
+        self.train_dock = QDockWidget("Training", window)
+        self.model_dock = QDockWidget("Models", window)
+        for dock, widget in ((self.train_dock, self.panel), (self.model_dock, self.model_panel)):
+            dock.setObjectName(dock.windowTitle())
+            dock.setWidget(_scrolled(widget))
+            dock.hide()
+            window.addDockWidget(right, dock)
+        window.tabifyDockWidget(self.labels.label_dock, self.train_dock)
+        window.tabifyDockWidget(self.train_dock, self.model_dock)
+        state = window.settings.window_state()
+        if state is not None:
+            window.restoreState(state)
+
+    def _build_menu(self) -> None:
+        window = self.window
+        bar = window.menuBar()
+        menu = QMenu("&Model", window)
+        for dock, key in ((self.train_dock, "Ctrl+Shift+T"), (self.model_dock, "Ctrl+Shift+U")):
+            menu.addAction(dock_action(dock, key))
+        menu.addSeparator()
+        actions = {
+            "run_model": ("&Run model on this series", self.run_model),
+            "next_uncertain": ("&Next most uncertain slice", self.next_uncertain),
+            "next_uncertain_series": ("Next most uncertain &series", self.series_ranking.start),
+            "accept_proposal": ("&Accept proposal", self.accept),
+            "reject_proposal": ("Re&ject proposal", self.reject),
+        }
+        for name, (text, slot) in actions.items():
+            action = QAction(text, window)
+            action.triggered.connect(lambda _=False, slot=slot: slot())
+            menu.addAction(action)
+            window.menu_actions[name] = action
+        window.menu_actions["training_dock"] = self.train_dock.toggleViewAction()
+        window.menu_actions["models_dock"] = self.model_dock.toggleViewAction()
+        help_menu = _menu_holding(bar, window.menu_actions["about"])
+        bar.insertMenu(help_menu.menuAction(), menu)
+        self.menu = menu
+
+    def _attach(self, *_args) -> None:
+        views = dict(self.window.view_layout.views)
+        if views == self._views:
+            return
+        self._views = views
+        self.layers = {
+            plane: ProposalLayer(view, self.proposal)
+            for plane, view in views.items()
+            if hasattr(view, "slice_group")
+        }
+
+    def _on_session(self, session) -> None:
+        old, self._session = self._session, session
+        if old is not None:
+            old.table_changed.disconnect(self._show_labels)
+        if session is not None:
+            session.table_changed.connect(self._show_labels)
+        self._show_labels()
+        volume = session.volume if session is not None else None
+        shape = tuple(self.proposal.shape_zyx or ())
+        if volume is None or tuple(volume.shape_zyx) != shape:
+            self.reject()
+        self.visited.clear()
+
+    def _show_labels(self) -> None:
+        session = self._session
+        labels = session.labelmap.table.labels if session is not None else []
+        self.panel.set_labels([f"{lb.value} {lb.name}" for lb in labels])
+
+    def _say(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, _MESSAGE_MS)
+
+    def _axial_index(self, volume) -> int:
+        """The z index on show (the axial view's slice), or the middle slice."""
+        state = self.labels.context.state
+        plane = plane_for_axis(volume, 2)
+        if state is not None and normal_axis(volume, plane) == 2:
+            return int(state.slice_index(plane))
+        return volume.shape_zyx[0] // 2
+
+    # Training.
+
+    def start(self, config: dict, resume: bool = False) -> None:
+        """Train as `config` (a `TrainConfig` as JSON) says; `resume` continues the last run."""
+        if self.training:
+            return
+        session = self.labels.context.session
+        work = volume = k = None
+        if session is not None:
+            key = session.key
+            measurements = [m.to_dict() for m in self.window.measurements.store.list(key)]
+            work = snapshot(session, measurements)
+            volume, k = session.volume, self._axial_index(session.volume)
+        request = TrainRequest(dict(config), self.workspace_root, work, volume, k, resume)
+        self.request, self.epochs = request, int(config.get("epochs", 0))
+        worker = train_worker(request)
+        worker.yielded.connect(self._on_update)
+        worker.returned.connect(self._on_trained)
+        worker.errored.connect(self._on_train_error)
+        worker.finished.connect(lambda: self._train_over(worker))
+        self.trainer = worker
+        self.panel.reset(keep_history=resume)
+        self.panel.set_running(True, can_resume=False)
+        self.panel.add_message("resuming" if resume else "training started")
+        self.train_dock.show()
+        worker.start()
+
+    def cancel_training(self) -> None:
+        if self.trainer is not None:
+            self.panel.add_message("cancelling…")
+            self.trainer.quit()
+
+    def _on_update(self, update) -> None:
+        panel = self.panel
+        if isinstance(update, SlicePreview):
+            volume = self.window.view_layout.volume
+            if volume is not None and self.proposal.proposal is None:
+                self.proposal.set_preview(update, tuple(volume.shape_zyx))
+            return
+        if not isinstance(update, TrainUpdate):
+            return
+        if update.kind == "device":
+            panel.set_device(update.text)
+        elif update.kind == "message":
+            panel.add_message(update.text)
+            if update.text.startswith("warning:"):
+                panel.show_warning(update.text.removeprefix("warning:").strip())
+        elif update.kind == "epoch_started":
+            self.epochs = update.epochs or self.epochs
+            panel.epoch_started(update.epoch, self.epochs)
+        elif update.kind == "batch":
+            panel.batch_done(update.epoch, self.epochs, update.batch, update.n_batches, update.loss)
+        elif update.kind == "epoch":
+            panel.epoch_done(update.epoch, self.epochs, update.metrics, update.eta_s)
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in update.metrics.items() if math.isfinite(v))
+            panel.add_message(f"epoch {update.epoch}: {shown}" + (" (best)" if update.best else ""))
+        if self.request is not None and self.request.volume is not None:
+            # Follow the slice on show: the next epoch's preview is of the slice seen now.
+            self.request.preview_slice = self._axial_index(self.request.volume)
+
+    def _on_trained(self, result) -> None:
+        if isinstance(result, Trained):
+            self.panel.add_message(f"saved {result.version_id} (active)")
+            self._say(f"Model {result.version_id} trained and made active")
+            self.refresh_versions()
+
+    def _on_train_error(self, error: Exception) -> None:
+        self.panel.add_message(f"training failed: {error}")
+        self.panel.show_warning(f"Training failed: {error}")
+        self._say(f"Training failed: {error}")
+
+    def _train_over(self, worker) -> None:
+        if worker is not self.trainer:
+            return
+        self.trainer = None
+        self.request = None
+        self.panel.set_running(False, can_resume=can_resume(self.workspace_root, MODEL_NAME))
+        if self.proposal.proposal is None:
+            self.proposal.clear()  # the training preview goes with the run
+
+    # Versions.
+
+    def refresh_versions(self) -> None:
+        worker = versions_worker(self.workspace_root)
+        worker.returned.connect(self.model_panel.set_versions)
+        worker.errored.connect(lambda error: self._say(f"Model versions: {error}"))
+        worker.start()
+        self.panel.set_running(
+            self.training, can_resume=can_resume(self.workspace_root, MODEL_NAME)
+        )
+
+    def set_active(self, name: str, number: int) -> None:
+        """Make version `number` of model `name` the one its task runs."""
+        worker = set_active_worker(self.workspace_root, name, number)
+        worker.returned.connect(lambda _n: self.refresh_versions())
+        worker.errored.connect(lambda error: self._say(f"Set active: {error}"))
+        worker.start()
+
+    # Inference and review.
+
+    def _start_job(self, worker, text: str, on_result) -> None:
+        if self.job is not None:
+            return
+        self.job = worker
+        worker.progressed.connect(self.model_panel.report)
+        worker.returned.connect(on_result)
+        worker.errored.connect(self._on_job_error)
+        worker.finished.connect(lambda: self._job_over(worker))
+        self.model_panel.set_busy(True, text)
+        self.model_dock.show()
+        worker.start()
+
+    def run_model(self) -> None:
+        """Segment the series on show with the active model; the result becomes the proposal."""
+        volume = self.window.view_layout.volume
+        if volume is None or self.job is not None:
+            return
+        worker = segment_worker(self.workspace_root, volume, MODEL_NAME)
+        self._start_job(worker, "Running the model…", self._on_proposal)
+
+    def cancel_job(self) -> None:
+        if self.job is not None:
+            self.job.quit()
+
+    def _on_job_error(self, error: Exception) -> None:
+        self.model_panel.status.setText(f"Failed: {error}")
+        self._say(str(error))
+
+    def _job_over(self, worker) -> None:
+        if worker is self.job:
+            self.job = None
+            self.model_panel.set_busy(False)
+            if worker.abort_requested:  # a cancelled worker returns nothing
+                self.model_panel.status.setText("Cancelled")
+
+    def _on_proposal(self, proposal) -> None:
+        if proposal is None:
+            self.model_panel.status.setText("Cancelled")
+            return
+        volume = self.window.view_layout.volume
+        if volume is None or tuple(volume.shape_zyx) != tuple(proposal.probabilities.shape[1:]):
+            return  # another series opened meanwhile
+        self.proposal.set_proposal(proposal)
+        labels = [(lb.value, lb.name) for lb in proposal.table.labels]
+        self.model_panel.set_proposal(labels)
+        self.model_panel.status.setText(
+            f"Proposal of {proposal.model.get('name', '')} v{proposal.model.get('version', '')}"
+        )
+
+    def accept(self, values: list[int] | None = None) -> bool:
+        """Write the proposal (all labels, or `values`) at the threshold into the label map, in
+        a worker; the new labels' rows and the voxels are one undo step, and the proposal is
+        dropped once they are written. False if there is nothing to accept (or a label job
+        runs)."""
+        session, proposal = self.labels.context.session, self.proposal.proposal
+        if session is None or proposal is None or not session.labelmap.matches(proposal.labels):
+            return False
+        table = LabelTable.from_json(session.labelmap.table.to_json())
+        known = {lb.value for lb in table.labels}
+        for label in proposal.table.labels:
+            if label.value not in known and (values is None or label.value in values):
+                table.labels.append(dataclasses.replace(label, layer=0))
+        what = "all labels" if values is None else f"label {', '.join(map(str, values))}"
+        description = f"Accept model proposal ({what})"
+        worker = label_op_worker(
+            label_snapshot(session.labelmap), write_proposal, proposal,
+            self.proposal.threshold, values, description,
+        )  # fmt: skip
+        return self.labels.jobs.run(
+            "Accept model proposal", worker, partial(self._accepted, proposal, table, description)
+        )
+
+    def _accepted(self, proposal, table, description: str, session, edit) -> None:
+        session.apply_result(description, edit, table)
+        if self.proposal.proposal is proposal:
+            self.reject()
+        self._say(f"{description}: Ctrl+Z undoes it")
+
+    def reject(self) -> None:
+        """Drop the proposal."""
+        self.proposal.clear()
+        self.model_panel.set_proposal(None)
+
+    def next_uncertain(self) -> None:
+        """Rank the slices of the series on show by the active model's uncertainty and go to the
+        most uncertain one not shown yet."""
+        volume = self.window.view_layout.volume
+        if volume is None or self.job is not None:
+            return
+        worker = uncertain_slices_worker(
+            self.workspace_root, volume, self.proposal.proposal, MODEL_NAME
+        )
+        self._start_job(worker, "Ranking slices by uncertainty…", self._on_ranking)
+
+    def _on_ranking(self, ranking) -> None:
+        volume, state = self.window.view_layout.volume, self.labels.context.state
+        if not ranking or volume is None or state is None:
+            return
+        choice = next(((k, h) for k, h in ranking if k not in self.visited), None)
+        if choice is None:
+            self.visited.clear()
+            choice = ranking[0]
+        k, nats = int(choice[0]), float(choice[1])
+        self.visited.add(k)
+        state.set_slice(plane_for_axis(volume, 2), k)
+        entropies = np.asarray([h for _k, h in ranking])
+        self.model_panel.status.setText(
+            f"Slice {k + 1}: mean entropy {nats:.3f} nats (series mean {entropies.mean():.3f})"
+        )
+
+    def close(self) -> None:
+        """Stop the workers (the window is closing)."""
+        for worker in (self.trainer, self.job):
+            if worker is not None:
+                worker.quit()

@@ -1,0 +1,1 @@
+"""Reports and exports: the report dialog and workbench, the export dialog."""

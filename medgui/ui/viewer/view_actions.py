@@ -1,0 +1,167 @@
+"""The View menu's actions (layouts, planes, display toggles, cine, window presets), bound to
+the `ViewLayout`'s current `ViewerState`."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QInputDialog, QMenu
+
+from medgui.core.image.reformat import Plane
+from medgui.core.image.viewer_state import LAYOUTS, ViewerState
+from medgui.core.image.windowing import CT_PRESETS
+from medgui.ui.common.settings import AppSettings
+from medgui.ui.viewer.view_layout import ViewLayout
+
+
+class ViewActions(QObject):
+    """The View menu's actions, bound to the layout's current `ViewerState`.
+
+    Each slot is one call on the state; check marks follow the state's events (with signals
+    blocked while they are set, so a mark never echoes back as a command).
+    """
+
+    def __init__(self, view_layout: ViewLayout, settings: AppSettings) -> None:
+        super().__init__(view_layout)
+        self._layout = view_layout
+        self._settings = settings
+        self._watched: ViewerState | None = None
+        self.actions: dict[str, QAction] = {}
+        self._checkable = QActionGroup(self), QActionGroup(self)
+        add = self._add
+        add("layout_1", "One view", "Ctrl+1", lambda: view_layout.set_layout("1"), group=0)
+        add("layout_3", "Three planes", "Ctrl+3", lambda: view_layout.set_layout("3"), group=0)
+        for plane, key in zip(Plane, ("Ctrl+Shift+A", "Ctrl+Shift+C", "Ctrl+Shift+S"), strict=True):
+            slot = partial(self._call, "set_active_plane", plane)
+            add(f"plane_{plane.value}", plane.value.capitalize(), key, slot, group=1)
+        add("reset", "Reset display", "R", partial(self._call, "reset"))
+        add("fit", "Fit to window", "F", self._fit)
+        # Toggles pass their checked state on to the setter.
+        add("invert", "Invert", "I", partial(self._call, "set_invert"), checkable=True)
+        add("flip_h", "Flip horizontally", "H", partial(self._call, "set_flip_h"), checkable=True)
+        add("flip_v", "Flip vertically", "V", partial(self._call, "set_flip_v"), checkable=True)
+        add("rotate_cw", "Rotate clockwise", "Ctrl+R", partial(self._turn, 90))
+        add("rotate_ccw", "Rotate counter-clockwise", "Ctrl+Shift+R", partial(self._turn, -90))
+        add("cine", "Play / pause cine", "Space", view_layout.cine.toggle)
+        add("cine_faster", "Cine faster", "]", partial(self._cine_rate, 1.25))
+        add("cine_slower", "Cine slower", "[", partial(self._cine_rate, 0.8))
+        # 0 is the slice view's key for it (as 1–8 are the presets'); shown, not claimed.
+        add("default_window", "Automatic window\t0", None, self._default_window)
+        add("save_preset", "Save window as preset…", None, self._save_preset)
+        self.presets_menu = QMenu("Presets")
+        self.presets_menu.aboutToShow.connect(self._fill_presets)
+        view_layout.state_changed.connect(self._watch)
+        view_layout.layout_changed.connect(self._sync)
+        self._watch(view_layout.state)
+
+    def _add(self, name, text, key, slot, *, checkable=False, group=None) -> QAction:
+        action = QAction(text, self)
+        if key:
+            action.setShortcut(QKeySequence(key))
+        action.setCheckable(checkable or group is not None)
+        if group is not None:
+            self._checkable[group].addAction(action)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self.actions[name] = action
+        return action
+
+    def populate(self, menu: QMenu) -> None:
+        """Add the actions to `menu`, grouped."""
+        a = self.actions
+        groups = (
+            ("layout_1", "layout_3", "plane_axial", "plane_coronal", "plane_sagittal"),
+            ("reset", "fit", "invert", "flip_h", "flip_v", "rotate_cw", "rotate_ccw"),
+        )
+        for names in groups:
+            for name in names:
+                menu.addAction(a[name])
+            menu.addSeparator()
+        menu.addMenu(self.presets_menu)
+        self._fill_presets()
+        menu.addSeparator()
+        for name in ("cine", "cine_faster", "cine_slower"):
+            menu.addAction(a[name])
+
+    def _fill_presets(self) -> None:
+        menu = self.presets_menu
+        menu.clear()
+        volume = self._layout.volume
+        ct = volume is not None and volume.modality.upper() == "CT"
+        for n, (name, window) in enumerate(CT_PRESETS.items(), 1):
+            # Number keys are the slice view's (they act on the view under the keyboard); the
+            # text after the tab shows the key in the shortcut column without claiming it.
+            action = menu.addAction(f"{name.capitalize()}\t{n}")
+            action.triggered.connect(partial(self._call, "set_window", window.center, window.width))
+            action.setEnabled(ct)  # HU windows, as the number keys: CT only
+        user = self._settings.user_presets()
+        if user:
+            menu.addSeparator()
+            for name, window in user.items():
+                action = menu.addAction(name)
+                action.triggered.connect(
+                    partial(self._call, "set_window", window.center, window.width)
+                )
+        menu.addSeparator()
+        menu.addAction(self.actions["default_window"])
+        menu.addAction(self.actions["save_preset"])
+
+    def _call(self, method: str, *args) -> None:
+        if self._layout.state is not None:
+            getattr(self._layout.state, method)(*args)
+
+    def _fit(self) -> None:
+        self._call("set_zoom", 1.0)
+        self._call("set_pan", 0.0, 0.0)
+
+    def _turn(self, degrees: int) -> None:
+        if self._layout.state is not None:
+            self._layout.state.set_rotate(self._layout.state.rotate + degrees)
+
+    def _cine_rate(self, factor: float) -> None:
+        if self._layout.state is not None:
+            self._layout.state.set_cine_fps(self._layout.state.cine_fps * factor)
+
+    def _default_window(self) -> None:
+        self._call("use_default_window")
+
+    def _save_preset(self) -> None:
+        state = self._layout.state
+        if state is None:
+            return
+        name, ok = QInputDialog.getText(self._layout, "Save window preset", "Preset name:")
+        if ok and name.strip():
+            self._settings.set_user_preset(name.strip(), state.window)
+
+    def _watch(self, state: ViewerState | None) -> None:
+        if self._watched is not None:
+            self._watched.events.disconnect(self._on_state_event)
+        self._watched = state
+        if state is not None:
+            state.events.connect(self._on_state_event)
+        for name, action in self.actions.items():
+            if not name.startswith("layout_"):
+                action.setEnabled(state is not None)
+        # Here, not when the menu is about to show: a disabled menu never shows, so it would
+        # stay disabled once made so before the first series opened.
+        self.presets_menu.setEnabled(state is not None)
+        self._fill_presets()
+        self._sync()
+
+    def _on_state_event(self, name: str, value: Any) -> None:
+        if name in ("invert", "flip_h", "flip_v", "active_plane"):
+            self._sync()
+
+    def _sync(self, *_: Any) -> None:
+        state = self._layout.state
+        checks = {f"layout_{n}": self._layout.layout_name == n for n in LAYOUTS}
+        if state is not None:
+            checks.update({f"plane_{p.value}": state.active_plane is p for p in Plane})
+            checks.update(invert=state.invert, flip_h=state.flip_h, flip_v=state.flip_v)
+        for name, checked in checks.items():
+            action = self.actions[name]
+            blocked = action.blockSignals(True)
+            action.setChecked(checked)
+            action.blockSignals(blocked)

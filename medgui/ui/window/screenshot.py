@@ -1,0 +1,129 @@
+"""Render the views of a volume to a PNG without a display (`medgui view --screenshot`).
+
+The same widgets as the GUI draw the image, so a screenshot documents what a user sees and a
+test can check the rendered pixels against the window/level formula.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QEventLoop, QIODevice, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from medgui.core.image.viewer_state import LAYOUTS
+from medgui.core.image.windowing import CT_PRESETS
+from medgui.core.labels.io import load_with_labels
+from medgui.core.util.atomic import atomic_write_bytes
+from medgui.ui.common.theme import apply_dark_theme
+from medgui.ui.labeling.overlay import LabelOverlay
+from medgui.ui.labeling.session import LabelContext, LabelSession
+from medgui.ui.labeling.tools import LabelTools
+from medgui.ui.viewer.view_layout import ViewFactory, ViewLayout
+
+# Views may coalesce renders on short timers; this is comfortably longer than any of them.
+_SETTLE_MS = 150
+
+
+def _application() -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        # Headless unless the caller chose a platform: a screenshot needs no display.
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QApplication([])
+        apply_dark_theme(app)
+    return app
+
+
+def _settle(ms: int = _SETTLE_MS) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def _show_labels(views: ViewLayout, volume, labelmap) -> None:
+    """Draw `labelmap` over every slice view, as the labeling workbench does."""
+    context, tools = LabelContext(views), LabelTools(views)
+    context.set_session(LabelSession(volume, labelmap=labelmap, parent=views), views.state)
+    for view in views.views.values():
+        if hasattr(view, "slice_group"):  # a stand-in view has nothing to draw on
+            LabelOverlay(view, context, tools)
+
+
+def render_screenshot(
+    path: str | Path,
+    out_png: str | Path,
+    slice: int | None = None,  # noqa: A002 - the CLI's option name
+    preset: str | None = None,
+    window: float | None = None,
+    level: float | None = None,
+    layout: str = "1",
+    size: tuple[int, int] = (1024, 768),
+    *,
+    view_factory: ViewFactory | None = None,
+    series: str | None = None,
+    labels: str | Path | None = None,
+) -> Path:
+    """Load `path` (a series folder, DICOM file or NIfTI/NRRD/MHA file), show it as the viewer
+    would, and save the views as a PNG of `size` (width, height) pixels; returns the PNG path.
+
+    `slice` is the slice index of the plane on show (the acquisition plane; default the middle
+    one). The window is `preset` (a CT preset name, see `CT_PRESETS`), or `window` (width) and
+    `level` (centre) together, or by default the one the viewer opens with. `layout` is "1"
+    (one view) or "3" (axial, coronal, sagittal). Bad options raise ValueError naming them.
+    `series` picks one series of a folder (UID, number or description); the label map `labels`,
+    or else one lying beside the series on its grid, is drawn over it.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if preset is not None and (window is not None or level is not None):
+        raise ValueError("give either a preset or --window/--level, not both")
+    if (window is None) != (level is None):
+        raise ValueError("--window and --level go together")
+    if preset is not None and preset.lower() not in CT_PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(CT_PRESETS)}")
+    if window is not None and window < 1:
+        raise ValueError(f"window width must be at least 1, got {window}")
+    width, height = (int(n) for n in size)
+    if width < 16 or height < 16:
+        raise ValueError(f"size must be at least 16×16 pixels, got {width}×{height}")
+
+    app = _application()
+    volume, labelmap = load_with_labels(path, series=series, labels=labels)
+    views = ViewLayout(view_factory)
+    views.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+    views.resize(width, height)
+    views.set_layout(layout)
+    views.set_volume(volume)
+    if labelmap is not None:
+        _show_labels(views, volume, labelmap)
+    state = views.state
+    if slice is not None:
+        plane = state.active_plane
+        count = state.n_slices(plane)
+        if not 0 <= slice < count:
+            raise ValueError(f"slice {slice} is outside 0..{count - 1} ({plane.value})")
+        state.set_slice(plane, slice)
+    if preset is not None:
+        chosen = CT_PRESETS[preset.lower()]
+        state.set_window(chosen.center, chosen.width)
+    elif window is not None:
+        state.set_window(level, window)
+    views.show()
+    _settle()
+    app.processEvents()
+    out = Path(out_png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Encoded in memory, then written atomically: Qt's own file save leaves a cut PNG behind
+    # on a full disk; this fails naming the file and leaves nothing.
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    encoded = views.grab().save(buffer, "PNG")
+    buffer.close()
+    views.close()
+    views.deleteLater()
+    if not encoded:
+        raise OSError(f"{out}: could not encode the PNG")
+    return atomic_write_bytes(out, data.data())
