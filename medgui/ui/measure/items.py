@@ -23,6 +23,10 @@ from medgui.core.annotations.measurements import Angle, EllipseROI, Measurement,
 if TYPE_CHECKING:
     from medgui.ui.measure.context import MeasurementContext
 
+# Above the image, the label overlay (drawn in the same group, whichever was added last) and
+# the crosshair (z 5) and label boxes (z 6): a measurement is always read on top.
+MEASUREMENT_Z = 10
+
 Point = tuple[float, float]
 PEN = "#ffd23f"
 SELECTED_PEN = "#3ec8ff"
@@ -105,6 +109,12 @@ class _EllipseROI(_BoxROI):
 
 
 def _make_roi(m: Measurement, parent: QGraphicsItem) -> pg.ROI:
+    roi = _new_roi(m, parent)
+    roi.setZValue(MEASUREMENT_Z)
+    return roi
+
+
+def _new_roi(m: Measurement, parent: QGraphicsItem) -> pg.ROI:
     style = {
         "pen": pg.mkPen(PEN, width=2),
         "hoverPen": pg.mkPen(HOVER_PEN, width=2),
@@ -214,6 +224,7 @@ def _outline(m: Measurement) -> QPainterPath:
 def _value_label(parent: QGraphicsItem) -> pg.TextItem:
     label = pg.TextItem(color="#ffe9a8", fill=pg.mkBrush(0, 0, 0, 160), anchor=(0, 1))
     label.setParentItem(parent)
+    label.setZValue(MEASUREMENT_Z + 1)
     return label
 
 
@@ -231,6 +242,7 @@ class Draft:
     def __init__(self, parent: QGraphicsItem, context: MeasurementContext) -> None:
         self._context = context
         self.outline = QGraphicsPathItem(parent)
+        self.outline.setZValue(MEASUREMENT_Z)
         pen = QPen(QColor(PEN), 1.5, Qt.PenStyle.DashLine)
         pen.setCosmetic(True)
         self.outline.setPen(pen)
