@@ -25,7 +25,7 @@ from medgui.core.labels.bbox import bbox_union
 from medgui.core.labels.grow_from_seeds import seed_region
 from medgui.core.labels.interpolate import InterpolationProposal
 from medgui.core.labels.ops import grid_of, normal_axis_zyx
-from medgui.core.labels.undo import Entry, locked_values, voxel_edits
+from medgui.core.labels.undo import Entry, voxel_edits
 from medgui.ui.labeling.session import LabelContext, LabelSession
 from medgui.ui.labeling.tools import LabelTool, LabelTools
 from medgui.workers.smart_label_workers import edges_worker, grow_worker
@@ -250,19 +250,9 @@ class GrowFromSeeds(QObject):
         session, region = self._session, proposal.bbox
         if session is None:
             return
-        layer = session.labelmap.layers[self._layer]
-        seeded = layer[region].copy()
+        seeded = session.labelmap.layers[self._layer][region].copy()
         self._take_strokes_back()
-        result = np.where(seeded == self._background, 0, seeded).astype(layer.dtype)
-        grown = (proposal.values != 0) & (result == 0)
-        result[grown] = proposal.values[grown]
-        # A label locked since its seeds were painted keeps its extent: neither its seeds
-        # nor its growth are written.
-        current = layer[region]
-        locked = np.isin(result, locked_values(session.labelmap.table)) & (result != current)
-        result[locked] = current[locked]
-        with session.history.edit(session.labelmap, self._layer, "Grow from seeds", region) as r:
-            r.view[...] = result
+        session.merge_grown(self._layer, region, seeded, proposal.values, self._background)
         self._finish()
         self.message.emit("Grown from seeds: Ctrl+Z undoes it")
 
@@ -280,13 +270,8 @@ class GrowFromSeeds(QObject):
         self._edges = None
         self._strokes, self._waiting = [], False
         if self._added_background:
-            table = session.labelmap.table
             if not (session.labelmap.layers[self._layer] == self._background).any():
-                if session.active_value == self._background:
-                    others = [lb.value for lb in table.labels if lb.value != self._background]
-                    session.set_active(others[0])
-                table.remove(self._background)
-                session.table_changed.emit()
+                session.discard_label(self._background)
         if session.proposal is not None:
             session.show_proposal(None)
         self.changed.emit()

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from medgui.core.annotations.model import ClassTagSet
+from medgui.core.annotations.session import DEFAULT_CLASSES
 from medgui.core.image.reformat import plane_for_axis
-from medgui.ui.labeling.annotations import DEFAULT_CLASSES
 from medgui.ui.labeling.dialogs import Dialogs
 from medgui.ui.labeling.session import LabelContext, LabelSession
 

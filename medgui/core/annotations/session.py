@@ -1,8 +1,8 @@
-"""The boxes, class tags, key images and report draft of a `LabelSession`: each change an
-undoable step in the session's history (snapshots of the annotations before and after).
+"""`SessionModel`: a `LabelSessionModel` with the series' boxes, class tags, key images and
+report draft, each change of them an undoable step in the same history (snapshots of the
+annotations before and after). No Qt here: `medgui.ui.labeling.session` adapts it to signals.
 
-A mixin, so that `LabelSession` stays one object for its users while this concern lives in its
-own module; it uses the session's `annotations`, `history`, `volume` and change signals.
+Besides the label events it announces ``annotations_changed`` (boxes, tags or key images).
 """
 
 from __future__ import annotations
@@ -13,13 +13,59 @@ from contextlib import contextmanager
 
 from medgui.core.annotations.key_images import KeyImage, ReportDraft
 from medgui.core.annotations.model import Box2D, Box3D, ClassTagSet, SeriesAnnotations
+from medgui.core.annotations.store import series_key
+from medgui.core.image.volume import Volume
+from medgui.core.labels.labelmap import LabelMap
+from medgui.core.labels.session import LabelSessionModel
 from medgui.core.labels.undo import StateChange
 
 DEFAULT_CLASSES = ("normal", "abnormal")
 
 
-class AnnotationEdits:
-    """Boxes, tags, key images and the report draft of a `LabelSession`."""
+class SessionModel(LabelSessionModel):
+    """Labels, boxes, tags, key images and report draft of one volume (`key`: its series key)."""
+
+    RESET_EVENTS = (*LabelSessionModel.RESET_EVENTS[:-1], "annotations_changed", "edited")
+
+    def __init__(
+        self,
+        volume: Volume,
+        key: str | None = None,
+        *,
+        labelmap: LabelMap | None = None,
+        annotations: SeriesAnnotations | None = None,
+    ) -> None:
+        self.key = key or series_key(volume)
+        self.annotations = annotations if annotations is not None else SeriesAnnotations()
+        super().__init__(volume, labelmap=labelmap)
+
+    def replace(
+        self,
+        labelmap: LabelMap | None,
+        annotations: SeriesAnnotations | None = None,
+        *,
+        notify=True,
+    ) -> None:
+        """Show `labelmap` (None: an empty one) and `annotations` (None: keep the current ones)
+        instead; undo history is cleared. `GeometryMismatchError` if the map is off the grid."""
+        self.check_grid(labelmap)  # before anything changes
+        if annotations is not None:
+            self.annotations = annotations
+        super().replace(labelmap, notify=notify)
+
+    def is_empty(self) -> bool:
+        """Whether nothing has been labelled, boxed or tagged."""
+        notes = self.annotations
+        return (
+            super().is_empty()
+            and not notes.boxes_2d
+            and not notes.boxes_3d
+            and notes.tags is None
+            and not notes.key_images
+            and notes.report_draft.is_empty()
+        )
+
+    # Boxes.
 
     def add_box(self, box: Box2D) -> None:
         with self._annotating("Box"):
@@ -44,6 +90,8 @@ class AnnotationEdits:
             self.annotations.boxes_3d.append(box)
         return box
 
+    # Class tags.
+
     @property
     def tags(self) -> ClassTagSet:
         """The class tags (made with the default classes on first use); images are slices k."""
@@ -57,18 +105,15 @@ class AnnotationEdits:
         tags of classes no longer listed are dropped."""
         renamed = renamed or {}
         with self._annotating("Class list"):
-            self._set_classes(classes, renamed)
-
-    def _set_classes(self, classes: list[str], renamed: dict[str, str]) -> None:
-        old = self.tags
-        follow = {name: renamed.get(name, name) for name in old.classes}
-        new = ClassTagSet(classes, old.n_images)
-        if old.series_tag is not None and follow[old.series_tag] in new.classes:
-            new.series_tag = follow[old.series_tag]
-        for image, name in old.image_tags.items():
-            if follow[name] in new.classes:
-                new.image_tags[image] = follow[name]
-        self.annotations.tags = new
+            old = self.tags
+            follow = {name: renamed.get(name, name) for name in old.classes}
+            new = ClassTagSet(classes, old.n_images)
+            if old.series_tag is not None and follow[old.series_tag] in new.classes:
+                new.series_tag = follow[old.series_tag]
+            for image, name in old.image_tags.items():
+                if follow[name] in new.classes:
+                    new.image_tags[image] = follow[name]
+            self.annotations.tags = new
 
     def tag(self, image: int | None, class_name: str | None) -> None:
         """Tag `image` (slice k; None: the series) with `class_name` (None: untag)."""
@@ -97,11 +142,11 @@ class AnnotationEdits:
         an undo step: the text editors undo typing themselves."""
         if draft != self.annotations.report_draft:
             self.annotations.report_draft = ReportDraft(draft.findings, draft.impression)
-            self.edited.emit()
+            self.events.emit("edited")
 
     @contextmanager
     def _annotating(self, description: str) -> Iterator[None]:
-        """Change the boxes or tags inside the block as one undoable step (snapshots of the
+        """Change the annotations inside the block as one undoable step (snapshots of the
         annotations before and after; a block that raises changes nothing)."""
         before = copy.deepcopy(self.annotations)
         try:
@@ -115,10 +160,10 @@ class AnnotationEdits:
             self.history.push(
                 StateChange(description, before, after, self._restore_annotations, size)
             )
-        self.annotations_changed.emit()
+        self.events.emit("annotations_changed")
 
     def _restore_annotations(self, annotations: SeriesAnnotations) -> None:
         draft = self.annotations.report_draft  # typed report text is never undone with a box
         self.annotations = copy.deepcopy(annotations)
         self.annotations.report_draft = draft
-        self.annotations_changed.emit()
+        self.events.emit("annotations_changed")
