@@ -15,7 +15,6 @@ opening the window never imports torch; the import-linter contracts still see th
 
 from __future__ import annotations
 
-import gc
 import math
 import time
 from dataclasses import dataclass, field
@@ -26,26 +25,13 @@ import numpy as np
 from superqt.utils import GeneratorWorker, thread_worker
 
 from medgui.core.image.volume import Volume
+from medgui.core.util.collection import freeze_once
 from medgui.core.workspace.audit import AuditLog
 from medgui.core.workspace.store import SeriesWork, Workspace
 from medgui.workers.load_worker import _ClosingGeneratorWorker
 
 BATCH_INTERVAL_S = 0.1  # batch updates forwarded at most this often
 CHECKPOINTS = ".checkpoints"  # under <workspace>/models/ (not a valid model name: never listed)
-
-
-_frozen = False
-
-
-def freeze_once() -> None:
-    """Everything alive after the first ML import (the window, torch, MONAI) lives as long as
-    the process: keep it out of the collector's full passes, which otherwise scan it all while
-    holding the GIL and stall the window for 100-200 ms each time training allocates. Once per
-    process, so later garbage is never frozen."""
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.freeze()
 
 
 def checkpoint_dir(workspace_root: str | Path, task: str) -> Path:
