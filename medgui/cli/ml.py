@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from medgui.ml.models.catalogue import TASKS, VALIDATION_CHOICES, task_entry, task_names
+
 COMMANDS = ("train", "infer")
 
 
@@ -31,7 +33,12 @@ def _option(text: str) -> tuple[str, Any]:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add `train` and `infer` to the `medgui` sub-command parsers."""
     p = sub.add_parser("train", help="train a model on image and label folders or a workspace")
-    p.add_argument("--task", default="segment", help="segment or classify (default: segment)")
+    p.add_argument(
+        "--task",
+        default=task_names()[0],
+        choices=task_names(),
+        help=f"what to learn (default: {task_names()[0]})",
+    )
     data = p.add_argument_group("data (folders, or a workspace)")
     data.add_argument(
         "--images",
@@ -57,14 +64,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-split", type=float, default=0.2, help="fraction for validation")
     p.add_argument(
         "--validation",
-        choices=("patient", "series", "none"),
+        choices=VALIDATION_CHOICES,
         default="patient",
         help="keep validation data apart by patient (default), by series (one patient may be "
         "on both sides), or none (no validation: the last epoch is kept)",
     )
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
-    p.add_argument("--model", default="", help="the task's network (default: the task's own)")
+    networks = ", ".join(f"{t.name}: {', '.join(t.network_names)}" for t in TASKS)
+    p.add_argument(
+        "--model", default="", help=f"the task's network (default: the task's own; {networks})"
+    )
     p.add_argument("--patience", type=int, default=10, help="early stopping (0: off)")
     p.add_argument("--no-augment", action="store_true")
     p.add_argument(
@@ -101,8 +111,8 @@ def _config(args: argparse.Namespace):
     from medgui.ml.models.task import TrainConfig
 
     options = dict(args.option)
-    if args.flip:  # the tasks spell "on" differently: a mode name, or a switch
-        options.setdefault("flip", "horizontal" if args.task == "classify" else True)
+    if args.flip:
+        options.setdefault("flip", task_entry(args.task).flip_on)
     return TrainConfig(
         task=args.task,
         model=args.model,
@@ -166,7 +176,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from medgui.ml.models.task import get_task
     from medgui.ml.training import distributed
-    from medgui.ml.training.checkpoint import register_tasks
     from medgui.ml.training.trainer import Trainer
 
     if args.threads:
@@ -185,7 +194,6 @@ def cmd_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    register_tasks()
     config = _config(args)
     context, choice = distributed.setup(config.device)
     # A run that fails leaves no half-made model folder (its checkpoint, its split key) behind.
@@ -253,7 +261,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     from medgui.ml.models.task import get_task
     from medgui.ml.models.write_errors import writing
     from medgui.ml.runtime.device import pick_device
-    from medgui.ml.training.checkpoint import TrainedModel, register_tasks
+    from medgui.ml.training.checkpoint import TrainedModel
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -265,7 +273,6 @@ def cmd_infer(args: argparse.Namespace) -> int:
         return _infer_segmentation(
             TrainedModel.load(model_dir, pick_device(args.device).device), args
         )
-    register_tasks()
     infer_files = getattr(get_task(card.task), "infer_files", None)
     if infer_files is None:
         print(f"error: task {card.task!r} has no file inference", file=sys.stderr)

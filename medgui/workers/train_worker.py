@@ -117,14 +117,12 @@ def _train(request: TrainRequest):
     from medgui.ml.models.registry import ModelRegistry
     from medgui.ml.models.task import TrainConfig, get_task
     from medgui.ml.training import events as te
-    from medgui.ml.training.checkpoint import register_tasks
     from medgui.ml.training.trainer import Trainer
 
     root = Path(request.workspace_root)
     workspace = Workspace(root)
     if request.work is not None:
         workspace.save_series(request.work)
-    register_tasks()
     config = TrainConfig.from_json(dict(request.config))
     task = get_task(config.task)
     folder = checkpoint_dir(root, task.name)

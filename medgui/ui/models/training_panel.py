@@ -29,20 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-TASKS = (("segment", "Segmentation"), ("classify", "Classification"))
-MODELS = {
-    "segment": (("unet2d", "2-D U-Net"), ("unet3d", "3-D U-Net")),
-    "classify": (
-        ("small_cnn", "Small CNN"),
-        ("densenet121", "DenseNet-121"),
-        ("resnet18", "ResNet-18"),
-    ),
-}
-VALIDATION = (
-    ("patient", "By patient"),
-    ("series", "By series (one patient on both sides)"),
-    ("none", "None: train without validation"),
-)
+from medgui.workers.catalogue import VALIDATION, task_entry, task_names
+
 _LOG_LINES = 200
 
 
@@ -62,8 +50,8 @@ class TrainingPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.task = QComboBox()
-        for key, text in TASKS:
-            self.task.addItem(text, key)
+        for name in task_names():
+            self.task.addItem(task_entry(name).label, name)
         self.labels = QListWidget()
         self.labels.setMaximumHeight(90)
         self.labels.setToolTip("The labels (or classes) of the series on show: what is learnt")
@@ -157,10 +145,10 @@ class TrainingPanel(QWidget):
 
     def _fill_models(self, *_args) -> None:
         self.model.clear()
-        for key, text in MODELS[self.task.currentData()]:
-            self.model.addItem(text, key)
-        metric = "Dice" if self.task.currentData() == "segment" else "AUC / accuracy"
-        self.metric_plot.setTitle(f"Validation {metric}")
+        entry = task_entry(self.task.currentData())
+        for network in entry.networks:
+            self.model.addItem(network.label, network.name)
+        self.metric_plot.setTitle(f"Validation {entry.curve_label}")
 
     def set_labels(self, names: list[str]) -> None:
         """The labels (or classes) of the series on show."""
@@ -176,9 +164,8 @@ class TrainingPanel(QWidget):
             raise ValueError(f"options are not JSON: {error}") from error
         if not isinstance(options, dict):
             raise ValueError("options must be a JSON object")
-        if self.flip.isChecked():  # the tasks spell "on" differently: a mode name, or a switch
-            task = self.task.currentData()
-            options.setdefault("flip", "horizontal" if task == "classify" else True)
+        if self.flip.isChecked():
+            options.setdefault("flip", task_entry(self.task.currentData()).flip_on)
         minutes = self.minutes.value()
         return {
             "task": self.task.currentData(),
@@ -256,8 +243,7 @@ class TrainingPanel(QWidget):
 
         self.loss_curve.setData(*series("train_loss"))
         self.val_loss_curve.setData(*series("val_loss"))
-        metric = "dice" if self.task.currentData() == "segment" else "auc"
-        self.metric_curve.setData(*series(metric))
+        self.metric_curve.setData(*series(task_entry(self.task.currentData()).curve_metric))
 
     def curve_points(self) -> dict[str, int]:
         """How many points each curve holds (for tests and the status line)."""

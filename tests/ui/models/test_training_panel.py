@@ -14,6 +14,7 @@ from medgui.workers.infer_worker import _versions
 pytest.importorskip("torch")
 pytest.importorskip("monai")
 
+
 def test_one_series_says_why_in_the_dock_and_none_trains(qtbot, window, labelled_demo):
     """Validation by patient cannot be made from one series: the dock itself says why and what
     to choose; choosing none trains and the dock says that nothing validates the model."""
@@ -32,7 +33,6 @@ def test_one_series_says_why_in_the_dock_and_none_trains(qtbot, window, labelled
     assert "training failed" not in panel.log.toPlainText().split("training started")[-1]
     assert not panel.warning.isHidden() and "last epoch" in panel.warning.text()
     assert len(_versions(training.workspace_root, "segment")) == 1
-
 
 
 @pytest.mark.slow
@@ -173,3 +173,21 @@ def test_classify_slice_with_heat_map(qtbot, window, labelled_demo):
     assert not item.isVisible()
     classify.panel.show_heat_map.setChecked(True)
     assert item.isVisible()
+
+
+def test_the_form_offers_the_catalogues_tasks_and_networks(window):
+    from medgui.workers.catalogue import task_entry, task_names
+
+    panel = window.training.panel
+    tasks = [panel.task.itemData(i) for i in range(panel.task.count())]
+    assert tasks == list(task_names())
+    panel.flip.setChecked(True)
+    for index, name in enumerate(tasks):
+        panel.task.setCurrentIndex(index)
+        entry = task_entry(name)
+        networks = [
+            (panel.model.itemData(i), panel.model.itemText(i)) for i in range(panel.model.count())
+        ]
+        assert networks == [(n.name, n.label) for n in entry.networks]
+        assert panel.config()["options"]["flip"] == entry.flip_on
+        assert entry.curve_label in panel.metric_plot.plotItem.titleLabel.text
