@@ -2,7 +2,8 @@
 Dice curves per epoch, epoch k/N, the time left, the device and why, and the trainer's messages.
 
 The panel only asks (`start_requested(config, resume)`, `cancel_requested()`) and shows what
-the `TrainingWorkbench` hands it; it knows nothing of torch.
+the `TrainingWorkbench` hands it: the trainer's typed events, through `dispatch` to its
+`on_<event>` methods. It knows nothing of torch.
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ class TrainingPanel(QWidget):
         self.task.currentIndexChanged.connect(self._fill_models)
         self._fill_models()
         self.history: list[dict[str, float]] = []
+        self._run_epochs = self.epochs.value()
         self.set_running(False, can_resume=False)
 
     # The form.
@@ -204,6 +206,7 @@ class TrainingPanel(QWidget):
             self.history = []
             self._redraw()
         self.show_warning("")
+        self._run_epochs = self.epochs.value()  # until the trainer says (resumed runs too)
         self.epoch_label.setText("Epoch –")
         self.eta_label.setText("ETA –")
 
@@ -212,25 +215,36 @@ class TrainingPanel(QWidget):
         self.warning.setText(text)
         self.warning.setVisible(bool(text))
 
-    def set_device(self, text: str) -> None:
-        self.device_label.setText(f"Device: {text}")
-
     def add_message(self, text: str) -> None:
         self.log.appendPlainText(text)
 
-    def epoch_started(self, epoch: int, epochs: int) -> None:
-        self.epoch_label.setText(f"Epoch {epoch}/{epochs}")
+    # The run's events (`ml.training.events`, handed over by `dispatch`).
 
-    def batch_done(self, epoch: int, epochs: int, batch: int, n_batches: int, loss: float) -> None:
-        self.epoch_label.setText(f"Epoch {epoch}/{epochs} · batch {batch}/{n_batches}")
-        self.loss_plot.setTitle(f"Loss (batch {loss:.4f})")
+    def on_device_chosen(self, event) -> None:
+        self.device_label.setText(f"Device: {event.reason}")
 
-    def epoch_done(self, epoch: int, epochs: int, metrics: dict, eta_s: float | None) -> None:
-        self.history = [h for h in self.history if h["epoch"] < epoch]
-        self.history.append({"epoch": epoch, **metrics})
-        self.epoch_label.setText(f"Epoch {epoch}/{epochs}")
-        self.eta_label.setText(f"ETA {_eta_text(eta_s)}")
+    def on_message(self, event) -> None:
+        self.add_message(str(event))
+        if event.warning:
+            self.show_warning(event.text)
+
+    def on_epoch_started(self, event) -> None:
+        self._run_epochs = event.epochs or self._run_epochs
+        self.epoch_label.setText(f"Epoch {event.epoch}/{self._run_epochs}")
+
+    def on_batch_done(self, event) -> None:
+        where = f"Epoch {event.epoch}/{self._run_epochs} · batch {event.batch}/{event.n_batches}"
+        self.epoch_label.setText(where)
+        self.loss_plot.setTitle(f"Loss (batch {event.loss:.4f})")
+
+    def on_epoch_done(self, event) -> None:
+        self.history = [h for h in self.history if h["epoch"] < event.epoch]
+        self.history.append({"epoch": event.epoch, **event.metrics})
+        self.epoch_label.setText(f"Epoch {event.epoch}/{self._run_epochs}")
+        self.eta_label.setText(f"ETA {_eta_text(event.eta_s)}")
         self._redraw()
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in event.metrics.items() if math.isfinite(v))
+        self.add_message(f"epoch {event.epoch}: {shown}" + (" (best)" if event.best else ""))
 
     def _redraw(self) -> None:
         def series(key: str) -> tuple[list[float], list[float]]:
