@@ -31,9 +31,10 @@ def test_every_task_is_found_by_name_without_importing_its_package_first():
     assert out.split() == list(task_names())
 
 
-def test_reading_the_catalogue_imports_no_torch():
+def test_reading_the_catalogue_and_the_events_imports_no_torch():
+    # What the window imports at start: the dock's lists and the training events it dispatches.
     out = _fresh(
-        "import sys\nimport medgui.workers.catalogue as c\n"
+        "import sys\nimport medgui.workers.catalogue as c, medgui.workers.train_worker\n"
         "print(len(c.task_names()), 'torch' in sys.modules)"
     )
     assert out == f"{len(TASKS)} False"
