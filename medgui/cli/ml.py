@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from medgui.ml.models.catalogue import TASKS, VALIDATION_CHOICES, task_entry, task_names
+
 COMMANDS = ("train", "infer")
 
 
@@ -31,7 +33,12 @@ def _option(text: str) -> tuple[str, Any]:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add `train` and `infer` to the `medgui` sub-command parsers."""
     p = sub.add_parser("train", help="train a model on image and label folders or a workspace")
-    p.add_argument("--task", default="segment", help="segment or classify (default: segment)")
+    p.add_argument(
+        "--task",
+        default=task_names()[0],
+        choices=task_names(),
+        help=f"what to learn (default: {task_names()[0]})",
+    )
     data = p.add_argument_group("data (folders, or a workspace)")
     data.add_argument(
         "--images",
@@ -57,14 +64,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-split", type=float, default=0.2, help="fraction for validation")
     p.add_argument(
         "--validation",
-        choices=("patient", "series", "none"),
+        choices=VALIDATION_CHOICES,
         default="patient",
         help="keep validation data apart by patient (default), by series (one patient may be "
         "on both sides), or none (no validation: the last epoch is kept)",
     )
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
-    p.add_argument("--model", default="", help="the task's network (default: the task's own)")
+    networks = ", ".join(f"{t.name}: {', '.join(t.network_names)}" for t in TASKS)
+    p.add_argument(
+        "--model", default="", help=f"the task's network (default: the task's own; {networks})"
+    )
     p.add_argument("--patience", type=int, default=10, help="early stopping (0: off)")
     p.add_argument("--no-augment", action="store_true")
     p.add_argument(
@@ -101,8 +111,8 @@ def _config(args: argparse.Namespace):
     from medgui.ml.models.task import TrainConfig
 
     options = dict(args.option)
-    if args.flip:  # the tasks spell "on" differently: a mode name, or a switch
-        options.setdefault("flip", "horizontal" if args.task == "classify" else True)
+    if args.flip:
+        options.setdefault("flip", task_entry(args.task).flip_on)
     return TrainConfig(
         task=args.task,
         model=args.model,
@@ -124,40 +134,63 @@ def _config(args: argparse.Namespace):
     )
 
 
+class _Result:
+    """Keeps the run's result and shows nothing (the ranks of a distributed run but the first)."""
+
+    def __init__(self) -> None:
+        self.result = None
+
+    def on_finished(self, event) -> None:
+        self.result = event.result
+
+
+class _Progress(_Result):
+    """A tqdm bar per epoch and a line per epoch and per message on stderr."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bar = None
+
+    def on_epoch_started(self, event) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=event.n_batches,
+            desc=f"epoch {event.epoch}/{event.epochs}",
+            unit="batch",
+            file=sys.stderr,
+            leave=False,
+        )
+
+    def on_batch_done(self, event) -> None:
+        if self.bar is not None:
+            self.bar.total = event.n_batches
+            self.bar.set_postfix(loss=f"{event.loss:.4f}", refresh=False)
+            self.bar.update(1)
+
+    def on_epoch_done(self, event) -> None:
+        from tqdm import tqdm
+
+        if self.bar is not None:
+            self.bar.close()
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in event.metrics.items())
+        star = " *" if event.best else ""
+        tqdm.write(f"epoch {event.epoch}: {shown}, lr {event.lr:.3g}{star}", file=sys.stderr)
+
+    def on_message(self, event) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(str(event), file=sys.stderr)
+
+
 def _consume(events, show: bool):
-    """Drive the trainer: a tqdm bar per epoch and a line per epoch on stderr."""
-    from tqdm import tqdm
+    """Drive the trainer, showing its progress when `show`; the run's result."""
+    from medgui.ml.training.events import dispatch
 
-    from medgui.ml.training.trainer import BatchDone, EpochDone, EpochStarted, Finished, Message
-
-    bar, result = None, None
+    handler = _Progress() if show else _Result()
     for event in events:
-        if not show:
-            result = event.result if isinstance(event, Finished) else result
-            continue
-        if isinstance(event, EpochStarted):
-            bar = tqdm(
-                total=event.n_batches,
-                desc=f"epoch {event.epoch}/{event.epochs}",
-                unit="batch",
-                file=sys.stderr,
-                leave=False,
-            )
-        elif isinstance(event, BatchDone) and bar is not None:
-            bar.total = event.n_batches
-            bar.set_postfix(loss=f"{event.loss:.4f}", refresh=False)
-            bar.update(1)
-        elif isinstance(event, EpochDone):
-            if bar is not None:
-                bar.close()
-            shown = ", ".join(f"{k} {v:.4g}" for k, v in event.metrics.items())
-            star = " *" if event.best else ""
-            tqdm.write(f"epoch {event.epoch}: {shown}, lr {event.lr:.3g}{star}", file=sys.stderr)
-        elif isinstance(event, Message):
-            tqdm.write(event.text, file=sys.stderr)
-        elif isinstance(event, Finished):
-            result = event.result
-    return result
+        dispatch(event, handler)
+    return handler.result
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -166,7 +199,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from medgui.ml.models.task import get_task
     from medgui.ml.training import distributed
-    from medgui.ml.training.checkpoint import register_tasks
     from medgui.ml.training.trainer import Trainer
 
     if args.threads:
@@ -185,7 +217,6 @@ def cmd_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    register_tasks()
     config = _config(args)
     context, choice = distributed.setup(config.device)
     # A run that fails leaves no half-made model folder (its checkpoint, its split key) behind.
@@ -253,7 +284,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     from medgui.ml.models.task import get_task
     from medgui.ml.models.write_errors import writing
     from medgui.ml.runtime.device import pick_device
-    from medgui.ml.training.checkpoint import TrainedModel, register_tasks
+    from medgui.ml.training.checkpoint import TrainedModel
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -265,7 +296,6 @@ def cmd_infer(args: argparse.Namespace) -> int:
         return _infer_segmentation(
             TrainedModel.load(model_dir, pick_device(args.device).device), args
         )
-    register_tasks()
     infer_files = getattr(get_task(card.task), "infer_files", None)
     if infer_files is None:
         print(f"error: task {card.task!r} has no file inference", file=sys.stderr)

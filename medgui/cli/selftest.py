@@ -240,7 +240,6 @@ def _training_cases() -> list[tuple[str, Any, Any]]:
 
 @check("training step")
 def _training_step(st: SelfTest) -> str:
-    import medgui.ml.segmentation  # noqa: F401 - registers the segmentation task
     from medgui.ml.models.task import TrainConfig, get_task
     from medgui.ml.training.trainer import Finished, Trainer
 

@@ -29,8 +29,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject
 
-from medgui.core.util.collection import paused_collection
-from medgui.workers.train_worker import freeze_once
+from medgui.core.util.collection import freeze_once, paused_collection
 
 # Imported in this order: torch, then MONAI and the modules the first training needs.
 MODULES = (

@@ -1,24 +1,24 @@
 """Training in the window: a generator worker that runs `Trainer.run` on the workspace.
 
 The worker saves the open series into the workspace first (the training data are the
-workspace's saved label maps), then forwards the trainer's events as plain `TrainUpdate`s
-(at most one batch update per `BATCH_INTERVAL_S`, every epoch update), runs the model of the
-moment on the slice on show after each epoch (`SlicePreview`: the user sees the model learn),
-and at the end saves the best weights as a new active version in the workspace's model
-registry (`Trained`). `quit()` closes the trainer's generator: training stops within a batch
-and the checkpoint of the last complete epoch stays for "Resume".
+workspace's saved label maps), then forwards the trainer's typed events themselves
+(`ml.training.events`: the device chosen first, then at most one `BatchDone` per
+`BATCH_INTERVAL_S`, every other event; the widgets react to them with `dispatch`), runs the
+model of the moment on the slice on show after each epoch (`SlicePreview`: the user sees the
+model learn), and at the end saves the best weights as a new active version in the
+workspace's model registry (`Trained`). `quit()` closes the trainer's generator: training
+stops within a batch and the checkpoint of the last complete epoch stays for "Resume".
 
 The ML code (torch, MONAI) is imported inside the functions that run in the worker thread, so
-opening the window never imports torch; the import-linter contracts still see these imports
-(ui may reach medgui.ml only through workers).
+opening the window never imports torch (the events module is plain data); the import-linter
+contracts still see these imports (ui may reach medgui.ml only through workers).
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,26 +26,17 @@ import numpy as np
 from superqt.utils import GeneratorWorker, thread_worker
 
 from medgui.core.image.volume import Volume
+from medgui.core.util.collection import freeze_once
 from medgui.core.workspace.audit import AuditLog
 from medgui.core.workspace.store import SeriesWork, Workspace
+from medgui.ml.training import events as te
+from medgui.ml.training.events import DeviceChosen, dispatch
+
+__all__ = ["SlicePreview", "Trained", "TrainRequest", "dispatch", "train_worker"]
 from medgui.workers.load_worker import _ClosingGeneratorWorker
 
 BATCH_INTERVAL_S = 0.1  # batch updates forwarded at most this often
 CHECKPOINTS = ".checkpoints"  # under <workspace>/models/ (not a valid model name: never listed)
-
-
-_frozen = False
-
-
-def freeze_once() -> None:
-    """Everything alive after the first ML import (the window, torch, MONAI) lives as long as
-    the process: keep it out of the collector's full passes, which otherwise scan it all while
-    holding the GIL and stall the window for 100-200 ms each time training allocates. Once per
-    process, so later garbage is never frozen."""
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.freeze()
 
 
 def checkpoint_dir(workspace_root: str | Path, task: str) -> Path:
@@ -71,23 +62,6 @@ class TrainRequest:
     preview_slice: int | None = None
     resume: bool = False
     model_name: str = ""  # the registry name; default: the task's name
-
-
-@dataclass
-class TrainUpdate:
-    """One forwarded event. kind: "device" | "epoch_started" | "batch" | "epoch" | "message"."""
-
-    kind: str
-    epoch: int = 0
-    epochs: int = 0
-    batch: int = 0
-    n_batches: int = 0
-    loss: float = math.nan
-    metrics: dict[str, float] = field(default_factory=dict)
-    lr: float = math.nan
-    best: bool = False
-    eta_s: float | None = None
-    text: str = ""
 
 
 @dataclass
@@ -130,22 +104,19 @@ def _preview(trainer, volume: Volume, k: int, epoch: int) -> SlicePreview | None
 def _train(request: TrainRequest):
     from medgui.ml.models.registry import ModelRegistry
     from medgui.ml.models.task import TrainConfig, get_task
-    from medgui.ml.training import events as te
-    from medgui.ml.training.checkpoint import register_tasks
     from medgui.ml.training.trainer import Trainer
 
     root = Path(request.workspace_root)
     workspace = Workspace(root)
     if request.work is not None:
         workspace.save_series(request.work)
-    register_tasks()
     config = TrainConfig.from_json(dict(request.config))
     task = get_task(config.task)
     folder = checkpoint_dir(root, task.name)
     resume_from = folder if request.resume and can_resume(root, task.name) else None
     trainer = Trainer(task, config, checkpoint_dir=folder)
     freeze_once()
-    yield TrainUpdate("device", text=trainer.choice.reason)
+    yield DeviceChosen(trainer.choice.reason)
     events = trainer.run(workspace, resume_from)
     last_batch = -math.inf
     try:
@@ -155,36 +126,13 @@ def _train(request: TrainRequest):
                 if now - last_batch < BATCH_INTERVAL_S and event.batch != event.n_batches:
                     continue
                 last_batch = now
-                yield TrainUpdate(
-                    "batch",
-                    epoch=event.epoch,
-                    batch=event.batch,
-                    n_batches=event.n_batches,
-                    loss=float(event.loss),
-                )
-            elif isinstance(event, te.EpochStarted):
-                yield TrainUpdate(
-                    "epoch_started",
-                    epoch=event.epoch,
-                    epochs=event.epochs,
-                    n_batches=event.n_batches,
-                )
+                yield replace(event, loss=float(event.loss))
             elif isinstance(event, te.EpochDone):
-                yield TrainUpdate(
-                    "epoch",
-                    epoch=event.epoch,
-                    epochs=config.epochs,
-                    metrics=_plain(event.metrics),
-                    lr=float(event.lr),
-                    best=bool(event.best),
-                    eta_s=event.eta_s,
-                )
+                yield replace(event, metrics=_plain(event.metrics), lr=float(event.lr))
                 if request.volume is not None and request.preview_slice is not None:
                     preview = _preview(trainer, request.volume, request.preview_slice, event.epoch)
                     if preview is not None:
                         yield preview
-            elif isinstance(event, te.Message):
-                yield TrainUpdate("message", text=event.text)
             elif isinstance(event, te.Finished):
                 result = event.result
                 registry = ModelRegistry(root)
@@ -203,6 +151,8 @@ def _train(request: TrainRequest):
                     resumed=resume_from is not None,
                 )
                 return Trained(version.id, version.number, result.summary())
+            else:
+                yield event
     finally:
         events.close()  # cancelled: the trainer stops within the batch
     return None
@@ -212,6 +162,7 @@ _train_worker = thread_worker(_train, worker_class=_ClosingGeneratorWorker, igno
 
 
 def train_worker(request: TrainRequest) -> GeneratorWorker:
-    """An unstarted worker training as `request` says: `yielded(TrainUpdate | SlicePreview)`,
+    """An unstarted worker training as `request` says: `yielded(event | SlicePreview)`
+    (an event of `ml.training.events`: react with `dispatch(event, handler)`),
     `returned(Trained | None)`, `errored(exc)`, `aborted()` after `quit()`, `finished()`."""
     return _train_worker(request, _start_thread=False)

@@ -14,7 +14,7 @@ from medgui.core.labels.labelmap import LabelMap, LabelTable
 from medgui.ml.models.card import ModelCard
 from medgui.ml.models.task import TrainConfig, get_task
 from medgui.ml.segmentation.transforms import normalisation_scheme
-from medgui.ml.training.checkpoint import TrainedModel, register_tasks
+from medgui.ml.training.checkpoint import TrainedModel
 
 TINY_OPTIONS = {"channels": [8, 16, 32], "res_units": 1, "patch_size": 64}
 
@@ -80,7 +80,6 @@ SEG_OPTIONS = {"channels": [8, 16], "res_units": 1, "patch_size": 32}
 
 def segment_model(folder: Path) -> Path:
     """A valid, untrained 2-D U-Net model folder (weights + card) for inference tests."""
-    register_tasks()
     config = TrainConfig(task="segment", options=SEG_OPTIONS)
     card = ModelCard(
         task="segment",
@@ -99,7 +98,6 @@ def segment_model(folder: Path) -> Path:
 
 def classify_model(folder: Path) -> Path:
     """A valid, untrained small-CNN classifier model folder (2 classes, 16×16 grey)."""
-    register_tasks()
     config = TrainConfig(task="classify", options={"size": 16})
     card = ModelCard(
         task="classify",

@@ -10,11 +10,9 @@ Two readers give identical results (a test proves it):
 
 from __future__ import annotations
 
-import atexit
 import os
 import struct
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +24,7 @@ from pydicom.uid import UID
 from medgui.core.dicom.header import implied_transfer_syntax
 from medgui.core.dicom.instance import DicomReadError, InstanceHeader
 from medgui.core.util.bounded_file import BoundedFile
-from medgui.core.util.worker_context import worker_context
+from medgui.core.util.worker_pool import WorkerPool
 
 
 @dataclass(frozen=True)
@@ -296,23 +294,10 @@ def place_decoded(arr: np.ndarray, h: InstanceHeader, frames: list[tuple[int, np
         to_modality(data, h, out)
 
 
-_POOL: ProcessPoolExecutor | None = None
+# JPEG 2000 and friends decode under the GIL, so only processes use all cores.
+_POOL = WorkerPool(min(os.cpu_count() or 1, 8))
 
 
-def decode_pool() -> ProcessPoolExecutor:
-    """A process pool kept for the session: JPEG 2000 and friends decode under the GIL, so only
-    processes use all cores. Its workers never re-run the user's script (`worker_context`)."""
-    global _POOL
-    if _POOL is None:
-        workers = max(1, min(os.cpu_count() or 1, 8))
-        _POOL = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context())
-        atexit.register(_POOL.shutdown, wait=False, cancel_futures=True)
+def decode_pool() -> WorkerPool:
+    """The session's pool of decoding processes (also the scan's header readers)."""
     return _POOL
-
-
-def discard_decode_pool(pool: ProcessPoolExecutor) -> None:
-    """Forget a broken pool (a worker died) so that `decode_pool` starts a fresh one."""
-    global _POOL
-    if _POOL is pool:
-        _POOL = None
-    pool.shutdown(wait=False, cancel_futures=True)

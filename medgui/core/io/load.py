@@ -232,7 +232,7 @@ def _read_all(jobs, by_path, array) -> Iterator[tuple[str, DicomReadError | None
     else:
         pool = px.decode_pool()
         futures = {p: pool.submit(_decode_guarded, p) for p in decode}
-        results = ((p, _pool_result(pool, p, futures[p])) for p in decode)
+        results = ((p, _pool_result(p, futures[p])) for p in decode)
     try:
         for path, decoded in results:
             if isinstance(decoded, DicomReadError):
@@ -249,13 +249,13 @@ def _read_all(jobs, by_path, array) -> Iterator[tuple[str, DicomReadError | None
                 future.cancel()
 
 
-def _pool_result(pool, path: str, future) -> np.ndarray | DicomReadError:
+def _pool_result(path: str, future) -> np.ndarray | DicomReadError:
     """A worker's result; a worker that died (a decoder crash, the OOM killer) breaks the pool,
-    so the pool is replaced for the next load and the files it held are named, not raised."""
+    which starts afresh for the next load (`WorkerPool`), and the files it held are named, not
+    raised."""
     try:
         return future.result()
     except BrokenProcessPool:
-        px.discard_decode_pool(pool)
         return DicomReadError(path, "the decoding process died (decoder crash or out of memory)")
 
 

@@ -163,7 +163,7 @@ def read_headers(
     from medgui.core.dicom.pixels import decode_pool
 
     pool = decode_pool()
-    chunk = max(32, len(paths) // (8 * (pool._max_workers or 1)))
+    chunk = max(32, len(paths) // (8 * pool.workers))
     chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
     results: list[InstanceHeader | ScanError] = []
     for part in pool.map(_read_chunk, chunks):

@@ -1,3 +1,3 @@
 """Process-wide plumbing with no domain in it: atomic writes, bounded reads, events, the garbage-
-collection policy and the worker-process context.
+collection policy, the worker-process context and the session's process pool.
 """

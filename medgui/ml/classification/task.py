@@ -46,7 +46,7 @@ from medgui.ml.classification.metrics import classification_metrics
 from medgui.ml.classification.networks import build_classifier, network_spec
 from medgui.ml.models.card import series_entry
 from medgui.ml.models.pseudonyms import key_folder, pseudonymise
-from medgui.ml.models.task import DataSplit, Task, TrainConfig, register_task, validation_problem
+from medgui.ml.models.task import DataSplit, Task, TrainConfig, validation_problem
 
 
 def as_source(sources: Any) -> ImageFolderSource | WorkspaceSource:
@@ -80,10 +80,10 @@ def _series_group(ref: ImageRef) -> str:
     return f"series:{ref.series}" if ref.series else f"file:{ref.path}"
 
 
-@register_task("classify")
 class ClassificationTask(Task):
     """Classify each image (or tagged slice) into one of the user's classes."""
 
+    name = "classify"
     primary_metric = "accuracy"
 
     def __init__(self) -> None:

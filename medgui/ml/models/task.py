@@ -2,18 +2,20 @@
 
 As in MONAI Label, a task is a small class: it builds its network, its loss and its datasets,
 validates, and turns model outputs into results. The `Trainer` knows nothing about any task;
-adding a model is adding a class and registering it, not editing a switch.
+adding a model is adding a class and its catalogue entry (`ml.models.catalogue`), not
+editing a switch.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
 from torch.utils.data import Dataset
+
+from medgui.ml.models.catalogue import VALIDATION_CHOICES, task_class
 
 
 @dataclass
@@ -61,9 +63,6 @@ class DataSplit:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-VALIDATION_CHOICES = ("patient", "series", "none")
-
-
 def validation_problem(patients: int, series: int, validation: str) -> str:
     """Why the data cannot be split for validation as `validation` asks ("" when it can), given
     how many distinct patients (or, unknown, series/files) and series the labelled data has.
@@ -89,7 +88,7 @@ def validation_problem(patients: int, series: int, validation: str) -> str:
 class Task(ABC):
     """One kind of learning problem."""
 
-    name: str = ""
+    name: str = ""  # its name in the catalogue (`ml.models.catalogue.TASKS`)
     #: The validation metric that decides the best model (higher is better).
     primary_metric: str = ""
 
@@ -116,23 +115,7 @@ class Task(ABC):
         return {}
 
 
-TASKS: dict[str, Callable[[], Task]] = {}
-
-
-def register_task(name: str) -> Callable[[type[Task]], type[Task]]:
-    """Class decorator: make a task available to the trainer, the CLI and the panel by name."""
-
-    def register(cls: type[Task]) -> type[Task]:
-        cls.name = name
-        TASKS[name] = cls
-        return cls
-
-    return register
-
-
 def get_task(name: str) -> Task:
-    """A new instance of the registered task `name`; ValueError names the known tasks."""
-    if name not in TASKS:
-        known = ", ".join(sorted(TASKS)) or "none"
-        raise ValueError(f"unknown task {name!r} (known: {known})")
-    return TASKS[name]()
+    """A new instance of task `name` from the catalogue (`ml.models.catalogue`), its module
+    imported on first use; ValueError names the known tasks."""
+    return task_class(name)()

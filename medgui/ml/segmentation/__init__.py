@@ -1,5 +1,6 @@
 """Segmentation: the "segment" task (MONAI U-Net, 2-D slices or 3-D patches), its data and its
-inference. Importing this package registers the task."""
+inference. The catalogue (`ml.models.catalogue`) names it; importing this package registers
+nothing."""
 
 from medgui.ml.segmentation.infer import InferenceCancelled, segment_volume
 from medgui.ml.segmentation.task import SegmentationTask

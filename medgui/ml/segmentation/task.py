@@ -28,7 +28,7 @@ from monai.networks.nets import UNet
 from medgui.core.labels.labelmap import DEFAULT_COLORS
 from medgui.ml.models.card import series_entry
 from medgui.ml.models.pseudonyms import key_folder, pseudonymise
-from medgui.ml.models.task import DataSplit, Task, TrainConfig, register_task
+from medgui.ml.models.task import DataSplit, Task, TrainConfig
 from medgui.ml.segmentation.data import (
     Case,
     CaseDataset,
@@ -124,10 +124,10 @@ def _prepare(case: LoadedCase, scheme: dict, spacing: list[float], lut: np.ndarr
     )
 
 
-@register_task("segment")
 class SegmentationTask(Task):
     """Label every voxel with one of the user's labels (or background)."""
 
+    name = "segment"
     primary_metric = "dice"
 
     def __init__(self) -> None:

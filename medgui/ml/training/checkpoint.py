@@ -9,7 +9,6 @@ as tensors and lists, not as the objects their libraries return.
 
 from __future__ import annotations
 
-import importlib
 import pickle
 import random
 import zipfile
@@ -162,16 +161,6 @@ def save_weights(path: str | Path, weights: dict[str, torch.Tensor]) -> Path:
     return path
 
 
-# Importing a task's module registers it; a model names its task in the card.
-TASK_MODULES = ("medgui.ml.segmentation", "medgui.ml.classification.task")
-
-
-def register_tasks() -> None:
-    """Import every built-in task so that `get_task` knows them."""
-    for name in TASK_MODULES:
-        importlib.import_module(name)
-
-
 def config_from_card(card: ModelCard) -> TrainConfig:
     """The training configuration a card records, with what a task needs to rebuild its
     network without data (the classes and input channels) added to its options."""
@@ -208,7 +197,6 @@ class TrainedModel:
             raise ValueError(f"{model_dir}: not a model folder (no {CARD})")
         card = read_card(model_dir / CARD)
         require_for_inference(card, str(model_dir / CARD))
-        register_tasks()
         network = get_task(card.task).build_network(config_from_card(card))
         weights = load_safetensors(model_dir / WEIGHTS)
         check_weights(network.state_dict(), weights, model_dir / WEIGHTS)

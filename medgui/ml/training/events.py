@@ -1,13 +1,32 @@
-"""What the `Trainer` reports: one dataclass per event its generator yields."""
+"""What the `Trainer` reports: one dataclass per event its generator yields, and `dispatch`,
+the one way every consumer (the CLI's progress, the Training dock) reacts to them.
+
+A consumer is a handler object with a method per event it cares about, named in `HANDLERS`
+(`on_epoch_done(event)`, ...): `dispatch(event, handler)` calls it. A handler without the
+method ignores that event (that is how a consumer says it does not care). An object that is
+not a training event raises TypeError: an event type added here without its `HANDLERS` entry,
+or a stray object sent to a consumer, is a bug to see, not to skip.
+
+No torch here: the widgets receive these events through the training worker's signal and
+dispatch them without importing the trainer.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from medgui.ml.training.checkpoint import TrainedModel
+if TYPE_CHECKING:
+    from medgui.ml.training.checkpoint import TrainedModel
+
+
+@dataclass
+class DeviceChosen:
+    """Where the run trains, and why (sent by whoever starts the trainer)."""
+
+    reason: str
 
 
 @dataclass
@@ -39,6 +58,10 @@ class EpochDone:
 @dataclass
 class Message:
     text: str
+    warning: bool = False  # something the user should act on (shown apart, not only logged)
+
+    def __str__(self) -> str:
+        return f"warning: {self.text}" if self.warning else self.text
 
 
 @dataclass
@@ -69,3 +92,24 @@ class TrainResult:
 @dataclass
 class Finished:
     result: TrainResult
+
+
+#: Each event type and the handler method that receives it.
+HANDLERS: dict[type, str] = {
+    DeviceChosen: "on_device_chosen",
+    EpochStarted: "on_epoch_started",
+    BatchDone: "on_batch_done",
+    EpochDone: "on_epoch_done",
+    Message: "on_message",
+    Finished: "on_finished",
+}
+
+
+def dispatch(event: object, handler: object) -> Any:
+    """Call `handler`'s method for `event` (see `HANDLERS`) and return what it returns; None
+    when the handler has no such method. TypeError when `event` is no training event."""
+    name = HANDLERS.get(type(event))
+    if name is None:
+        raise TypeError(f"not a training event: {type(event).__name__}")
+    method = getattr(handler, name, None)
+    return None if method is None else method(event)

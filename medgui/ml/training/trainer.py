@@ -54,6 +54,7 @@ from medgui.ml.training.checkpoint import (
 )
 from medgui.ml.training.events import (  # noqa: F401 - re-exported: the trainer's public events
     BatchDone,
+    DeviceChosen,
     EpochDone,
     EpochStarted,
     Finished,
@@ -61,7 +62,7 @@ from medgui.ml.training.events import (  # noqa: F401 - re-exported: the trainer
     TrainResult,
 )
 
-Event = EpochStarted | BatchDone | EpochDone | Message | Finished
+Event = EpochStarted | BatchDone | EpochDone | Message | Finished  # what `run` yields
 
 
 class Trainer:
@@ -133,11 +134,12 @@ class Trainer:
             best_weights = self._restore(checkpoint, folder, state)
             yield Message(f"resuming after epoch {state['epoch']}")
             if checkpoint.get("split", {}).get("train") != list(split.train_ids):
-                yield Message("warning: the training series differ from the checkpoint's")
+                yield Message("the training series differ from the checkpoint's", warning=True)
         if len(split.val) == 0:
             yield Message(
-                "warning: training without validation: no data is held out to check the model "
-                "on, and the last epoch's weights are kept"
+                "training without validation: no data is held out to check the model on, and "
+                "the last epoch's weights are kept",
+                warning=True,
             )
         self.model = dist_util.wrap(network, self.context, self.device)
         stopped, epoch_times = "epochs", []

@@ -2,7 +2,8 @@
 Dice curves per epoch, epoch k/N, the time left, the device and why, and the trainer's messages.
 
 The panel only asks (`start_requested(config, resume)`, `cancel_requested()`) and shows what
-the `TrainingWorkbench` hands it; it knows nothing of torch.
+the `TrainingWorkbench` hands it: the trainer's typed events, through `dispatch` to its
+`on_<event>` methods. It knows nothing of torch.
 """
 
 from __future__ import annotations
@@ -29,20 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-TASKS = (("segment", "Segmentation"), ("classify", "Classification"))
-MODELS = {
-    "segment": (("unet2d", "2-D U-Net"), ("unet3d", "3-D U-Net")),
-    "classify": (
-        ("small_cnn", "Small CNN"),
-        ("densenet121", "DenseNet-121"),
-        ("resnet18", "ResNet-18"),
-    ),
-}
-VALIDATION = (
-    ("patient", "By patient"),
-    ("series", "By series (one patient on both sides)"),
-    ("none", "None: train without validation"),
-)
+from medgui.workers.catalogue import VALIDATION, task_entry, task_names
+
 _LOG_LINES = 200
 
 
@@ -62,8 +51,8 @@ class TrainingPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.task = QComboBox()
-        for key, text in TASKS:
-            self.task.addItem(text, key)
+        for name in task_names():
+            self.task.addItem(task_entry(name).label, name)
         self.labels = QListWidget()
         self.labels.setMaximumHeight(90)
         self.labels.setToolTip("The labels (or classes) of the series on show: what is learnt")
@@ -151,16 +140,17 @@ class TrainingPanel(QWidget):
         self.task.currentIndexChanged.connect(self._fill_models)
         self._fill_models()
         self.history: list[dict[str, float]] = []
+        self._run_epochs = self.epochs.value()
         self.set_running(False, can_resume=False)
 
     # The form.
 
     def _fill_models(self, *_args) -> None:
         self.model.clear()
-        for key, text in MODELS[self.task.currentData()]:
-            self.model.addItem(text, key)
-        metric = "Dice" if self.task.currentData() == "segment" else "AUC / accuracy"
-        self.metric_plot.setTitle(f"Validation {metric}")
+        entry = task_entry(self.task.currentData())
+        for network in entry.networks:
+            self.model.addItem(network.label, network.name)
+        self.metric_plot.setTitle(f"Validation {entry.curve_label}")
 
     def set_labels(self, names: list[str]) -> None:
         """The labels (or classes) of the series on show."""
@@ -176,9 +166,8 @@ class TrainingPanel(QWidget):
             raise ValueError(f"options are not JSON: {error}") from error
         if not isinstance(options, dict):
             raise ValueError("options must be a JSON object")
-        if self.flip.isChecked():  # the tasks spell "on" differently: a mode name, or a switch
-            task = self.task.currentData()
-            options.setdefault("flip", "horizontal" if task == "classify" else True)
+        if self.flip.isChecked():
+            options.setdefault("flip", task_entry(self.task.currentData()).flip_on)
         minutes = self.minutes.value()
         return {
             "task": self.task.currentData(),
@@ -217,6 +206,7 @@ class TrainingPanel(QWidget):
             self.history = []
             self._redraw()
         self.show_warning("")
+        self._run_epochs = self.epochs.value()  # until the trainer says (resumed runs too)
         self.epoch_label.setText("Epoch –")
         self.eta_label.setText("ETA –")
 
@@ -225,25 +215,36 @@ class TrainingPanel(QWidget):
         self.warning.setText(text)
         self.warning.setVisible(bool(text))
 
-    def set_device(self, text: str) -> None:
-        self.device_label.setText(f"Device: {text}")
-
     def add_message(self, text: str) -> None:
         self.log.appendPlainText(text)
 
-    def epoch_started(self, epoch: int, epochs: int) -> None:
-        self.epoch_label.setText(f"Epoch {epoch}/{epochs}")
+    # The run's events (`ml.training.events`, handed over by `dispatch`).
 
-    def batch_done(self, epoch: int, epochs: int, batch: int, n_batches: int, loss: float) -> None:
-        self.epoch_label.setText(f"Epoch {epoch}/{epochs} · batch {batch}/{n_batches}")
-        self.loss_plot.setTitle(f"Loss (batch {loss:.4f})")
+    def on_device_chosen(self, event) -> None:
+        self.device_label.setText(f"Device: {event.reason}")
 
-    def epoch_done(self, epoch: int, epochs: int, metrics: dict, eta_s: float | None) -> None:
-        self.history = [h for h in self.history if h["epoch"] < epoch]
-        self.history.append({"epoch": epoch, **metrics})
-        self.epoch_label.setText(f"Epoch {epoch}/{epochs}")
-        self.eta_label.setText(f"ETA {_eta_text(eta_s)}")
+    def on_message(self, event) -> None:
+        self.add_message(str(event))
+        if event.warning:
+            self.show_warning(event.text)
+
+    def on_epoch_started(self, event) -> None:
+        self._run_epochs = event.epochs or self._run_epochs
+        self.epoch_label.setText(f"Epoch {event.epoch}/{self._run_epochs}")
+
+    def on_batch_done(self, event) -> None:
+        where = f"Epoch {event.epoch}/{self._run_epochs} · batch {event.batch}/{event.n_batches}"
+        self.epoch_label.setText(where)
+        self.loss_plot.setTitle(f"Loss (batch {event.loss:.4f})")
+
+    def on_epoch_done(self, event) -> None:
+        self.history = [h for h in self.history if h["epoch"] < event.epoch]
+        self.history.append({"epoch": event.epoch, **event.metrics})
+        self.epoch_label.setText(f"Epoch {event.epoch}/{self._run_epochs}")
+        self.eta_label.setText(f"ETA {_eta_text(event.eta_s)}")
         self._redraw()
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in event.metrics.items() if math.isfinite(v))
+        self.add_message(f"epoch {event.epoch}: {shown}" + (" (best)" if event.best else ""))
 
     def _redraw(self) -> None:
         def series(key: str) -> tuple[list[float], list[float]]:
@@ -256,8 +257,7 @@ class TrainingPanel(QWidget):
 
         self.loss_curve.setData(*series("train_loss"))
         self.val_loss_curve.setData(*series("val_loss"))
-        metric = "dice" if self.task.currentData() == "segment" else "auc"
-        self.metric_curve.setData(*series(metric))
+        self.metric_curve.setData(*series(task_entry(self.task.currentData()).curve_metric))
 
     def curve_points(self) -> dict[str, int]:
         """How many points each curve holds (for tests and the status line)."""

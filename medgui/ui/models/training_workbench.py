@@ -12,7 +12,6 @@ map as one undoable edit; Reject drops it.
 from __future__ import annotations
 
 import dataclasses
-import math
 from functools import partial
 
 import numpy as np
@@ -42,8 +41,8 @@ from medgui.workers.train_worker import (
     SlicePreview,
     Trained,
     TrainRequest,
-    TrainUpdate,
     can_resume,
+    dispatch,
     train_worker,
 )
 
@@ -67,7 +66,6 @@ class TrainingWorkbench(QObject):
         self.job = None  # the inference / ranking worker while it runs
         self.request: TrainRequest | None = None
         self.visited: set[int] = set()  # slices "Next most uncertain" has shown
-        self.epochs = 0
         self._session = None
         self.series_ranking = SeriesRanking(self, MODEL_NAME)
         self._build_docks()
@@ -198,7 +196,7 @@ class TrainingWorkbench(QObject):
             work = snapshot(session, measurements)
             volume, k = session.volume, self._axial_index(session.volume)
         request = TrainRequest(dict(config), self.workspace_root, work, volume, k, resume)
-        self.request, self.epochs = request, int(config.get("epochs", 0))
+        self.request = request
         worker = train_worker(request)
         worker.yielded.connect(self._on_update)
         worker.returned.connect(self._on_trained)
@@ -217,29 +215,12 @@ class TrainingWorkbench(QObject):
             self.trainer.quit()
 
     def _on_update(self, update) -> None:
-        panel = self.panel
         if isinstance(update, SlicePreview):
             volume = self.window.view_layout.volume
             if volume is not None and self.proposal.proposal is None:
                 self.proposal.set_preview(update, tuple(volume.shape_zyx))
             return
-        if not isinstance(update, TrainUpdate):
-            return
-        if update.kind == "device":
-            panel.set_device(update.text)
-        elif update.kind == "message":
-            panel.add_message(update.text)
-            if update.text.startswith("warning:"):
-                panel.show_warning(update.text.removeprefix("warning:").strip())
-        elif update.kind == "epoch_started":
-            self.epochs = update.epochs or self.epochs
-            panel.epoch_started(update.epoch, self.epochs)
-        elif update.kind == "batch":
-            panel.batch_done(update.epoch, self.epochs, update.batch, update.n_batches, update.loss)
-        elif update.kind == "epoch":
-            panel.epoch_done(update.epoch, self.epochs, update.metrics, update.eta_s)
-            shown = ", ".join(f"{k} {v:.4f}" for k, v in update.metrics.items() if math.isfinite(v))
-            panel.add_message(f"epoch {update.epoch}: {shown}" + (" (best)" if update.best else ""))
+        dispatch(update, self.panel)  # a training event: the panel shows it
         if self.request is not None and self.request.volume is not None:
             # Follow the slice on show: the next epoch's preview is of the slice seen now.
             self.request.preview_slice = self._axial_index(self.request.volume)

@@ -13,16 +13,15 @@ four, always after a collection of about a thousand objects on a pool thread).
 So, as pyqtgraph's `GarbageCollector` does, automatic collection is turned off and a timer on
 the GUI thread collects instead, generation by generation with CPython's own thresholds: the
 same work, done where Qt objects may be freed. Reference counting still frees everything not in
-a cycle at once, in any thread; only cycles wait, at most one interval.
+a cycle at once, in any thread; only cycles wait, at most one interval. The policy itself (who
+collects, when nobody does, what is frozen) is `core.util.collection`; this is its Qt timer.
 """
 
 from __future__ import annotations
 
-import gc
-
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
-from medgui.core.util.collection import collection_paused
+from medgui.core.util import collection
 
 # Often enough that each pass stays small while workers allocate: during a 300-slice load the
 # young-generation passes took 0.2-6 ms at this interval, against 7-10 ms at 500 ms.
@@ -32,36 +31,23 @@ _installed: MainThreadCollector | None = None
 
 
 class MainThreadCollector(QObject):
-    """Collects on the GUI thread every `INTERVAL_MS`, the generations CPython would have."""
+    """Collects on the GUI thread every `INTERVAL_MS` (`collection.collect_due`)."""
 
     def __init__(self, parent: QObject, interval_ms: int = INTERVAL_MS) -> None:
         super().__init__(parent)
-        self._thresholds = gc.get_threshold()
-        self._was_enabled = gc.isenabled()
-        gc.disable()
+        collection.take_over_collection()
         self._timer = QTimer(self, interval=interval_ms)
         self._timer.timeout.connect(self.collect_due)
         self._timer.start()
 
     def collect_due(self) -> int | None:
-        """Collect the oldest generation whose count passed its threshold (CPython's rule:
-        generation n+1 is due once n has been collected more than its threshold times);
-        returns the generation collected, or None when nothing was due or a thread holds
-        collection off (`core.collection.paused_collection`)."""
-        counts = gc.get_count()
-        if counts[0] <= self._thresholds[0] or collection_paused():
-            return None
-        generation = 0
-        while generation < 2 and counts[generation + 1] > self._thresholds[generation + 1]:
-            generation += 1
-        gc.collect(generation)
-        return generation
+        """One timer tick: the generation collected, or None (see `collection.collect_due`)."""
+        return collection.collect_due()
 
     def stop(self) -> None:
         """Stop collecting here and give collection back to CPython (as it was before)."""
         self._timer.stop()
-        if self._was_enabled:
-            gc.enable()
+        collection.give_back_collection()
 
 
 def collect_on_main_thread(app: QCoreApplication | None = None) -> MainThreadCollector:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import multiprocessing
 import os
 import sqlite3
 import struct
@@ -11,7 +10,6 @@ import subprocess
 import sys
 import tracemalloc
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +28,7 @@ from medgui.core.dicom.write import SeriesInfo
 from medgui.core.io import index as scan_index
 from medgui.core.io.index import ScanIndex
 from medgui.core.io.itk import write_itk_volume
+from medgui.core.util.worker_pool import WorkerPool
 
 load_module = importlib.import_module("medgui.core.io.load")  # the module, not the function
 scan_module = importlib.import_module("medgui.core.io.scan")
@@ -235,14 +234,17 @@ def test_a_dying_decoder_worker_is_named_not_raised(make_series, monkeypatch):
     source = ramp_volume(shape=(8, 32, 32))
     _, paths = make_series("F", source, transfer_syntax=JPEG2000Lossless)
     # A pool of our own: the crash must not break the session's pool for other tests.
-    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver"))
-    monkeypatch.setattr(px, "_POOL", pool)
-    monkeypatch.setattr(load_module, "_decode_guarded", _die)
-    with pytest.raises(DicomReadError, match="decoding process died"):
-        load_volume(paths[0].parent)
-    assert px._POOL is None  # the broken pool is dropped; the next load starts a fresh one
-    monkeypatch.undo()
-    np.testing.assert_array_equal(load_volume(paths[0].parent).array, source.array)
+    pool = WorkerPool(2)
+    monkeypatch.setattr(px, "decode_pool", lambda: pool)
+    try:
+        with monkeypatch.context() as dying:
+            dying.setattr(load_module, "_decode_guarded", _die)
+            with pytest.raises(DicomReadError, match="decoding process died"):
+                load_volume(paths[0].parent)
+        # The same pool serves the next load: it replaced its broken processes itself.
+        np.testing.assert_array_equal(load_volume(paths[0].parent).array, source.array)
+    finally:
+        pool.shutdown()
 
 
 def test_a_series_with_no_readable_slice_raises(make_series):

@@ -85,13 +85,13 @@ def test_train_a_classifier_on_tags_and_classify(qtbot, window, wait_idle, tmp_p
     panel.augment.setChecked(False)
     panel.options.setText('{"size": 32}')
     points_after_each_epoch = []
-    epoch_done = panel.epoch_done
+    epoch_done = panel.on_epoch_done
 
-    def spy(*args) -> None:
-        epoch_done(*args)
+    def spy(event) -> None:
+        epoch_done(event)
         points_after_each_epoch.append(panel.curve_points())
 
-    monkeypatch.setattr(panel, "epoch_done", spy)
+    monkeypatch.setattr(panel, "on_epoch_done", spy)
     qtbot.mouseClick(panel.start_button, _LEFT_BUTTON)
     assert training.training
     qtbot.waitUntil(lambda: not training.training, timeout=TRAIN_TIMEOUT_MS)

@@ -14,6 +14,7 @@ from medgui.workers.infer_worker import _versions
 pytest.importorskip("torch")
 pytest.importorskip("monai")
 
+
 def test_one_series_says_why_in_the_dock_and_none_trains(qtbot, window, labelled_demo):
     """Validation by patient cannot be made from one series: the dock itself says why and what
     to choose; choosing none trains and the dock says that nothing validates the model."""
@@ -32,7 +33,6 @@ def test_one_series_says_why_in_the_dock_and_none_trains(qtbot, window, labelled
     assert "training failed" not in panel.log.toPlainText().split("training started")[-1]
     assert not panel.warning.isHidden() and "last epoch" in panel.warning.text()
     assert len(_versions(training.workspace_root, "segment")) == 1
-
 
 
 @pytest.mark.slow
@@ -173,3 +173,53 @@ def test_classify_slice_with_heat_map(qtbot, window, labelled_demo):
     assert not item.isVisible()
     classify.panel.show_heat_map.setChecked(True)
     assert item.isVisible()
+
+
+def test_the_form_offers_the_catalogues_tasks_and_networks(window):
+    from medgui.workers.catalogue import task_entry, task_names
+
+    panel = window.training.panel
+    tasks = [panel.task.itemData(i) for i in range(panel.task.count())]
+    assert tasks == list(task_names())
+    panel.flip.setChecked(True)
+    for index, name in enumerate(tasks):
+        panel.task.setCurrentIndex(index)
+        entry = task_entry(name)
+        networks = [
+            (panel.model.itemData(i), panel.model.itemText(i)) for i in range(panel.model.count())
+        ]
+        assert networks == [(n.name, n.label) for n in entry.networks]
+        assert panel.config()["options"]["flip"] == entry.flip_on
+        assert entry.curve_label in panel.metric_plot.plotItem.titleLabel.text
+
+
+def test_each_training_event_reaches_the_dock(window):
+    from medgui.ml.training.events import (
+        BatchDone,
+        DeviceChosen,
+        EpochDone,
+        EpochStarted,
+        Message,
+    )
+
+    training, panel = window.training, window.training.panel
+    panel.reset()
+    training._on_update(DeviceChosen("cpu: no GPU found"))
+    assert panel.device_label.text() == "Device: cpu: no GPU found"
+    training._on_update(EpochStarted(epoch=1, epochs=3, batch_size=4, n_batches=5))
+    assert panel.epoch_label.text() == "Epoch 1/3"
+    training._on_update(BatchDone(epoch=1, batch=2, n_batches=5, loss=0.5, samples_per_s=1.0))
+    assert panel.epoch_label.text() == "Epoch 1/3 · batch 2/5"
+    metrics = {"train_loss": 0.4, "val_loss": 0.6, "dice": 0.3}
+    training._on_update(EpochDone(epoch=1, metrics=metrics, lr=1e-3, best=True, eta_s=90.0))
+    assert panel.curve_points() == {"train_loss": 1, "metric": 1}
+    assert panel.eta_label.text() == "ETA 1:30"
+    assert (
+        "epoch 1: train_loss 0.4000, val_loss 0.6000, dice 0.3000 (best)" in panel.log.toPlainText()
+    )
+    training._on_update(Message("resuming after epoch 1"))
+    assert panel.warning.isHidden() and "resuming after epoch 1" in panel.log.toPlainText()
+    training._on_update(Message("no validation data", warning=True))
+    assert not panel.warning.isHidden() and panel.warning.text() == "no validation data"
+    with pytest.raises(TypeError, match="not a training event"):
+        training._on_update({"kind": "epoch"})

@@ -71,6 +71,23 @@ def test_nothing_is_collected_while_a_thread_holds_collection_off(collector):
     del kept
 
 
+def test_a_warm_up_pause_that_ends_after_the_install_leaves_collection_off(qapp):
+    # The ML warm-up thread may still hold collection off when the window installs its
+    # collector; the pause's end used to turn automatic collection back on.
+    from medgui.core.util.collection import paused_collection
+
+    uninstall()
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        with paused_collection():
+            collect_on_main_thread(qapp)
+        assert not gc.isenabled()
+    finally:
+        uninstall()
+        (gc.enable if was else gc.disable)()
+
+
 def test_uninstall_gives_collection_back(qapp):
     uninstall()
     was = gc.isenabled()
