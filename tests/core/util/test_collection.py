@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import threading
 
+import pytest
+
 from medgui.core.util.collection import (
     collect_due,
     collection_paused,
@@ -14,6 +16,18 @@ from medgui.core.util.collection import (
     paused_collection,
     take_over_collection,
 )
+
+
+@pytest.fixture(autouse=True)
+def _no_collector_of_an_earlier_test():
+    """A main window built earlier in this process took collection over for good; these tests
+    are about CPython's own collection, so they run with it given back, and restore it."""
+    taken = collection_taken_over()
+    if taken:
+        give_back_collection()
+    yield
+    if taken:
+        take_over_collection()
 
 
 def test_the_block_turns_collection_off_and_gives_it_back():
