@@ -17,7 +17,6 @@ The sidecar is optional on load: values found in the image without a row get "La
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from medgui.core.io.scan import Series, scan
 from medgui.core.io.series_choice import choose_series, label_maps
 from medgui.core.labels.labelmap import DEFAULT_COLORS, Label, LabelMap, LabelTable
 from medgui.core.util.atomic import atomic_write_json
+from medgui.core.util.jsonfile import read_json
 
 LABEL_SUFFIXES = (".nii", ".nii.gz", ".nrrd")
 TABLE_FORMAT = "medgui-labels"
@@ -85,11 +85,7 @@ def table_from_document(data: Any, source: str | Path) -> LabelTable:
 def read_table(path: str | Path) -> LabelTable:
     """Read a label-table JSON file; ValueError naming it when it is unreadable or malformed."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: cannot read label table: {error}") from error
-    return table_from_document(data, path)
+    return table_from_document(read_json(path), path)
 
 
 def _check_suffix(path: Path) -> str:

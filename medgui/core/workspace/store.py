@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -80,6 +79,7 @@ from medgui.core.util.atomic import (
     fsync_directory,
     remove_stale_temporaries,
 )
+from medgui.core.util.jsonfile import read_json
 from medgui.core.workspace.autosave_policy import AutosavePolicy
 
 FORMAT_VERSION = 1
@@ -127,15 +127,11 @@ def folder_name(key: str) -> str:
 
 
 def _read_json(path: Path, fmt: str, field: str | None = None) -> Any:
-    """The object in `path` (its `field` when given); ValueError naming the file otherwise."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: cannot read: {error}") from error
-    if not isinstance(data, dict) or data.get("format") != fmt:
-        raise ValueError(f"{path}: not a {fmt} file")
+    """The medgui-`fmt` object in `path` (its `field` when given); ValueError naming the file
+    otherwise."""
+    data = read_json(path, fmt)
     if data.get("version") != FORMAT_VERSION:
-        raise ValueError(f"{path}: unsupported {fmt} version {data.get('version')!r}")
+        raise ValueError(f"{path}: unsupported medgui-{fmt} version {data.get('version')!r}")
     if field is not None and field not in data:
         raise ValueError(f"{path}: no {field!r} in it")
     return data if field is None else data[field]
@@ -146,7 +142,7 @@ def _document(fmt: str, **content: Any) -> dict[str, Any]:
 
 
 def _read_record(path: Path) -> dict[str, Any]:
-    record = _read_json(path, "medgui-series")
+    record = _read_json(path, "series")
     if not isinstance(record.get("key"), str) or not isinstance(record.get("saved_at_ns"), int):
         raise ValueError(f"{path}: malformed series record (no key or saved_at_ns)")
     return record
@@ -190,7 +186,7 @@ class Workspace:
         # One save at a time: an autosave worker and an explicit save must not interleave.
         self._lock = threading.Lock()
         if (self.root / "workspace.json").exists():
-            _read_json(self.root / "workspace.json", "medgui-workspace")  # foreign or newer
+            _read_json(self.root / "workspace.json", "workspace")  # foreign or newer
 
     def series_dir(self, key: str) -> Path:
         """The folder of series `key` (it may not exist yet)."""
@@ -289,10 +285,10 @@ class Workspace:
         uid, description = str(record.get("uid", "")), str(record.get("description", ""))
         work = SeriesWork(record["key"], uid, description, saved_at_ns=record["saved_at_ns"])
         work.source_paths = [str(p) for p in record.get("source_paths", [])]
-        work.measurements = _read_json(folder / MEASUREMENTS, "medgui-measurements", "measurements")
-        work.annotations = _read_json(folder / ANNOTATIONS, "medgui-annotations", "annotations")
+        work.measurements = _read_json(folder / MEASUREMENTS, "measurements", "measurements")
+        work.annotations = _read_json(folder / ANNOTATIONS, "annotations", "annotations")
         if LABELS in files:
-            document = _read_json(folder / TABLE, "medgui-labels")
+            document = _read_json(folder / TABLE, "labels")
             table = table_from_document(document, folder / TABLE)
             work.labelmap = load_label_map(folder / LABELS, table=table)
             _snap_to_grid(work.labelmap, document.get("grid", {}), folder / LABELS)

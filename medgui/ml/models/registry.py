@@ -18,7 +18,6 @@ always means the same model. Bundles (export/import) are zips holding exactly
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -38,6 +37,7 @@ from medgui.core.util.atomic import (
     atomic_writer,
     fsync_directory,
 )
+from medgui.core.util.jsonfile import parse_json, read_json
 from medgui.core.workspace.audit import AuditLog
 from medgui.ml.models.card import ModelCard, compare_cards, read_card
 from medgui.ml.models.safe_load import load_safetensors
@@ -189,10 +189,7 @@ class ModelRegistry:
         path = self._model_dir(name) / VERSIONS
         if not path.is_file():
             return 0
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path}: cannot read: {error}") from error
+        data = read_json(path)
         if not isinstance(data, dict) or not isinstance(data.get("last"), int):
             raise ValueError(f"{path}: not a medgui model versions file")
         return data["last"]
@@ -229,10 +226,7 @@ class ModelRegistry:
         path = self._model_dir(name) / ACTIVE
         if not path.is_file():
             return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path}: cannot read: {error}") from error
+        data = read_json(path)
         if not isinstance(data, dict) or data.get("format") != ACTIVE_FORMAT:
             raise ValueError(f"{path}: not a medgui active-model file")
         number = data.get("active")
@@ -363,8 +357,4 @@ def _read_json_member(zip_path: Path, bundle: zipfile.ZipFile, info: zipfile.Zip
         raw = source.read(MAX_CARD_BYTES + 1)
     if len(raw) > MAX_CARD_BYTES:
         raise ValueError(f"{zip_path}: {info.filename} is too large")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        reason = "nested too deeply" if isinstance(error, RecursionError) else error
-        raise ValueError(f"{zip_path}: {info.filename} is not valid JSON ({reason})") from error
+    return parse_json(raw, f"{zip_path}: {info.filename}")
