@@ -213,10 +213,12 @@ def _infer_segmentation(trained, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from medgui.core import load_volume
-    from medgui.core.labels.io import save_label_map, table_path_for
+    from medgui.core.labels.io import label_format, save_label_map, table_path_for
     from medgui.core.labels.seg import export_seg
     from medgui.ml.models.write_errors import writing
     from medgui.ml.segmentation.infer import segment_volume
+
+    label_format(args.output)  # a wrong suffix is refused before the model runs
 
     volume = load_volume(args.input)
     with tqdm(desc="segmenting", unit="slice", file=sys.stderr, leave=False) as bar:
@@ -227,7 +229,7 @@ def _infer_segmentation(trained, args: argparse.Namespace) -> int:
 
         proposal = segment_volume(trained, volume, progress)
     out = Path(args.output)
-    if out.suffix.lower() == ".dcm":
+    if label_format(out) == "seg":
         card = trained.card
         version = str(card.model_version) if card.model_version else card.created_at
         algorithm = (card.name or card.model or card.task, version)
