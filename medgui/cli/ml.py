@@ -172,10 +172,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.workspace:
+        from medgui.core.workspace.layout import WORKSPACE_FILE, is_workspace
         from medgui.core.workspace.store import Workspace
 
-        if not (Path(args.workspace) / "workspace.json").is_file():
-            raise ValueError(f"{args.workspace}: not a medgui workspace (no workspace.json)")
+        if not is_workspace(args.workspace):
+            raise ValueError(f"{args.workspace}: not a medgui workspace (no {WORKSPACE_FILE})")
         sources: Any = Workspace(args.workspace)  # every task reads a Workspace
     elif args.images:
         sources = {"images": args.images, "labels": args.labels}

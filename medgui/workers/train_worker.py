@@ -27,6 +27,7 @@ from superqt.utils import GeneratorWorker, thread_worker
 
 from medgui.core.image.volume import Volume
 from medgui.core.workspace.audit import AuditLog
+from medgui.core.workspace.layout import models_dir
 from medgui.core.workspace.store import SeriesWork, Workspace
 from medgui.workers.load_worker import _ClosingGeneratorWorker
 
@@ -50,7 +51,7 @@ def freeze_once() -> None:
 
 def checkpoint_dir(workspace_root: str | Path, task: str) -> Path:
     """Where the checkpoints of the workspace's `task` training go (for "Resume")."""
-    return Path(workspace_root) / "models" / CHECKPOINTS / task
+    return models_dir(workspace_root) / CHECKPOINTS / task
 
 
 def can_resume(workspace_root: str | Path, task: str) -> bool:

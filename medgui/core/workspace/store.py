@@ -81,11 +81,11 @@ from medgui.core.util.atomic import (
 )
 from medgui.core.util.jsonfile import read_json
 from medgui.core.workspace.autosave_policy import AutosavePolicy
+from medgui.core.workspace.layout import AUTOSAVE_DIR, series_root, workspace_file
 
 FORMAT_VERSION = 1
 LABELS, TABLE = "labels.nii.gz", "labels.json"
 MEASUREMENTS, ANNOTATIONS, SERIES = "measurements.json", "annotations.json", "series.json"
-AUTOSAVE = ".autosave"
 _DICOM_UID = re.compile(r"[0-9]+(\.[0-9]+)*")
 _GRID_KEYS = ("shape_zyx", "spacing_mm", "origin", "direction")
 _SLOTS = ("a", "b")
@@ -185,16 +185,16 @@ class Workspace:
         self.root = Path(root) if root is not None else data_dir() / "workspace"
         # One save at a time: an autosave worker and an explicit save must not interleave.
         self._lock = threading.Lock()
-        if (self.root / "workspace.json").exists():
-            _read_json(self.root / "workspace.json", "workspace")  # foreign or newer
+        if workspace_file(self.root).exists():
+            _read_json(workspace_file(self.root), "workspace")  # foreign or newer
 
     def series_dir(self, key: str) -> Path:
         """The folder of series `key` (it may not exist yet)."""
-        return self.root / "series" / folder_name(key)
+        return series_root(self.root) / folder_name(key)
 
     def _autosaves(self, folder: Path) -> list[tuple[int, Path]]:
         """(save time, slot folder) of each committed autosave of a series folder, newest first."""
-        slots = [folder / AUTOSAVE / slot for slot in _SLOTS]
+        slots = [folder / AUTOSAVE_DIR / slot for slot in _SLOTS]
         found = [
             (_read_record(s / SERIES)["saved_at_ns"], s) for s in slots if (s / SERIES).is_file()
         ]
@@ -231,9 +231,9 @@ class Workspace:
         save time (ns), also set on `work.saved_at_ns`. `work` must not change while it is
         written: a worker thread should be handed a copy of the label map."""
         with self._lock:
-            if not (self.root / "workspace.json").exists():
+            if not workspace_file(self.root).exists():
                 self.root.mkdir(parents=True, exist_ok=True)
-                atomic_write_json(self.root / "workspace.json", _document("medgui-workspace"))
+                atomic_write_json(workspace_file(self.root), _document("medgui-workspace"))
             folder = self.series_dir(work.key)
             autosaves = self._autosaves(folder)
             # Save times only ever grow, even if the clock steps back.
@@ -242,7 +242,8 @@ class Workspace:
                 last.append(_read_record(folder / SERIES)["saved_at_ns"])
             saved_at_ns = max([time.time_ns(), *(t + 1 for t in last)])
             newest = autosaves[0][1] if autosaves else None
-            slot = next(folder / AUTOSAVE / s for s in _SLOTS if folder / AUTOSAVE / s != newest)
+            slots = (folder / AUTOSAVE_DIR / s for s in _SLOTS)
+            slot = next(candidate for candidate in slots if candidate != newest)
             slot.mkdir(parents=True, exist_ok=True)
             _remove_file(slot / SERIES)  # un-commit before touching the files
             try:
@@ -301,14 +302,14 @@ class Workspace:
 
     def series_keys(self) -> list[str]:
         """The keys of every series with an explicit save."""
-        records = sorted((self.root / "series").glob(f"*/{SERIES}"))
+        records = sorted(series_root(self.root).glob(f"*/{SERIES}"))
         return [_read_record(path)["key"] for path in records]
 
     def recoverable(self) -> list[Recoverable]:
         """Series whose newest autosave is newer than their last explicit save: the offer to
         restore after a crash. An unreadable record is listed with the reason in `problem`."""
         found = []
-        for folder in sorted(p.parent for p in (self.root / "series").glob(f"*/{AUTOSAVE}")):
+        for folder in sorted(p.parent for p in series_root(self.root).glob(f"*/{AUTOSAVE_DIR}")):
             try:
                 autosaves = self._autosaves(folder)
                 explicit = _read_record(folder / SERIES) if (folder / SERIES).is_file() else None
@@ -327,12 +328,12 @@ class Workspace:
         `discard_autosave`). ValueError when there is none or it cannot be read."""
         autosaves = self._autosaves(self.series_dir(key))
         if not autosaves:
-            raise ValueError(f"{self.series_dir(key) / AUTOSAVE}: no autosave to restore")
+            raise ValueError(f"{self.series_dir(key) / AUTOSAVE_DIR}: no autosave to restore")
         return self._load(autosaves[0][1])
 
     def discard_autosave(self, key: str) -> None:
         """Delete the autosaves of series `key` (un-committing them first)."""
-        staging = self.series_dir(key) / AUTOSAVE
+        staging = self.series_dir(key) / AUTOSAVE_DIR
         if staging.exists():
             for slot in _SLOTS:
                 if (staging / slot).is_dir():

@@ -22,6 +22,7 @@ from typing import Any
 
 from medgui.core.util.atomic import atomic_write_json, atomic_write_text
 from medgui.core.util.jsonfile import read_json
+from medgui.core.workspace.layout import is_workspace
 from medgui.core.workspace.store import Workspace
 
 KEY_FILE = ".medgui-split-key"
@@ -41,7 +42,7 @@ def key_folder(sources: Any, out_dir: str = "") -> Path | None:
     elif isinstance(sources, Mapping) and sources.get("workspace"):
         root = sources["workspace"]
     elif isinstance(sources, str | Path):
-        root = sources if (Path(sources) / "workspace.json").is_file() else None
+        root = sources if is_workspace(sources) else None
     if root is not None:
         return Path(root)
     return Path(out_dir) / "checkpoint" if out_dir else None

@@ -39,6 +39,7 @@ from medgui.core.util.atomic import (
 )
 from medgui.core.util.jsonfile import parse_json, read_json
 from medgui.core.workspace.audit import AuditLog
+from medgui.core.workspace.layout import models_dir
 from medgui.ml.models.card import ModelCard, compare_cards, read_card
 from medgui.ml.models.safe_load import load_safetensors
 from medgui.ml.models.write_errors import writing
@@ -112,7 +113,7 @@ class ModelRegistry:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
-        self.models_dir = self.root / "models"
+        self.models_dir = models_dir(self.root)
         # One change at a time within the process; the folder rename guards across processes.
         self._lock = threading.RLock()
 
