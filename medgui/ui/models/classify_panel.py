@@ -24,25 +24,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medgui.core.image.colour import heat_colours, premultiplied_argb
 from medgui.core.image.reformat import plane_for_axis
 from medgui.ui.labeling.items import LabelImageItem
 from medgui.workers.infer_worker import classify_slice_worker
 
 MODEL_NAME = "classify"
-_ALPHA_MIN, _ALPHA_SPAN = 40, 140  # alpha where the map is 0, and added where it is 1
-# A "jet"-like colour map: blue (cold) → cyan → yellow → red (hot).
-_STOPS = np.array([0.0, 0.35, 0.65, 1.0])
-_COLORS = np.array([[0, 0, 255], [0, 255, 255], [255, 255, 0], [255, 0, 0]], float)
 
 
 def heat_pixels(heat: np.ndarray) -> np.ndarray:
-    """Premultiplied ARGB32 pixels of a (H, W) heat map in 0..1."""
-    heat = np.clip(np.nan_to_num(np.asarray(heat, float)), 0.0, 1.0)
-    rgb = np.stack([np.interp(heat, _STOPS, _COLORS[:, c]) for c in range(3)], axis=-1)
-    alpha = (_ALPHA_MIN + _ALPHA_SPAN * heat).astype(np.uint32)
-    premultiplied = (rgb.astype(np.uint32) * alpha[..., None]) // 255
-    pixels = (alpha << 24) | (premultiplied[..., 0] << 16) | (premultiplied[..., 1] << 8)
-    return (pixels | premultiplied[..., 2]).astype(np.uint32)
+    """Premultiplied ARGB32 pixels of a (H, W) heat map in 0..1, in the report's colours."""
+    return premultiplied_argb(*heat_colours(heat))
 
 
 class ClassifyPanel(QWidget):
