@@ -112,15 +112,15 @@ class ClassifyController(QObject):
         self.item: LabelImageItem | None = None
         self.panel.classify_requested.connect(self.classify)
         self.panel.heat_map_toggled.connect(lambda _shown: self.render())
-        workbench.window.view_layout.state_changed.connect(self._attach)
+        workbench.app.view_layout.state_changed.connect(self._attach)
         self._attach()
 
     def _volume(self):
-        return self.workbench.window.view_layout.volume
+        return self.workbench.app.view_layout.volume
 
     def _attach(self, *_args) -> None:
         volume = self._volume()
-        views = self.workbench.window.view_layout.views
+        views = self.workbench.app.view_layout.views
         view = views.get(plane_for_axis(volume, 2)) if volume is not None else None
         if view is not None and not hasattr(view, "slice_group"):
             view = None
@@ -146,7 +146,7 @@ class ClassifyController(QObject):
         volume = self._volume()
         if volume is None or self.worker is not None:
             return
-        k = self.workbench._axial_index(volume)
+        k = self.workbench.axial_index(volume)
         worker = classify_slice_worker(self.workbench.workspace_root, volume, k, MODEL_NAME)
         shape = tuple(volume.shape_zyx)
         worker.returned.connect(lambda result: self._on_result(result, k, shape))
