@@ -40,12 +40,12 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 def _convert_labels(args: argparse.Namespace) -> int:
     """Label maps: NIfTI/NRRD → DICOM SEG (needs the reference series), SEG → NIfTI/NRRD."""
     from medgui.core import load_volume
-    from medgui.core.labels.io import load_label_map, save_label_map
+    from medgui.core.labels.io import label_format, load_label_map, save_label_map
     from medgui.core.labels.seg import export_seg, import_seg, is_seg_file
 
     source, out = Path(args.input), Path(args.output)
     reference = load_volume(args.reference) if args.reference else None
-    if out.suffix.lower() == ".dcm":
+    if label_format(out) == "seg":
         if reference is None:
             print("error: writing a DICOM SEG needs --reference SERIES", file=sys.stderr)
             return 2
@@ -61,13 +61,23 @@ def _convert_labels(args: argparse.Namespace) -> int:
     return 0
 
 
+def _names_seg(path: str) -> bool:
+    """Whether `path` names a DICOM SEG (an image may also go to .nhdr/.mhd, no label file)."""
+    from medgui.core.labels.io import label_format
+
+    try:
+        return label_format(path) == "seg"
+    except ValueError:
+        return False
+
+
 def _cmd_convert(args: argparse.Namespace) -> int:
     from medgui.core import load_volume
     from medgui.core.image.resample import resample_to_orthonormal
     from medgui.core.io.itk import is_itk_file, write_itk_volume
     from medgui.core.labels.seg import is_seg_file
 
-    if args.reference or is_seg_file(args.input) or args.output.lower().endswith(".dcm"):
+    if args.reference or is_seg_file(args.input) or _names_seg(args.output):
         return _convert_labels(args)
     if not is_itk_file(args.output):
         print(

@@ -204,10 +204,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.workspace:
+        from medgui.core.workspace.layout import WORKSPACE_FILE, is_workspace
         from medgui.core.workspace.store import Workspace
 
-        if not (Path(args.workspace) / "workspace.json").is_file():
-            raise ValueError(f"{args.workspace}: not a medgui workspace (no workspace.json)")
+        if not is_workspace(args.workspace):
+            raise ValueError(f"{args.workspace}: not a medgui workspace (no {WORKSPACE_FILE})")
         sources: Any = Workspace(args.workspace)  # every task reads a Workspace
     elif args.images:
         sources = {"images": args.images, "labels": args.labels}
@@ -244,10 +245,12 @@ def _infer_segmentation(trained, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from medgui.core import load_volume
-    from medgui.core.labels.io import save_label_map, table_path_for
+    from medgui.core.labels.io import label_format, save_label_map, table_path_for
     from medgui.core.labels.seg import export_seg
     from medgui.ml.models.write_errors import writing
     from medgui.ml.segmentation.infer import segment_volume
+
+    label_format(args.output)  # a wrong suffix is refused before the model runs
 
     volume = load_volume(args.input)
     with tqdm(desc="segmenting", unit="slice", file=sys.stderr, leave=False) as bar:
@@ -258,7 +261,7 @@ def _infer_segmentation(trained, args: argparse.Namespace) -> int:
 
         proposal = segment_volume(trained, volume, progress)
     out = Path(args.output)
-    if out.suffix.lower() == ".dcm":
+    if label_format(out) == "seg":
         card = trained.card
         version = str(card.model_version) if card.model_version else card.created_at
         algorithm = (card.name or card.model or card.task, version)

@@ -63,10 +63,11 @@ def read_partial_labels(path: str | Path, image):
 def cmd_propagate(args: argparse.Namespace) -> int:
     """`medgui propagate`: read, propagate, write OUT, print the figures as JSON."""
     from medgui.core import load_volume
-    from medgui.core.labels.io import save_label_map
+    from medgui.core.labels.io import label_format, save_label_map
     from medgui.ml.segmentation.data import flatten_layers
     from medgui.ml.segmentation.propagate import DEFAULT_MINUTES, propagate
 
+    label_format(args.out)  # a wrong suffix is refused before the minutes of training
     started = time.monotonic()
     image = load_volume(args.image)
     partial = read_partial_labels(args.partial_labels, image)
@@ -78,7 +79,7 @@ def cmd_propagate(args: argparse.Namespace) -> int:
     )
     out = proposal.labels  # on the image's grid, with the partial map's table
     target = Path(args.out)
-    if target.suffix.lower() == ".dcm":
+    if label_format(target) == "seg":
         from medgui.core.labels.seg import export_seg
 
         export_seg(out, image, target)

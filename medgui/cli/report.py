@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from medgui.core.workspace.layout import is_workspace
 from medgui.core.workspace.store import SeriesWork, Workspace, folder_name
 
 COMMANDS = ("report",)
@@ -87,7 +88,7 @@ def _find(args) -> tuple[object, SeriesWork | None, Path]:
     from medgui.core.annotations.store import series_key
 
     source = Path(args.source)
-    if (source / "workspace.json").is_file():
+    if is_workspace(source):
         workspace = Workspace(source)
         work = pick_series(workspace, args.series)
         _say_found(workspace, work)

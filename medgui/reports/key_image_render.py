@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from medgui.core.annotations.key_images import KeyImage
 from medgui.core.annotations.measurements import Angle, EllipseROI, Measurement, RectangleROI, Ruler
+from medgui.core.image.colour import blend, heat_colours, opacity_alpha
 from medgui.core.image.reformat import (
     Plane,
     extract_slice,
@@ -51,8 +52,7 @@ def _blend_labels(rgb: np.ndarray, volume: Volume, labelmap: LabelMap, key: KeyI
         cut = extract_slice(volume, key.plane, key.slice_index, labelmap.layers[label.layer])
         mask = np.asarray(cut) == label.value
         if mask.any():
-            colour = np.asarray(label.color, np.float32)
-            rgb[mask] = rgb[mask] * (1.0 - label.opacity) + colour * label.opacity
+            rgb[mask] = blend(rgb[mask], label.color, opacity_alpha(label.opacity))
 
 
 def slice_position(volume: Volume, key: KeyImage) -> tuple[str, float]:
@@ -170,10 +170,7 @@ def render_heat_map(volume: Volume, plane: Plane, slice_index: int, heat: np.nda
     if heat.shape != rgb.shape[:2]:
         resized = Image.fromarray(heat).resize(rgb.shape[1::-1], Image.Resampling.BILINEAR)
         heat = np.asarray(resized, np.float32)
-    # Blue (cold) to red (hot), more opaque where the model looked hardest.
-    colour = np.stack([255 * heat, 64 * (1 - np.abs(2 * heat - 1)), 255 * (1 - heat)], axis=-1)
-    alpha = (0.6 * heat)[..., None]
-    picture, _ = _picture(rgb * (1 - alpha) + colour * alpha, volume, key)
+    picture, _ = _picture(blend(rgb, *heat_colours(heat)), volume, key)
     return _figure(picture, f"Grad-CAM heat map over {_slice_text(volume, key).lower()}")
 
 

@@ -20,15 +20,13 @@ from superqt.utils import FunctionWorker, create_worker
 from medgui.core.image.reformat import Plane
 from medgui.core.image.volume import Volume
 from medgui.core.labels.interpolate import propose_interpolation
-from medgui.core.labels.io import load_label_map, resample_nearest, save_label_map
+from medgui.core.labels.io import label_format, load_label_map, resample_nearest, save_label_map
 from medgui.core.labels.labelmap import LabelMap, LabelTable
 from medgui.core.labels.ops import flood_fill
 from medgui.core.labels.seg import export_seg, import_seg
 from medgui.core.labels.stats import label_statistics
 from medgui.core.labels.undo import Edit, EditHistory
 from medgui.core.workspace.store import SeriesWork, Workspace
-
-SEG_SUFFIXES = (".dcm", "")
 
 
 def _worker(function: Callable[..., Any], *args: Any, **kwargs: Any) -> FunctionWorker:
@@ -42,16 +40,11 @@ def save_series_worker(workspace: Workspace, work: SeriesWork, *, autosave: bool
     return _worker(workspace.save_series, work, autosave=autosave)
 
 
-def is_seg_path(path: str | Path) -> bool:
-    """Whether `path` names a DICOM SEG (".dcm" or no suffix) rather than NIfTI/NRRD."""
-    return Path(path).suffix.lower() in SEG_SUFFIXES
-
-
 def read_labels(path: str | Path, reference: Volume, *, resample: bool = False) -> LabelMap:
     """A label map from NIfTI/NRRD or DICOM SEG on `reference`'s grid. Without `resample`, a
     map on another grid raises `GeometryMismatchError`; with it, the map is resampled (nearest
     neighbour) onto the grid."""
-    if not is_seg_path(path):
+    if label_format(path) != "seg":
         return load_label_map(path, reference, resample=resample)
     if not resample:
         return import_seg(path, reference)
@@ -60,7 +53,7 @@ def read_labels(path: str | Path, reference: Volume, *, resample: bool = False) 
 
 def write_labels(labelmap: LabelMap, reference: Volume, path: str | Path) -> Path:
     """Write `labelmap` as NIfTI/NRRD (by suffix) or as a DICOM SEG of `reference`."""
-    if is_seg_path(path):
+    if label_format(path) == "seg":
         return export_seg(labelmap, reference, path)
     return save_label_map(labelmap, path)
 

@@ -28,6 +28,7 @@ from superqt.utils import GeneratorWorker, thread_worker
 from medgui.core.image.volume import Volume
 from medgui.core.util.collection import freeze_once
 from medgui.core.workspace.audit import AuditLog
+from medgui.core.workspace.layout import models_dir
 from medgui.core.workspace.store import SeriesWork, Workspace
 from medgui.ml.training import events as te
 from medgui.ml.training.events import DeviceChosen, dispatch
@@ -41,7 +42,7 @@ CHECKPOINTS = ".checkpoints"  # under <workspace>/models/ (not a valid model nam
 
 def checkpoint_dir(workspace_root: str | Path, task: str) -> Path:
     """Where the checkpoints of the workspace's `task` training go (for "Resume")."""
-    return Path(workspace_root) / "models" / CHECKPOINTS / task
+    return models_dir(workspace_root) / CHECKPOINTS / task
 
 
 def can_resume(workspace_root: str | Path, task: str) -> bool:

@@ -1,4 +1,5 @@
-"""Label maps as NIfTI (.nii, .nii.gz) and NRRD (.nrrd) files, with a JSON label-table sidecar.
+"""Label maps as NIfTI (.nii, .nii.gz), NRRD (.nrrd) and MetaImage (.mha) files, with a JSON
+label-table sidecar.
 
 One layer is written as an ordinary 3-D integer image, which every tool reads. Several layers
 (overlapping structures) are written as one vector image with a component per layer (NIfTI
@@ -17,7 +18,6 @@ The sidecar is optional on load: values found in the image without a row get "La
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,12 @@ from medgui.core.io.scan import Series, scan
 from medgui.core.io.series_choice import choose_series, label_maps
 from medgui.core.labels.labelmap import DEFAULT_COLORS, Label, LabelMap, LabelTable
 from medgui.core.util.atomic import atomic_write_json
+from medgui.core.util.jsonfile import read_json
 
-LABEL_SUFFIXES = (".nii", ".nii.gz", ".nrrd")
+LABEL_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".mha")
+_FORMAT_BY_SUFFIX = {".nii": "nifti", ".nii.gz": "nifti", ".nrrd": "nrrd", ".mha": "mha"}
+# A DICOM SEG: ".dcm", or no suffix at all as DICOM files often have.
+SEG_SUFFIXES = (".dcm", "")
 TABLE_FORMAT = "medgui-labels"
 TABLE_VERSION = 1
 
@@ -85,18 +89,27 @@ def table_from_document(data: Any, source: str | Path) -> LabelTable:
 def read_table(path: str | Path) -> LabelTable:
     """Read a label-table JSON file; ValueError naming it when it is unreadable or malformed."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: cannot read label table: {error}") from error
-    return table_from_document(data, path)
+    return table_from_document(read_json(path), path)
 
 
-def _check_suffix(path: Path) -> str:
+def label_format(path: str | Path) -> str:
+    """The format of the label file `path` by its suffix (case-insensitive): "nifti" (.nii,
+    .nii.gz), "nrrd" (.nrrd), "mha" (.mha) or "seg" (DICOM SEG: .dcm or no suffix); ValueError
+    naming the file for anything else. Detached headers (.nhdr, .mhd) are refused: a label map
+    and its data must be one file, written atomically."""
     suffix = itk_suffix(path)
-    if suffix not in LABEL_SUFFIXES:
+    if suffix in _FORMAT_BY_SUFFIX:
+        return _FORMAT_BY_SUFFIX[suffix]
+    if suffix is None and Path(path).suffix.lower() in SEG_SUFFIXES:
+        return "seg"
+    raise ValueError(
+        f"{path}: a label file must end in {', '.join(LABEL_SUFFIXES)} or .dcm (DICOM SEG)"
+    )
+
+
+def _check_suffix(path: Path) -> None:
+    if label_format(path) == "seg":
         raise ValueError(f"{path}: label maps are saved as {', '.join(LABEL_SUFFIXES)}")
-    return suffix
 
 
 def save_label_map(labelmap: LabelMap, path: str | Path, *, write_table: bool = True) -> Path:

@@ -28,7 +28,12 @@ from pydicom.sr.coding import Code
 
 import medgui
 from medgui.core.image.volume import Volume
-from medgui.core.labels.io import GeometryMismatchError, describe_grid, painted_values
+from medgui.core.labels.io import (
+    GeometryMismatchError,
+    describe_grid,
+    label_format,
+    painted_values,
+)
 from medgui.core.labels.labelmap import DEFAULT_COLORS, Label, LabelMap, LabelTable
 from medgui.core.util.atomic import atomic_writer
 
@@ -389,8 +394,13 @@ def is_seg_file(path: str | Path) -> bool:
     from medgui.core.dicom.instance import DicomReadError
 
     path = Path(path)
-    if not path.is_file() or path.suffix.lower() in (".nii", ".gz", ".nrrd", ".mha", ".mhd"):
+    if not path.is_file():
         return False
+    try:
+        if label_format(path) != "seg":
+            return False
+    except ValueError:
+        pass  # a DICOM file's name may end in anything (".5" of a UID): its header decides
     try:
         return read_instance_header(path).kind == "SEG"
     except DicomReadError:

@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-AUDIT_FILE = "audit.jsonl"
+from medgui.core.workspace.layout import audit_path
+
 FORMAT = "medgui-audit"
 VERSION = 1
 
@@ -75,7 +76,7 @@ class AuditLog:
     _lock = threading.Lock()
 
     def __init__(self, workspace_root: str | Path) -> None:
-        self.path = Path(workspace_root) / AUDIT_FILE
+        self.path = audit_path(workspace_root)
 
     def record(self, action: str, **details: Any) -> AuditEntry:
         """Append one event. `details` must be JSON-serialisable (paths become strings)."""

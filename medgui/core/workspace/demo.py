@@ -12,7 +12,6 @@ the radiological display convention.
 
 from __future__ import annotations
 
-import json
 import shutil
 import uuid
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from medgui.core.io.itk import write_itk_volume
 from medgui.core.labels.io import table_path_for, table_to_document
 from medgui.core.labels.labelmap import Label, LabelTable
 from medgui.core.util.atomic import atomic_write_json
+from medgui.core.util.jsonfile import read_json
 
 SHAPE_ZYX = (80, 256, 256)
 SPACING_MM = (1.4, 1.4, 2.5)  # (x, y, z)
@@ -263,8 +263,8 @@ def make_phantom(seed: int = 0) -> Phantom:
 
 def _is_demo_folder(folder: Path) -> bool:
     try:
-        info = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        info = read_json(folder / "labels.json")
+    except ValueError:
         return False
     return isinstance(info, dict) and info.get("generator") == _GENERATOR
 

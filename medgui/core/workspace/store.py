@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -80,12 +79,13 @@ from medgui.core.util.atomic import (
     fsync_directory,
     remove_stale_temporaries,
 )
+from medgui.core.util.jsonfile import read_json
 from medgui.core.workspace.autosave_policy import AutosavePolicy
+from medgui.core.workspace.layout import AUTOSAVE_DIR, series_root, workspace_file
 
 FORMAT_VERSION = 1
 LABELS, TABLE = "labels.nii.gz", "labels.json"
 MEASUREMENTS, ANNOTATIONS, SERIES = "measurements.json", "annotations.json", "series.json"
-AUTOSAVE = ".autosave"
 _DICOM_UID = re.compile(r"[0-9]+(\.[0-9]+)*")
 _GRID_KEYS = ("shape_zyx", "spacing_mm", "origin", "direction")
 _SLOTS = ("a", "b")
@@ -127,15 +127,11 @@ def folder_name(key: str) -> str:
 
 
 def _read_json(path: Path, fmt: str, field: str | None = None) -> Any:
-    """The object in `path` (its `field` when given); ValueError naming the file otherwise."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: cannot read: {error}") from error
-    if not isinstance(data, dict) or data.get("format") != fmt:
-        raise ValueError(f"{path}: not a {fmt} file")
+    """The medgui-`fmt` object in `path` (its `field` when given); ValueError naming the file
+    otherwise."""
+    data = read_json(path, fmt)
     if data.get("version") != FORMAT_VERSION:
-        raise ValueError(f"{path}: unsupported {fmt} version {data.get('version')!r}")
+        raise ValueError(f"{path}: unsupported medgui-{fmt} version {data.get('version')!r}")
     if field is not None and field not in data:
         raise ValueError(f"{path}: no {field!r} in it")
     return data if field is None else data[field]
@@ -146,7 +142,7 @@ def _document(fmt: str, **content: Any) -> dict[str, Any]:
 
 
 def _read_record(path: Path) -> dict[str, Any]:
-    record = _read_json(path, "medgui-series")
+    record = _read_json(path, "series")
     if not isinstance(record.get("key"), str) or not isinstance(record.get("saved_at_ns"), int):
         raise ValueError(f"{path}: malformed series record (no key or saved_at_ns)")
     return record
@@ -189,16 +185,16 @@ class Workspace:
         self.root = Path(root) if root is not None else data_dir() / "workspace"
         # One save at a time: an autosave worker and an explicit save must not interleave.
         self._lock = threading.Lock()
-        if (self.root / "workspace.json").exists():
-            _read_json(self.root / "workspace.json", "medgui-workspace")  # foreign or newer
+        if workspace_file(self.root).exists():
+            _read_json(workspace_file(self.root), "workspace")  # foreign or newer
 
     def series_dir(self, key: str) -> Path:
         """The folder of series `key` (it may not exist yet)."""
-        return self.root / "series" / folder_name(key)
+        return series_root(self.root) / folder_name(key)
 
     def _autosaves(self, folder: Path) -> list[tuple[int, Path]]:
         """(save time, slot folder) of each committed autosave of a series folder, newest first."""
-        slots = [folder / AUTOSAVE / slot for slot in _SLOTS]
+        slots = [folder / AUTOSAVE_DIR / slot for slot in _SLOTS]
         found = [
             (_read_record(s / SERIES)["saved_at_ns"], s) for s in slots if (s / SERIES).is_file()
         ]
@@ -235,9 +231,9 @@ class Workspace:
         save time (ns), also set on `work.saved_at_ns`. `work` must not change while it is
         written: a worker thread should be handed a copy of the label map."""
         with self._lock:
-            if not (self.root / "workspace.json").exists():
+            if not workspace_file(self.root).exists():
                 self.root.mkdir(parents=True, exist_ok=True)
-                atomic_write_json(self.root / "workspace.json", _document("medgui-workspace"))
+                atomic_write_json(workspace_file(self.root), _document("medgui-workspace"))
             folder = self.series_dir(work.key)
             autosaves = self._autosaves(folder)
             # Save times only ever grow, even if the clock steps back.
@@ -246,7 +242,8 @@ class Workspace:
                 last.append(_read_record(folder / SERIES)["saved_at_ns"])
             saved_at_ns = max([time.time_ns(), *(t + 1 for t in last)])
             newest = autosaves[0][1] if autosaves else None
-            slot = next(folder / AUTOSAVE / s for s in _SLOTS if folder / AUTOSAVE / s != newest)
+            slots = (folder / AUTOSAVE_DIR / s for s in _SLOTS)
+            slot = next(candidate for candidate in slots if candidate != newest)
             slot.mkdir(parents=True, exist_ok=True)
             _remove_file(slot / SERIES)  # un-commit before touching the files
             try:
@@ -289,10 +286,10 @@ class Workspace:
         uid, description = str(record.get("uid", "")), str(record.get("description", ""))
         work = SeriesWork(record["key"], uid, description, saved_at_ns=record["saved_at_ns"])
         work.source_paths = [str(p) for p in record.get("source_paths", [])]
-        work.measurements = _read_json(folder / MEASUREMENTS, "medgui-measurements", "measurements")
-        work.annotations = _read_json(folder / ANNOTATIONS, "medgui-annotations", "annotations")
+        work.measurements = _read_json(folder / MEASUREMENTS, "measurements", "measurements")
+        work.annotations = _read_json(folder / ANNOTATIONS, "annotations", "annotations")
         if LABELS in files:
-            document = _read_json(folder / TABLE, "medgui-labels")
+            document = _read_json(folder / TABLE, "labels")
             table = table_from_document(document, folder / TABLE)
             work.labelmap = load_label_map(folder / LABELS, table=table)
             _snap_to_grid(work.labelmap, document.get("grid", {}), folder / LABELS)
@@ -305,14 +302,14 @@ class Workspace:
 
     def series_keys(self) -> list[str]:
         """The keys of every series with an explicit save."""
-        records = sorted((self.root / "series").glob(f"*/{SERIES}"))
+        records = sorted(series_root(self.root).glob(f"*/{SERIES}"))
         return [_read_record(path)["key"] for path in records]
 
     def recoverable(self) -> list[Recoverable]:
         """Series whose newest autosave is newer than their last explicit save: the offer to
         restore after a crash. An unreadable record is listed with the reason in `problem`."""
         found = []
-        for folder in sorted(p.parent for p in (self.root / "series").glob(f"*/{AUTOSAVE}")):
+        for folder in sorted(p.parent for p in series_root(self.root).glob(f"*/{AUTOSAVE_DIR}")):
             try:
                 autosaves = self._autosaves(folder)
                 explicit = _read_record(folder / SERIES) if (folder / SERIES).is_file() else None
@@ -331,12 +328,12 @@ class Workspace:
         `discard_autosave`). ValueError when there is none or it cannot be read."""
         autosaves = self._autosaves(self.series_dir(key))
         if not autosaves:
-            raise ValueError(f"{self.series_dir(key) / AUTOSAVE}: no autosave to restore")
+            raise ValueError(f"{self.series_dir(key) / AUTOSAVE_DIR}: no autosave to restore")
         return self._load(autosaves[0][1])
 
     def discard_autosave(self, key: str) -> None:
         """Delete the autosaves of series `key` (un-committing them first)."""
-        staging = self.series_dir(key) / AUTOSAVE
+        staging = self.series_dir(key) / AUTOSAVE_DIR
         if staging.exists():
             for slot in _SLOTS:
                 if (staging / slot).is_dir():

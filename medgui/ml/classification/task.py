@@ -26,6 +26,7 @@ from torch import nn
 
 from medgui.core.io.scan import Series
 from medgui.core.util.atomic import atomic_write_json
+from medgui.core.workspace.layout import is_workspace
 from medgui.core.workspace.store import Workspace
 from medgui.ml.classification.data import (
     ClassificationDataset,
@@ -62,7 +63,7 @@ def as_source(sources: Any) -> ImageFolderSource | WorkspaceSource:
     if isinstance(sources, Mapping) and sources.get("images"):
         return ImageFolderSource(sources["images"])
     if isinstance(sources, str | Path):
-        if (Path(sources) / "workspace.json").is_file():
+        if is_workspace(sources):
             return WorkspaceSource(Workspace(sources))
         return ImageFolderSource(sources)
     raise ValueError(f"classification data must be a folder or a workspace, got {sources!r}")

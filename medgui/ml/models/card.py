@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 import torch
 
 import medgui
+from medgui.core.util.jsonfile import read_json
 from medgui.ml.models.card_schema import check_values
 
 CARD_FORMAT = "medgui-model-card"
@@ -261,13 +261,7 @@ class ModelCard:
 def read_card(path: str | Path) -> ModelCard:
     """The card in the file `path`; ValueError naming the file when it cannot be read."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: cannot read the model card: {error}") from error
-    except RecursionError as error:  # json's parser recurses once per level of nesting
-        raise ValueError(f"{path}: the model card nests too deeply to read") from error
-    return ModelCard.from_json(data, source=str(path))
+    return ModelCard.from_json(read_json(path), source=str(path))
 
 
 def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:

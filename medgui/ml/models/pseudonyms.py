@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import secrets
 from collections.abc import Iterable, Mapping
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from medgui.core.util.atomic import atomic_write_json, atomic_write_text
+from medgui.core.util.jsonfile import read_json
+from medgui.core.workspace.layout import is_workspace
 from medgui.core.workspace.store import Workspace
 
 KEY_FILE = ".medgui-split-key"
@@ -41,7 +42,7 @@ def key_folder(sources: Any, out_dir: str = "") -> Path | None:
     elif isinstance(sources, Mapping) and sources.get("workspace"):
         root = sources["workspace"]
     elif isinstance(sources, str | Path):
-        root = sources if (Path(sources) / "workspace.json").is_file() else None
+        root = sources if is_workspace(sources) else None
     if root is not None:
         return Path(root)
     return Path(out_dir) / "checkpoint" if out_dir else None
@@ -80,8 +81,8 @@ def pseudonymise(groups: Iterable[str], folder: Path | None) -> dict[str, str]:
     if folder is not None and table:
         path = folder / IDS_FILE
         try:
-            known = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        except (OSError, ValueError):
+            known = read_json(path) if path.is_file() else {}
+        except ValueError:
             known = {}  # only a convenience for the user: rebuilt from this run
         if not known.items() >= table.items():
             atomic_write_json(path, known | table)

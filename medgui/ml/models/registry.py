@@ -18,7 +18,6 @@ always means the same model. Bundles (export/import) are zips holding exactly
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -38,7 +37,9 @@ from medgui.core.util.atomic import (
     atomic_writer,
     fsync_directory,
 )
+from medgui.core.util.jsonfile import parse_json, read_json
 from medgui.core.workspace.audit import AuditLog
+from medgui.core.workspace.layout import models_dir
 from medgui.ml.models.card import ModelCard, compare_cards, read_card
 from medgui.ml.models.safe_load import load_safetensors
 from medgui.ml.models.write_errors import writing
@@ -112,7 +113,7 @@ class ModelRegistry:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
-        self.models_dir = self.root / "models"
+        self.models_dir = models_dir(self.root)
         # One change at a time within the process; the folder rename guards across processes.
         self._lock = threading.RLock()
 
@@ -189,10 +190,7 @@ class ModelRegistry:
         path = self._model_dir(name) / VERSIONS
         if not path.is_file():
             return 0
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path}: cannot read: {error}") from error
+        data = read_json(path)
         if not isinstance(data, dict) or not isinstance(data.get("last"), int):
             raise ValueError(f"{path}: not a medgui model versions file")
         return data["last"]
@@ -229,10 +227,7 @@ class ModelRegistry:
         path = self._model_dir(name) / ACTIVE
         if not path.is_file():
             return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path}: cannot read: {error}") from error
+        data = read_json(path)
         if not isinstance(data, dict) or data.get("format") != ACTIVE_FORMAT:
             raise ValueError(f"{path}: not a medgui active-model file")
         number = data.get("active")
@@ -363,8 +358,4 @@ def _read_json_member(zip_path: Path, bundle: zipfile.ZipFile, info: zipfile.Zip
         raw = source.read(MAX_CARD_BYTES + 1)
     if len(raw) > MAX_CARD_BYTES:
         raise ValueError(f"{zip_path}: {info.filename} is too large")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        reason = "nested too deeply" if isinstance(error, RecursionError) else error
-        raise ValueError(f"{zip_path}: {info.filename} is not valid JSON ({reason})") from error
+    return parse_json(raw, f"{zip_path}: {info.filename}")

@@ -24,6 +24,7 @@ from medgui.core.io.load import load_volume
 from medgui.core.io.scan import scan
 from medgui.core.labels.io import load_label_map
 from medgui.core.labels.labelmap import LabelMap, LabelTable
+from medgui.core.workspace.layout import is_workspace
 from medgui.core.workspace.store import SeriesWork, Workspace
 from medgui.ml.models.task import validation_problem
 from medgui.ml.segmentation.transforms import crop_start, pad_to
@@ -167,7 +168,7 @@ def find_cases(sources: Any) -> tuple[list[RawCase], list[str]]:
     {"workspace": DIR}, a `Workspace`, a workspace folder, or (id, Volume, LabelMap) tuples."""
     if isinstance(sources, Mapping) and sources.get("workspace"):
         sources = Workspace(sources["workspace"])
-    elif isinstance(sources, str | Path) and (Path(sources) / "workspace.json").is_file():
+    elif isinstance(sources, str | Path) and is_workspace(sources):
         sources = Workspace(sources)
     if isinstance(sources, Workspace):
         return workspace_cases(sources)

@@ -9,9 +9,10 @@ from PySide6.QtCore import QObject
 from medgui.workers.infer_worker import uncertain_series_worker
 
 
-def scanned_candidates(window) -> list:
-    """The image series the window's scan lists (whole series, not their parts)."""
-    scan = window.scan
+def scanned_candidates(app) -> list:
+    """The image series the scan on show lists (whole series, not their parts); `app` is the
+    `AppContext` (or anything with the `scan` on show)."""
+    scan = app.scan
     if scan is None:
         return []
     images = scan.image_series
@@ -19,24 +20,25 @@ def scanned_candidates(window) -> list:
 
 
 class SeriesRanking(QObject):
-    """Runs the series ranking as `workbench`'s job and opens the top-ranked series."""
+    """Runs the series ranking as `workbench`'s job and opens the top-ranked series through
+    `app` (the `AppContext`)."""
 
-    def __init__(self, workbench, model_name: str) -> None:
+    def __init__(self, workbench, app, model_name: str) -> None:
         super().__init__(workbench)
-        self.workbench, self.model_name = workbench, model_name
+        self.workbench, self.app, self.model_name = workbench, app, model_name
         self.ranking: list = []  # [(series, nats), ...] of the last run, most uncertain first
         self.opened: set[str] = set()  # uids already opened by "Next most uncertain series"
 
     def start(self) -> None:
         workbench = self.workbench
-        candidates = scanned_candidates(workbench.window)
+        candidates = scanned_candidates(self.app)
         if workbench.job is not None:
             return
         if not candidates:
-            workbench._say("Next most uncertain series: open a folder of series first")
+            self.app.say("Next most uncertain series: open a folder of series first")
             return
         worker = uncertain_series_worker(workbench.workspace_root, candidates, self.model_name)
-        workbench._start_job(worker, "Ranking unlabelled series by uncertainty…", self._on_ranked)
+        workbench.start_job(worker, "Ranking unlabelled series by uncertainty…", self._on_ranked)
 
     def _on_ranked(self, ranking) -> None:
         workbench = self.workbench
@@ -57,7 +59,7 @@ class SeriesRanking(QObject):
             f"Most uncertain unlabelled series: mean entropy {nats:.3f} nats "
             f"({len(ranking)} unlabelled)"
         )
-        workbench.window.load(series)
+        self.app.open_series(series)
 
 
 def _uid(series) -> str:

@@ -8,7 +8,7 @@ dock and raises one that is behind a tab; only a dock already in front is hidden
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea, QWidget
 
 
 def in_front(dock: QDockWidget) -> bool:
@@ -41,3 +41,12 @@ def dock_action(dock: QDockWidget, key: str) -> QAction:
     # Closed with its title bar button, or shown by code: the check mark follows.
     dock.visibilityChanged.connect(lambda _visible: action.setChecked(not dock.isHidden()))
     return action
+
+
+def scrolled(widget: QWidget) -> QScrollArea:
+    """`widget` in a scroll area for a dock, so its height never sets the window's minimum."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QColorDialog, QFileDialog, QInputDialog, QMessageB
 
 from medgui.ui.common.error_dialog import log_caught
 
-LABEL_FILES = "NIfTI (*.nii.gz *.nii);;NRRD (*.nrrd);;DICOM SEG (*.dcm);;All files (*)"
+LABEL_FILES = "NIfTI (*.nii.gz *.nii);;NRRD (*.nrrd);;MHA (*.mha);;DICOM SEG (*.dcm);;All files (*)"
 
 
 class Dialogs:
@@ -62,6 +62,6 @@ class Dialogs:
         if not path:
             return None
         if "." not in path.rsplit("/", 1)[-1]:
-            suffix = {"NIfTI": ".nii.gz", "NRRD": ".nrrd", "DICOM SEG": ".dcm"}
+            suffix = {"NIfTI": ".nii.gz", "NRRD": ".nrrd", "MHA": ".mha", "DICOM SEG": ".dcm"}
             path += next((s for name, s in suffix.items() if chosen.startswith(name)), ".nii.gz")
         return path

@@ -17,6 +17,7 @@ import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
 
+from medgui.core.image.colour import opacity_alpha, premultiplied_argb
 from medgui.core.image.reformat import extract_slice, normal_axis
 from medgui.core.labels.labelmap import DEFAULT_COLORS, LabelTable
 from medgui.core.labels.ops import threshold_preview
@@ -29,13 +30,6 @@ from medgui.ui.viewer.view_layer import LazyViewLayer
 PREVIEW_ALPHA = (210, 60)
 _HATCH_PERIOD = 4
 _UNKNOWN_ALPHA = 0.5  # for values missing from the table (an undone "remove label")
-
-
-def argb(rgb: np.ndarray, alpha) -> np.ndarray:
-    """Premultiplied ARGB32 pixels (uint32) from (..., 3) uint8 colours and 0..255 alphas."""
-    a = np.asarray(alpha, np.uint32)
-    r, g, b = (np.asarray(rgb[..., n], np.uint32) * a // 255 for n in range(3))
-    return (a << 24) | (r << 16) | (g << 8) | b
 
 
 def to_rgba(pixels: np.ndarray) -> np.ndarray:
@@ -63,15 +57,15 @@ def label_lut(table: LabelTable, size: int, *, outline: bool = False) -> np.ndar
     """`size` ARGB32 pixels, one per label value: the label's colour at its opacity (opaque in
     `outline` mode), transparent for 0 and for hidden labels."""
     rgb, opacity, visible = _colors(table, size)
-    alpha = np.where(visible, 255 if outline else np.rint(opacity * 255), 0)
-    return argb(rgb, alpha)
+    alpha = np.where(visible, 255 if outline else opacity_alpha(opacity), 0)
+    return premultiplied_argb(rgb, alpha)
 
 
 def preview_luts(table: LabelTable, size: int) -> tuple[np.ndarray, np.ndarray]:
     """The (stripe, between-stripes) ARGB32 tables a proposal is drawn with: every label,
     hidden ones too, since a proposal is shown to be judged."""
     rgb, _, _ = _colors(table, size)
-    strong, weak = (argb(rgb, np.full(size, alpha)) for alpha in PREVIEW_ALPHA)
+    strong, weak = (premultiplied_argb(rgb, np.full(size, alpha)) for alpha in PREVIEW_ALPHA)
     strong[0] = weak[0] = 0
     return strong, weak
 
@@ -364,7 +358,9 @@ class LabelOverlay(LazyViewLayer):
             low, high = self._tools.threshold
             inside = threshold_preview(extract_slice(volume, plane, index), low, high)
             color = np.array(session.active_label.color, np.uint8)
-            strong, weak = (np.array([0, int(argb(color, a))], np.uint32) for a in PREVIEW_ALPHA)
+            strong, weak = (
+                np.array([0, int(premultiplied_argb(color, a))], np.uint32) for a in PREVIEW_ALPHA
+            )
             return hatched(strong, weak, inside.view(np.uint8))
         return None
 

@@ -4,15 +4,16 @@ entries of the Label menu (one object, created with one line in `MainWindow`).
 Grow from seeds is `GrowFromSeeds` (its preview is the session's proposal, accepted with
 Ctrl+Return like an interpolation). Propagate trains a small 2-D model on the labelled slices
 of the series on show, in a worker with progress and Cancel in the status bar, and hands the
-result to the training workbench's proposal layer, where the user accepts, edits or rejects it
-as a model's proposal.
+result out with `proposed` (the window hands it to the training workbench's proposal layer),
+where the user accepts, edits or rejects it as a model's proposal.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
+from medgui.ui.common.app_context import AppContext
 from medgui.ui.common.error_dialog import log_caught
 from medgui.ui.common.task_progress import TaskProgress
 from medgui.ui.labeling.grow_tool import GrowFromSeeds
@@ -21,21 +22,22 @@ from medgui.workers.smart_label_workers import propagate_worker
 
 SHORTCUTS = {"grow": "Ctrl+G", "propagate": "Ctrl+Shift+F"}
 PROPAGATE_MINUTES = 0.75  # the first proposal within a minute on a CPU
-_MESSAGE_MS = 6000
 
 
 class SmartLabelWorkbench(QObject):
-    """Grow from seeds and Propagate for `window` (a `MainWindow` with `labels` and
-    `training`)."""
+    """Grow from seeds and Propagate, in the Label menu of `app.labels`. `proposed(proposal,
+    description)` hands on a propagation's result, to be judged as a model's proposal."""
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
-        labels = window.labels
+    proposed = Signal(object, str)
+
+    def __init__(self, app: AppContext) -> None:
+        super().__init__(app.shell)
+        self.app = app
+        labels = app.labels
         self.grow = GrowFromSeeds(labels.context, labels.tools, self)
-        self.grow.message.connect(self._say)
-        self.progress = TaskProgress(window)
-        window.statusBar().addPermanentWidget(self.progress)
+        self.grow.message.connect(app.say)
+        self.progress = TaskProgress(app.shell)
+        app.add_status_widget(self.progress)
         self.progress.cancel_button.clicked.connect(self.cancel_propagation)
         self.job = None
         self.minutes = PROPAGATE_MINUTES
@@ -46,12 +48,12 @@ class SmartLabelWorkbench(QObject):
             ("cancel_grow", "Cancel grow from seeds", self.grow.cancel),
             ("propagate", "Propagate labelled slices", self.propagate),
         ):
-            action = QAction(text, window)
+            action = QAction(text, app.shell)
             if name in SHORTCUTS:
                 action.setShortcut(QKeySequence(SHORTCUTS[name]))
             action.triggered.connect(slot)
             self.actions[name] = action
-            window.menu_actions[f"label_{name}"] = action
+            app.menu_actions[f"label_{name}"] = action
         menu = labels.label_menu
         # After the interpolation entries, before the "Clean up" submenu.
         clean_up = labels.actions.actions["remove_islands"]
@@ -63,11 +65,8 @@ class SmartLabelWorkbench(QObject):
         labels.context.session_changed.connect(self._sync)
         self._sync()
 
-    def _say(self, text: str) -> None:
-        self.window.statusBar().showMessage(text, _MESSAGE_MS)
-
     def _sync(self, *_args) -> None:
-        has_session = self.window.labels.context.session is not None
+        has_session = self.app.session is not None
         self.actions["grow"].setEnabled(has_session and not self.grow.active)
         for name in ("accept_grow", "cancel_grow"):
             self.actions[name].setEnabled(self.grow.active)
@@ -80,12 +79,12 @@ class SmartLabelWorkbench(QObject):
         try:
             self.grow.start()
         except ValueError as error:
-            self.window.labels.dialogs.warn("Grow from seeds", str(error))
-        self.window.labels.show_label_dock()
+            self.app.warn("Grow from seeds", str(error))
+        self.app.labels.show_label_dock()
 
     def accept_grow(self) -> None:
         """Write the preview (as Ctrl+Return does)."""
-        session = self.window.labels.context.session
+        session = self.app.session
         if session is not None and session.proposal is not None:
             session.accept_proposal()
 
@@ -93,11 +92,11 @@ class SmartLabelWorkbench(QObject):
 
     def propagate(self) -> None:
         """Label → Propagate: train on the labelled slices, propose the others."""
-        session = self.window.labels.context.session
+        session = self.app.session
         if session is None or self.job is not None:
             return
         if not any(layer.any() for layer in session.labelmap.layers):
-            self.window.labels.dialogs.warn("Propagate", "Label a few slices first.")
+            self.app.warn("Propagate", "Label a few slices first.")
             return
         labelmap = copy_labelmap(session.labelmap)
         worker = propagate_worker(session.volume, labelmap, self.minutes)
@@ -118,21 +117,17 @@ class SmartLabelWorkbench(QObject):
 
     def _propagated(self, session, proposal) -> None:
         if proposal is None:
-            self._say("Propagation cancelled")
+            self.app.say("Propagation cancelled")
             return
-        if self.window.labels.context.session is not session:
+        if self.app.session is not session:
             return  # another series opened meanwhile
-        training = self.window.training
-        training.proposal.set_proposal(proposal)
-        training.model_panel.set_proposal([(lb.value, lb.name) for lb in proposal.table.labels])
-        training.model_panel.status.setText("Proposal of propagation from the labelled slices")
-        training.model_dock.show()
+        self.proposed.emit(proposal, "Proposal of propagation from the labelled slices")
         given = len(proposal.model.get("given_slices", []))
-        self._say(f"Propagated from {given} slice(s): accept, edit or reject in the Models dock")
+        self.app.say(f"Propagated from {given} slice(s): accept, edit or reject in the Models dock")
 
     def _failed(self, error: Exception) -> None:
         log_caught("propagation failed", error)
-        self.window.labels.dialogs.warn("Propagate", str(error))
+        self.app.warn("Propagate", str(error))
 
     def _job_over(self) -> None:
         self.job = None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QFrame, QMenu, QScrollArea, QSplitter, QWidget
+from PySide6.QtWidgets import QMenu, QSplitter, QWidget
 
 from medgui.core.annotations.measurements import measurement_from_dict
 from medgui.core.annotations.store import series_key
@@ -22,7 +22,8 @@ from medgui.core.image.reformat import Plane
 from medgui.core.io.index import data_dir
 from medgui.core.labels.io import GeometryMismatchError
 from medgui.core.workspace.store import Workspace
-from medgui.ui.common.dock_actions import dock_action
+from medgui.ui.common.app_context import AppContext
+from medgui.ui.common.dock_actions import dock_action, scrolled
 from medgui.ui.labeling.actions import LabelActions
 from medgui.ui.labeling.dialogs import Dialogs
 from medgui.ui.labeling.files import LabelFiles
@@ -37,27 +38,8 @@ from medgui.ui.labeling.tool_panel import LabelToolPanel
 from medgui.ui.labeling.tools import LabelTools
 from medgui.ui.measure.context import Tool
 
-_MESSAGE_MS = 6000
 WORKSPACE_SETTING = "labels/workspace"  # the folder the user chose (absent: the default)
 _LABEL_DOCK_WIDTH = 420  # the label table's columns without a scroll bar
-
-
-def _menu_holding(bar, action) -> QMenu | None:
-    """The menu of the menu bar that holds `action`."""
-    for entry in bar.actions():
-        menu = entry.menu()
-        if menu is not None and action in menu.actions():
-            return menu
-    return None
-
-
-def _scrolled(widget: QWidget) -> QScrollArea:
-    """`widget` in a scroll area, so its height never sets the window's minimum."""
-    area = QScrollArea()
-    area.setWidget(widget)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    return area
 
 
 def _open_workspace(dialogs: Dialogs, settings) -> Workspace:
@@ -72,15 +54,16 @@ def _open_workspace(dialogs: Dialogs, settings) -> Workspace:
 
 
 class LabelWorkbench(QObject):
-    """The labelling part of `window` (a `MainWindow`). `dialogs` asks the user everything
-    (tests replace its methods); `workspace` keeps the work (default: the user's)."""
+    """The labelling part of the application, built in `app.shell` (see `AppContext`).
+    `dialogs` asks the user everything (tests replace its methods); `workspace` keeps the work
+    (default: the user's)."""
 
-    def __init__(self, window, *, workspace: Workspace | None = None) -> None:
-        super().__init__(window)
-        self.window = window
-        self.dialogs = Dialogs(window)
+    def __init__(self, app: AppContext, *, workspace: Workspace | None = None) -> None:
+        super().__init__(app.shell)
+        self.app = app
+        self.dialogs = Dialogs(app.shell)
         self.workspace = (
-            workspace if workspace is not None else _open_workspace(self.dialogs, window.settings)
+            workspace if workspace is not None else _open_workspace(self.dialogs, app.settings)
         )
         self.context = LabelContext(self)
         self.tools = LabelTools(self)
@@ -88,7 +71,7 @@ class LabelWorkbench(QObject):
         self.files = LabelFiles(self.context, self.dialogs, self)
         self.tags = TagCommands(self.context, self)
         self.jobs = LabelJobs(self.context, self.dialogs.warn, self)
-        window.statusBar().addPermanentWidget(self.jobs.progress)
+        app.add_status_widget(self.jobs.progress)
         self.actions = LabelActions(
             self.context, self.tools, self.dialogs, self.files, self.autosave, self.tags,
             self.jobs, self,
@@ -108,12 +91,12 @@ class LabelWorkbench(QObject):
             source.connect(self._say)
         self.tags.message.connect(self._say)
         self.autosave.saved.connect(self._on_saved)
-        measurements = window.measurements
+        measurements = app.measurements
         measurements.tool_changed.connect(self._on_measurement_tool)
         measurements.measurements_changed.connect(lambda *_: self.autosave.mark_dirty())
         self.tools.changed.connect(self._on_tools)
-        window.view_layout.state_changed.connect(self._on_state)
-        window.jobs.volume_loaded.connect(self._on_loaded)
+        app.view_layout.state_changed.connect(self._on_state)
+        app.jobs.volume_loaded.connect(self._on_loaded)
         waiting = [r for r in self.workspace.recoverable() if not r.problem]
         if waiting:
             self._say(f"Autosaved labels of {len(waiting)} series can be restored: open the series")
@@ -121,37 +104,23 @@ class LabelWorkbench(QObject):
     # Building.
 
     def _build_docks(self) -> None:
-        window, right = self.window, Qt.DockWidgetArea.RightDockWidgetArea
         labels = QSplitter(Qt.Orientation.Vertical)
-        labels.addWidget(_scrolled(self.tool_panel))
+        labels.addWidget(scrolled(self.tool_panel))
         labels.addWidget(self.panel)
-        self.label_dock = QDockWidget("Labels", window)
-        self.tags_dock = QDockWidget("Class tags", window)
-        for dock, widget in (
-            (self.label_dock, labels),
-            (self.tags_dock, self.tags_panel),
-        ):
-            dock.setObjectName(dock.windowTitle().replace(" ", ""))
-            dock.setWidget(widget)
-            dock.hide()  # until asked for, or shown by the saved state: never resizes the window
-            window.addDockWidget(right, dock)
-        window.tabifyDockWidget(window.measurement_dock, self.label_dock)
-        window.tabifyDockWidget(self.label_dock, self.tags_dock)
-        state = window.settings.window_state()
-        if state is not None:
-            window.restoreState(state)  # the first restore ran before these docks existed
+        entries = [("Labels", labels), ("Class tags", self.tags_panel)]
+        self.label_dock, self.tags_dock = self.app.add_docks(entries, self.app.right_dock)
 
     def _build_menus(self) -> None:
-        window, a = self.window, self.actions.actions
+        app, window, a = self.app, self.app.shell, self.actions.actions
         bar = window.menuBar()
-        file_menu = _menu_holding(bar, window.menu_actions["quit"])
-        quit_action = window.menu_actions["quit"]
+        file_menu = app.menu_holding("quit")
+        quit_action = app.menu_actions["quit"]
         self.choose_workspace_action = choose = QAction("Choose &workspace folder…", window)
         choose.triggered.connect(self.choose_workspace)
         for action in (a["save_labels"], a["import_labels"], a["export_labels"], choose):
             file_menu.insertAction(quit_action, action)
         file_menu.insertSeparator(quit_action)
-        view_menu = _menu_holding(bar, window.menu_actions["reset"])
+        view_menu = app.menu_holding("reset")
         edit = QMenu("&Edit", window)
         edit.addAction(a["undo"])
         edit.addAction(a["redo"])
@@ -161,16 +130,16 @@ class LabelWorkbench(QObject):
         label_menu.addSeparator()
         for dock, key in ((self.label_dock, "Ctrl+Shift+L"), (self.tags_dock, "Ctrl+Shift+G")):
             label_menu.addAction(dock_action(dock, key))
-        help_menu = _menu_holding(bar, window.menu_actions["about"])
+        help_menu = app.menu_holding("about")
         bar.insertMenu(help_menu.menuAction(), label_menu)
-        window.menu_actions.update({f"label_{name}": action for name, action in a.items()})
-        window.menu_actions["choose_workspace"] = choose
+        app.menu_actions.update({f"label_{name}": action for name, action in a.items()})
+        app.menu_actions["choose_workspace"] = choose
         self.edit_menu, self.label_menu = edit, label_menu
 
     # Sessions.
 
     def _on_state(self, state) -> None:
-        volume = self.window.view_layout.volume
+        volume = self.app.view_layout.volume
         session = self.context.session
         if volume is None or state is None:
             self._retire(session)
@@ -208,7 +177,7 @@ class LabelWorkbench(QObject):
                 session_from_work(session, work)
         except GeometryMismatchError as error:
             self._unmatched = str(error)
-            if not self.window.busy:
+            if not self.app.busy:
                 self._warn_unmatched()
         except ValueError as error:
             self.dialogs.warn("Saved labels", f"{error}\n\nThe image opens without them.")
@@ -223,7 +192,7 @@ class LabelWorkbench(QObject):
         self.dialogs.warn("Saved labels", f"The saved labels do not fit this image: {text}")
 
     def _restore_measurements(self, key: str, items: list[dict]) -> None:
-        store = self.window.measurements.store
+        store = self.app.measurements.store
         for data in items:
             try:
                 measurement = measurement_from_dict(data)
@@ -234,11 +203,11 @@ class LabelWorkbench(QObject):
                 store.add(key, measurement)
 
     def _measurements_of(self, key: str) -> list[dict]:
-        return [m.to_dict() for m in self.window.measurements.store.list(key)]
+        return [m.to_dict() for m in self.app.measurements.store.list(key)]
 
     def _attach(self) -> None:
         """Give every new slice view its overlay and mouse handler."""
-        views = dict(self.window.view_layout.views)
+        views = dict(self.app.view_layout.views)
         if views == self._views:
             return
         self._views = views
@@ -252,7 +221,7 @@ class LabelWorkbench(QObject):
     # Messages and tool exclusivity.
 
     def _say(self, text: str) -> None:
-        self.window.statusBar().showMessage(text, _MESSAGE_MS)
+        self.app.say(text)
 
     def _refused(self, text: str) -> None:
         self.dialogs.warn("Label", text)
@@ -281,7 +250,7 @@ class LabelWorkbench(QObject):
         old = self.workspace.root
         self.autosave.set_workspace(workspace)
         self.workspace = workspace
-        self.window.settings.store.setValue(WORKSPACE_SETTING, str(workspace.root))
+        self.app.settings.store.setValue(WORKSPACE_SETTING, str(workspace.root))
         self._say(f"Workspace: {workspace.root} (was {old})")
         return True
 
@@ -291,7 +260,7 @@ class LabelWorkbench(QObject):
 
     def _on_tools(self, name: str) -> None:
         if name == "tool" and self.tools.tool is not None:
-            self.window.measurements.set_tool(Tool.NAVIGATE)
+            self.app.measurements.set_tool(Tool.NAVIGATE)
             self.show_label_dock()
 
     def show_label_dock(self) -> None:
@@ -300,7 +269,7 @@ class LabelWorkbench(QObject):
         dock.show()
         dock.raise_()
         if dock.width() < _LABEL_DOCK_WIDTH:
-            self.window.resizeDocks([dock], [_LABEL_DOCK_WIDTH], Qt.Orientation.Horizontal)
+            self.app.shell.resizeDocks([dock], [_LABEL_DOCK_WIDTH], Qt.Orientation.Horizontal)
 
     def close(self) -> None:
         """Autosave unsaved work (the window is closing)."""

@@ -24,25 +24,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medgui.core.image.colour import heat_colours, premultiplied_argb
 from medgui.core.image.reformat import plane_for_axis
 from medgui.ui.labeling.items import LabelImageItem
 from medgui.workers.infer_worker import classify_slice_worker
 
 MODEL_NAME = "classify"
-_ALPHA_MIN, _ALPHA_SPAN = 40, 140  # alpha where the map is 0, and added where it is 1
-# A "jet"-like colour map: blue (cold) → cyan → yellow → red (hot).
-_STOPS = np.array([0.0, 0.35, 0.65, 1.0])
-_COLORS = np.array([[0, 0, 255], [0, 255, 255], [255, 255, 0], [255, 0, 0]], float)
 
 
 def heat_pixels(heat: np.ndarray) -> np.ndarray:
-    """Premultiplied ARGB32 pixels of a (H, W) heat map in 0..1."""
-    heat = np.clip(np.nan_to_num(np.asarray(heat, float)), 0.0, 1.0)
-    rgb = np.stack([np.interp(heat, _STOPS, _COLORS[:, c]) for c in range(3)], axis=-1)
-    alpha = (_ALPHA_MIN + _ALPHA_SPAN * heat).astype(np.uint32)
-    premultiplied = (rgb.astype(np.uint32) * alpha[..., None]) // 255
-    pixels = (alpha << 24) | (premultiplied[..., 0] << 16) | (premultiplied[..., 1] << 8)
-    return (pixels | premultiplied[..., 2]).astype(np.uint32)
+    """Premultiplied ARGB32 pixels of a (H, W) heat map in 0..1, in the report's colours."""
+    return premultiplied_argb(*heat_colours(heat))
 
 
 class ClassifyPanel(QWidget):
@@ -120,15 +112,15 @@ class ClassifyController(QObject):
         self.item: LabelImageItem | None = None
         self.panel.classify_requested.connect(self.classify)
         self.panel.heat_map_toggled.connect(lambda _shown: self.render())
-        workbench.window.view_layout.state_changed.connect(self._attach)
+        workbench.app.view_layout.state_changed.connect(self._attach)
         self._attach()
 
     def _volume(self):
-        return self.workbench.window.view_layout.volume
+        return self.workbench.app.view_layout.volume
 
     def _attach(self, *_args) -> None:
         volume = self._volume()
-        views = self.workbench.window.view_layout.views
+        views = self.workbench.app.view_layout.views
         view = views.get(plane_for_axis(volume, 2)) if volume is not None else None
         if view is not None and not hasattr(view, "slice_group"):
             view = None
@@ -154,7 +146,7 @@ class ClassifyController(QObject):
         volume = self._volume()
         if volume is None or self.worker is not None:
             return
-        k = self.workbench._axial_index(volume)
+        k = self.workbench.axial_index(volume)
         worker = classify_slice_worker(self.workbench.workspace_root, volume, k, MODEL_NAME)
         shape = tuple(volume.shape_zyx)
         worker.returned.connect(lambda result: self._on_result(result, k, shape))

@@ -16,6 +16,7 @@ from functools import partial
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from medgui.core.image.colour import premultiplied_argb
 from medgui.core.image.reformat import extract_slice, normal_axis
 from medgui.ui.labeling.items import LabelImageItem
 from medgui.ui.labeling.overlay import outline_mask
@@ -127,11 +128,7 @@ class ProposalModel(QObject):
         for value in self.label_values:
             lut[value] = self.colors.get(value, (255, 255, 0))
         rgb = lut[values]
-        premultiplied = (rgb * alpha[..., None]) // 255
-        pixels = (
-            (alpha << 24) | (premultiplied[..., 0] << 16) | (premultiplied[..., 1] << 8)
-        ) | premultiplied[..., 2]
-        return pixels.astype(np.uint32)
+        return premultiplied_argb(rgb, alpha)
 
 
 def _unsubscribe(state, callback, *_args) -> None:

@@ -15,16 +15,16 @@ import dataclasses
 from functools import partial
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMenu
+from PySide6.QtWidgets import QMenu
 
 from medgui.core.image.reformat import normal_axis, plane_for_axis
 from medgui.core.labels.labelmap import LabelTable
 from medgui.ui.browser.series_ranking import SeriesRanking
-from medgui.ui.common.dock_actions import dock_action
+from medgui.ui.common.app_context import AppContext
+from medgui.ui.common.dock_actions import dock_action, scrolled
 from medgui.ui.labeling.persistence import snapshot
-from medgui.ui.labeling.workbench import _menu_holding, _scrolled
 from medgui.ui.models.classify_panel import ClassifyController
 from medgui.ui.models.model_panel import ModelPanel
 from medgui.ui.models.proposal_layer import ProposalLayer, ProposalModel
@@ -46,17 +46,16 @@ from medgui.workers.train_worker import (
     train_worker,
 )
 
-_MESSAGE_MS = 6000
 MODEL_NAME = "segment"
 
 
 class TrainingWorkbench(QObject):
-    """The training and model part of `window` (a `MainWindow` with its `labels`)."""
+    """The training and model part of the application (`app`, with its `labels`)."""
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
-        self.labels = window.labels
+    def __init__(self, app: AppContext) -> None:
+        super().__init__(app.shell)
+        self.app = app
+        self.labels = app.labels
         self.panel = TrainingPanel()
         self.model_panel = ModelPanel()
         self.proposal = ProposalModel(self)
@@ -67,7 +66,7 @@ class TrainingWorkbench(QObject):
         self.request: TrainRequest | None = None
         self.visited: set[int] = set()  # slices "Next most uncertain" has shown
         self._session = None
-        self.series_ranking = SeriesRanking(self, MODEL_NAME)
+        self.series_ranking = SeriesRanking(self, app, MODEL_NAME)
         self._build_docks()
         self._build_menu()
         self.classifier = ClassifyController(self)  # "Classify this slice" and its heat map
@@ -84,13 +83,13 @@ class TrainingWorkbench(QObject):
         m.threshold_changed.connect(self.proposal.set_threshold)
         m.contours_changed.connect(self.proposal.set_contours)
         self.labels.context.session_changed.connect(self._on_session)
-        window.view_layout.state_changed.connect(self._attach)
+        app.view_layout.state_changed.connect(self._attach)
         # The versions are read when the Models dock is shown (not at start: no torch then).
         self.model_dock.visibilityChanged.connect(lambda shown: shown and self.refresh_versions())
         self._on_session(self.labels.context.session)
         self.panel.set_running(False, can_resume=can_resume(self.workspace_root, MODEL_NAME))
         # torch and MONAI load when a model dock first shows (and no series loads), not on Start.
-        warm_up_when_shown((self.train_dock, self.model_dock), window.jobs)
+        warm_up_when_shown((self.train_dock, self.model_dock), app.jobs)
 
     @property
     def workspace_root(self):
@@ -103,22 +102,11 @@ class TrainingWorkbench(QObject):
     # Building.
 
     def _build_docks(self) -> None:
-        window, right = self.window, Qt.DockWidgetArea.RightDockWidgetArea
-        self.train_dock = QDockWidget("Training", window)
-        self.model_dock = QDockWidget("Models", window)
-        for dock, widget in ((self.train_dock, self.panel), (self.model_dock, self.model_panel)):
-            dock.setObjectName(dock.windowTitle())
-            dock.setWidget(_scrolled(widget))
-            dock.hide()
-            window.addDockWidget(right, dock)
-        window.tabifyDockWidget(self.labels.label_dock, self.train_dock)
-        window.tabifyDockWidget(self.train_dock, self.model_dock)
-        state = window.settings.window_state()
-        if state is not None:
-            window.restoreState(state)
+        entries = [("Training", scrolled(self.panel)), ("Models", scrolled(self.model_panel))]
+        self.train_dock, self.model_dock = self.app.add_docks(entries, self.labels.label_dock)
 
     def _build_menu(self) -> None:
-        window = self.window
+        window, actions_by_name = self.app.shell, self.app.menu_actions
         bar = window.menuBar()
         menu = QMenu("&Model", window)
         for dock, key in ((self.train_dock, "Ctrl+Shift+T"), (self.model_dock, "Ctrl+Shift+U")):
@@ -135,15 +123,15 @@ class TrainingWorkbench(QObject):
             action = QAction(text, window)
             action.triggered.connect(lambda _=False, slot=slot: slot())
             menu.addAction(action)
-            window.menu_actions[name] = action
-        window.menu_actions["training_dock"] = self.train_dock.toggleViewAction()
-        window.menu_actions["models_dock"] = self.model_dock.toggleViewAction()
-        help_menu = _menu_holding(bar, window.menu_actions["about"])
+            actions_by_name[name] = action
+        actions_by_name["training_dock"] = self.train_dock.toggleViewAction()
+        actions_by_name["models_dock"] = self.model_dock.toggleViewAction()
+        help_menu = self.app.menu_holding("about")
         bar.insertMenu(help_menu.menuAction(), menu)
         self.menu = menu
 
     def _attach(self, *_args) -> None:
-        views = dict(self.window.view_layout.views)
+        views = dict(self.app.view_layout.views)
         if views == self._views:
             return
         self._views = views
@@ -172,9 +160,9 @@ class TrainingWorkbench(QObject):
         self.panel.set_labels([f"{lb.value} {lb.name}" for lb in labels])
 
     def _say(self, text: str) -> None:
-        self.window.statusBar().showMessage(text, _MESSAGE_MS)
+        self.app.say(text)
 
-    def _axial_index(self, volume) -> int:
+    def axial_index(self, volume) -> int:
         """The z index on show (the axial view's slice), or the middle slice."""
         state = self.labels.context.state
         plane = plane_for_axis(volume, 2)
@@ -192,9 +180,9 @@ class TrainingWorkbench(QObject):
         work = volume = k = None
         if session is not None:
             key = session.key
-            measurements = [m.to_dict() for m in self.window.measurements.store.list(key)]
+            measurements = [m.to_dict() for m in self.app.measurements.store.list(key)]
             work = snapshot(session, measurements)
-            volume, k = session.volume, self._axial_index(session.volume)
+            volume, k = session.volume, self.axial_index(session.volume)
         request = TrainRequest(dict(config), self.workspace_root, work, volume, k, resume)
         self.request = request
         worker = train_worker(request)
@@ -216,14 +204,14 @@ class TrainingWorkbench(QObject):
 
     def _on_update(self, update) -> None:
         if isinstance(update, SlicePreview):
-            volume = self.window.view_layout.volume
+            volume = self.app.view_layout.volume
             if volume is not None and self.proposal.proposal is None:
                 self.proposal.set_preview(update, tuple(volume.shape_zyx))
             return
         dispatch(update, self.panel)  # a training event: the panel shows it
         if self.request is not None and self.request.volume is not None:
             # Follow the slice on show: the next epoch's preview is of the slice seen now.
-            self.request.preview_slice = self._axial_index(self.request.volume)
+            self.request.preview_slice = self.axial_index(self.request.volume)
 
     def _on_trained(self, result) -> None:
         if isinstance(result, Trained):
@@ -265,7 +253,8 @@ class TrainingWorkbench(QObject):
 
     # Inference and review.
 
-    def _start_job(self, worker, text: str, on_result) -> None:
+    def start_job(self, worker, text: str, on_result) -> None:
+        """Run `worker` as the Models dock's job; `on_result` gets its result."""
         if self.job is not None:
             return
         self.job = worker
@@ -279,11 +268,11 @@ class TrainingWorkbench(QObject):
 
     def run_model(self) -> None:
         """Segment the series on show with the active model; the result becomes the proposal."""
-        volume = self.window.view_layout.volume
+        volume = self.app.view_layout.volume
         if volume is None or self.job is not None:
             return
         worker = segment_worker(self.workspace_root, volume, MODEL_NAME)
-        self._start_job(worker, "Running the model…", self._on_proposal)
+        self.start_job(worker, "Running the model…", self._on_proposal)
 
     def cancel_job(self) -> None:
         if self.job is not None:
@@ -304,15 +293,18 @@ class TrainingWorkbench(QObject):
         if proposal is None:
             self.model_panel.status.setText("Cancelled")
             return
-        volume = self.window.view_layout.volume
+        volume = self.app.view_layout.volume
         if volume is None or tuple(volume.shape_zyx) != tuple(proposal.probabilities.shape[1:]):
             return  # another series opened meanwhile
+        name, version = proposal.model.get("name", ""), proposal.model.get("version", "")
+        self.show_proposal(proposal, f"Proposal of {name} v{version}")
+
+    def show_proposal(self, proposal, description: str) -> None:
+        """Show `proposal` (a model's, a propagation's) to be accepted, edited or rejected."""
         self.proposal.set_proposal(proposal)
-        labels = [(lb.value, lb.name) for lb in proposal.table.labels]
-        self.model_panel.set_proposal(labels)
-        self.model_panel.status.setText(
-            f"Proposal of {proposal.model.get('name', '')} v{proposal.model.get('version', '')}"
-        )
+        self.model_panel.set_proposal([(lb.value, lb.name) for lb in proposal.table.labels])
+        self.model_panel.status.setText(description)
+        self.model_dock.show()
 
     def accept(self, values: list[int] | None = None) -> bool:
         """Write the proposal (all labels, or `values`) at the threshold into the label map, in
@@ -351,16 +343,16 @@ class TrainingWorkbench(QObject):
     def next_uncertain(self) -> None:
         """Rank the slices of the series on show by the active model's uncertainty and go to the
         most uncertain one not shown yet."""
-        volume = self.window.view_layout.volume
+        volume = self.app.view_layout.volume
         if volume is None or self.job is not None:
             return
         worker = uncertain_slices_worker(
             self.workspace_root, volume, self.proposal.proposal, MODEL_NAME
         )
-        self._start_job(worker, "Ranking slices by uncertainty…", self._on_ranking)
+        self.start_job(worker, "Ranking slices by uncertainty…", self._on_ranking)
 
     def _on_ranking(self, ranking) -> None:
-        volume, state = self.window.view_layout.volume, self.labels.context.state
+        volume, state = self.app.view_layout.volume, self.labels.context.state
         if not ranking or volume is None or state is None:
             return
         choice = next(((k, h) for k, h in ranking if k not in self.visited), None)

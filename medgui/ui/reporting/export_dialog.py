@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 
 from medgui.core.deid.clean import DeidOptions
 from medgui.core.workspace.export import has_labels
+from medgui.ui.common.app_context import AppContext
 from medgui.ui.labeling.persistence import copy_labelmap
-from medgui.ui.labeling.workbench import _menu_holding
 from medgui.workers.export_worker import ExportRequest, ExportResult, export_worker
 
 
@@ -139,21 +139,20 @@ class ExportDialog(QDialog):
 
 
 class ExportWorkbench(QObject):
-    """File → Export… in `window` (a `MainWindow` with its `labels` workbench)."""
+    """File → Export… of the application (`app`, with its `labels` workbench)."""
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
-        self.dialog = ExportDialog(window)
+    def __init__(self, app: AppContext) -> None:
+        super().__init__(app.shell)
+        self.app = app
+        self.dialog = ExportDialog(app.shell)
         self.worker = None
         self.result: ExportResult | None = None
         self._failed = False
-        self.action = QAction("&Export…", window)
+        self.action = QAction("&Export…", app.shell)
         self.action.setShortcut("Ctrl+E")
         self.action.triggered.connect(self.show_dialog)
-        quit_action = window.menu_actions["quit"]
-        _menu_holding(window.menuBar(), quit_action).insertAction(quit_action, self.action)
-        window.menu_actions["export"] = self.action
+        app.menu_holding("quit").insertAction(app.menu_actions["quit"], self.action)
+        app.menu_actions["export"] = self.action
         self.dialog.export_requested.connect(self.start)
         self.dialog.cancel_requested.connect(self.cancel)
 
@@ -164,11 +163,11 @@ class ExportWorkbench(QObject):
 
     def _on_show(self):
         """(volume, label map, measurements) of the series on show."""
-        volume = self.window.view_layout.volume
-        session = self.window.labels.context.session
+        volume = self.app.view_layout.volume
+        session = self.app.session
         labelmap = session.labelmap if session is not None and session.volume is volume else None
         key = session.key if session is not None else None
-        measurements = self.window.measurements.store.list(key) if key else []
+        measurements = self.app.measurements.store.list(key) if key else []
         return volume, labelmap, measurements
 
     def show_dialog(self) -> None:
@@ -185,7 +184,7 @@ class ExportWorkbench(QObject):
 
     def _study_files(self, volume) -> list[Path]:
         """Every DICOM file of the study on show (the series' own files without a scan)."""
-        scan = self.window.scan
+        scan = self.app.scan
         uid = str(volume.metadata.get("SeriesInstanceUID") or "")
         study = next((s.study_uid for s in scan.series if s.uid == uid), None) if scan else None
         if study:
@@ -210,7 +209,7 @@ class ExportWorkbench(QObject):
             volume=volume,
             labelmap=copy_labelmap(labelmap) if labelmap is not None else None,
             measurements=list(measurements),
-            workspace_root=self.window.labels.workspace.root,
+            workspace_root=self.app.workspace.root,
             seg=d.seg_box.isChecked(),
             sr=d.sr_box.isChecked(),
             deid=d.deid_box.isChecked(),

@@ -15,25 +15,24 @@ from PySide6.QtGui import QAction, QKeySequence
 from medgui.core.annotations.key_images import KeyImage, ReportDraft
 from medgui.core.image.reformat import plane_for_axis
 from medgui.reports.model_section import ModelRun
+from medgui.ui.common.app_context import AppContext
 from medgui.ui.common.error_dialog import log_caught
 from medgui.ui.labeling.persistence import snapshot
-from medgui.ui.labeling.workbench import _menu_holding
 from medgui.ui.reporting.report_dialog import ReportDialog, key_image_text
 from medgui.workers.report_worker import ReportRequest, build_report_worker, write_report_worker
 
-_MESSAGE_MS = 6000
 CLASSIFIER_NAME = "classify"  # the model name the Models dock's classifier runs
 
 
 class ReportWorkbench(QObject):
-    """The report part of `window` (a `MainWindow` with its `labels` and `training`)."""
+    """The report part of the application (`app`, with its `labels` and `training`)."""
 
     saved = Signal(str)  # the path of a report written
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
-        self.context = window.labels.context
+    def __init__(self, app: AppContext) -> None:
+        super().__init__(app.shell)
+        self.app = app
+        self.context = app.label_context
         self.dialog: ReportDialog | None = None
         self.job = None  # the build worker of the preview on its way
         self.jobs: list = []  # every worker running, kept until it finishes
@@ -41,12 +40,12 @@ class ReportWorkbench(QObject):
         self._session = None
         self._build_menu()
         self.context.session_changed.connect(self._on_session)
-        window.measurements.measurements_changed.connect(lambda *_: self._refresh_if_shown())
+        app.measurements.measurements_changed.connect(lambda *_: self._refresh_if_shown())
 
     def _build_menu(self) -> None:
-        window = self.window
-        quit_action = window.menu_actions["quit"]
-        file_menu = _menu_holding(window.menuBar(), quit_action)
+        window = self.app.shell
+        quit_action = self.app.menu_actions["quit"]
+        file_menu = self.app.menu_holding("quit")
         entries = (
             ("mark_key_image", "Mark &key image", "Ctrl+K", self.mark_key_image),
             ("report", "&Report…", "Ctrl+P", self.open_dialog),
@@ -56,11 +55,11 @@ class ReportWorkbench(QObject):
             action.setShortcut(QKeySequence(key))
             action.triggered.connect(slot)
             file_menu.insertAction(quit_action, action)
-            window.menu_actions[name] = action
+            self.app.menu_actions[name] = action
         file_menu.insertSeparator(quit_action)
 
     def _say(self, text: str) -> None:
-        self.window.statusBar().showMessage(text, _MESSAGE_MS)
+        self.app.say(text)
 
     # Key images.
 
@@ -115,10 +114,10 @@ class ReportWorkbench(QObject):
     def open_dialog(self) -> ReportDialog | None:
         """Show the report dialog for the series on show (None when there is none)."""
         if self.context.session is None:
-            self.window.labels.dialogs.warn("Report", "Open a series to write its report.")
+            self.app.warn("Report", "Open a series to write its report.")
             return None
         if self.dialog is None:
-            dialog = self.dialog = ReportDialog(self.window)
+            dialog = self.dialog = ReportDialog(self.app.shell)
             dialog.draft_changed.connect(self._keep_draft)
             dialog.remove_key_images.connect(lambda uids: self._session.remove_key_images(uids))
             dialog.preview_requested.connect(self.preview)
@@ -147,11 +146,11 @@ class ReportWorkbench(QObject):
         session, dialog = self.context.session, self.dialog
         if session is None or dialog is None:
             return None
-        measurements = [m.to_dict() for m in self.window.measurements.store.list(session.key)]
+        measurements = [m.to_dict() for m in self.app.measurements.store.list(session.key)]
         return ReportRequest(
             volume=session.volume,
             work=snapshot(session, measurements),
-            workspace_root=self.window.labels.workspace.root,
+            workspace_root=self.app.workspace.root,
             findings=dialog.findings.toPlainText(),
             impression=dialog.impression.toPlainText(),
             pseudonymise=dialog.pseudonymise.isChecked(),
@@ -160,7 +159,8 @@ class ReportWorkbench(QObject):
 
     def _runs(self, volume) -> list[ModelRun]:
         """The classifier's result on this series, if the Models dock has one."""
-        result = getattr(self.window.training.classifier, "result", None)
+        training = self.app.training  # None when the application has no training workbench
+        result = training.classifier.result if training is not None else None
         if result is None or tuple(result[3]) != tuple(volume.shape_zyx):
             return []
         probabilities, heat, k, _shape = result
@@ -187,7 +187,7 @@ class ReportWorkbench(QObject):
         log_caught(text, error)
         if self.dialog is not None:
             self.dialog.set_status(text)
-        self.window.labels.dialogs.warn("Report", text)
+        self.app.warn("Report", text)
 
     def preview(self) -> None:
         """Rebuild the preview from the dialog's inputs (a newer request drops an older one)."""

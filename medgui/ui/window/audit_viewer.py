@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
-from medgui.core.workspace.audit import AUDIT_FILE, AuditEntry, AuditRead, read_audit
+from medgui.core.workspace.audit import AuditEntry, AuditRead, read_audit
+from medgui.core.workspace.layout import audit_path
 
 COLUMNS = ("Time (UTC)", "Action", "Details")
 
@@ -84,7 +85,7 @@ class AuditViewer(QDialog):
 
     def load(self, workspace_root: str | Path) -> None:
         """Read the audit log of the workspace at `workspace_root` (in a worker)."""
-        self.path = Path(workspace_root) / AUDIT_FILE
+        self.path = audit_path(workspace_root)
         self.where.setText(f"{self.path}")
         worker = create_worker(read_audit, self.path, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(self._show)

@@ -18,35 +18,34 @@ from PySide6.QtCore import QObject, Signal
 
 from medgui.core.annotations.store import series_key
 from medgui.core.workspace.audit import AuditLog
-from medgui.ui.labeling.workbench import _menu_holding
+from medgui.ui.common.app_context import AppContext
 from medgui.ui.window.audit_viewer import AuditViewer
 
 
 class AuditWorkbench(QObject):
-    """Records `window`'s (a `MainWindow` with its `labels`) events into the audit log of the
+    """Records the application's (`app`, with its `labels`) events into the audit log of the
     workspace in use and adds "Help → Audit log…"; `failed(text)` when an append fails."""
 
     failed = Signal(str)
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, app: AppContext) -> None:
+        super().__init__(app.shell)
+        self.app = app
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit")
         self._pending: list[Future] = []
         self.viewer: AuditViewer | None = None
-        labels = window.labels
-        window.jobs.volume_loaded.connect(self._on_loaded)
+        labels = app.labels
+        app.jobs.volume_loaded.connect(self._on_loaded)
         labels.autosave.saved.connect(self._on_saved)
         labels.files.exported.connect(self._on_exported)
-        self.failed.connect(lambda text: window.statusBar().showMessage(text, 10_000))
-        help_menu = _menu_holding(window.menuBar(), window.menu_actions["about"])
-        action = help_menu.addAction("Audit &log…")
+        self.failed.connect(lambda text: app.say(text, 10_000))
+        action = app.menu_holding("about").addAction("Audit &log…")
         action.triggered.connect(self.show_log)
-        window.menu_actions["audit_log"] = action
+        app.menu_actions["audit_log"] = action
 
     @property
     def workspace_root(self) -> Path:
-        return Path(self.window.labels.workspace.root)
+        return Path(self.app.workspace.root)
 
     def record(self, action: str, **details: Any) -> None:
         """Append `action` to the log of the workspace in use, on the writer thread; a failed
@@ -90,7 +89,7 @@ class AuditWorkbench(QObject):
         """Open (or raise) the audit log viewer on the workspace in use."""
         self.flush()
         if self.viewer is None:
-            self.viewer = AuditViewer(self.window)
+            self.viewer = AuditViewer(self.app.shell)
         self.viewer.load(self.workspace_root)
         self.viewer.show()
         self.viewer.raise_()

@@ -30,6 +30,7 @@ from medgui.core import Scan, Series, Volume
 from medgui.core.io.index import data_dir
 from medgui.ui.browser.series_browser import SeriesBrowser
 from medgui.ui.browser.tag_browser import TagBrowser
+from medgui.ui.common.app_context import AppContext
 from medgui.ui.common.dock_actions import dock_action
 from medgui.ui.common.plot_wheel import wheel_scrolls_docks
 from medgui.ui.common.settings import AppSettings
@@ -126,17 +127,29 @@ class MainWindow(QMainWindow):
         jobs.volume_loaded.connect(self._on_loaded)
         self.view_layout.layout_changed.connect(self.settings.set_layout)
         self._restore()
+        # What every workbench is given: they never reach into this window or into each other.
+        self.app_context = app = AppContext(
+            self,
+            settings=self.settings,
+            jobs=jobs,
+            measurements=self.measurements,
+            view_layout=self.view_layout,
+            menu_actions=self.menu_actions,
+            right_dock=self.measurement_dock,
+            scan=lambda: self.scan,
+        )
         # Labels, boxes and class tags: their docks, menus, views' overlays and autosave.
-        self.labels = LabelWorkbench(self)
+        self.labels = app.labels = LabelWorkbench(app)
         self.demo_labels = DemoLabels(self)  # after the workbench: its session opens first
         # Training, model versions, inference and the proposal layer.
-        self.training = TrainingWorkbench(self)
-        self.exports = ExportWorkbench(self)  # File → Export…: SEG, SR, de-identified copy
+        self.training = app.training = TrainingWorkbench(app)
+        self.exports = ExportWorkbench(app)  # File → Export…: SEG, SR, de-identified copy
         # Key images, File → Report… and its dialog.
-        self.reports = ReportWorkbench(self)
-        self.audit = AuditWorkbench(self)  # the workspace's audit log and its viewer
+        self.reports = ReportWorkbench(app)
+        self.audit = AuditWorkbench(app)  # the workspace's audit log and its viewer
         # Grow from seeds and propagation of labelled slices (Label menu).
-        self.smart_labels = SmartLabelWorkbench(self)
+        self.smart_labels = SmartLabelWorkbench(app)
+        self.smart_labels.proposed.connect(self.training.show_proposal)
         wheel_scrolls_docks(self)  # the wheel over a dock's plot scrolls the dock
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:

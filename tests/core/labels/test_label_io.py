@@ -145,8 +145,20 @@ def test_corrupt_file_names_the_file(tmp_path, content):
 def test_missing_file_and_wrong_suffix(tmp_path):
     with pytest.raises(ValueError, match="nope.nrrd.*not found"):
         load_label_map(tmp_path / "nope.nrrd")
-    with pytest.raises(ValueError, match="x.mha.*saved as"):
-        save_label_map(_labelmap(_image()), tmp_path / "x.mha")
+    with pytest.raises(ValueError, match="x.png: a label file must end in"):
+        save_label_map(_labelmap(_image()), tmp_path / "x.png")
+    with pytest.raises(ValueError, match="x.dcm.*saved as"):
+        save_label_map(_labelmap(_image()), tmp_path / "x.dcm")
+
+
+def test_mha_label_maps_round_trip(tmp_path):
+    # MHA is one of the label formats `label_format` names: saved and read like NIfTI/NRRD.
+    image = _image()
+    labelmap = _labelmap(image)
+    path = save_label_map(labelmap, tmp_path / "x.mha")
+    back = load_label_map(path, image)
+    assert np.array_equal(back.layers[0], labelmap.layers[0])
+    assert [lb.name for lb in back.table.labels] == [lb.name for lb in labelmap.table.labels]
 
 
 def test_non_integer_image_is_not_a_label_map(tmp_path):

@@ -234,7 +234,7 @@ def test_corrupt_records_are_named(tmp_path):
     (slot,) = (workspace.series_dir("1.2.3") / ".autosave").iterdir()
     (slot / "series.json").write_text("{")
     (offer,) = workspace.recoverable()
-    assert offer.key == "1.2.3" and "series.json: cannot read" in offer.problem
+    assert offer.key == "1.2.3" and "series.json: not valid JSON" in offer.problem
     (tmp_path / "workspace.json").write_text('{"format": "medgui-workspace", "version": 7}')
     with pytest.raises(ValueError, match="workspace.json: unsupported"):
         Workspace(tmp_path)

@@ -141,7 +141,7 @@ def test_card_json_round_trip_and_schema(tmp_path):
     odd = ModelCard("classify", best={"value": "x"}, split={"train": 3, "info": "?"})
     assert "Best metric: n/a" in odd.summary() and "Data: 0 items" in odd.summary()
     (tmp_path / "card.json").write_text("{", encoding="utf-8")
-    with pytest.raises(ValueError, match="card.json: cannot read"):
+    with pytest.raises(ValueError, match="card.json: not valid JSON"):
         read_card(tmp_path / "card.json")
 
 

@@ -58,3 +58,12 @@ def test_labels_on_another_grid_are_refused_naming_the_file(files, tmp_path):
     assert status == 1
     assert "wrong.nii.gz" in stderr and "grid" in stderr
     assert not (tmp_path / "o.nii.gz").exists()
+
+
+def test_a_wrong_output_suffix_is_refused_before_training(files, tmp_path):
+    _volume, _partial, image, labels = files
+    out = tmp_path / "filled.png"
+    status, _, stderr = _run(["propagate", str(image), str(labels), str(out), "--minutes", "5"])
+    # Refused by the one suffix rule at once, not after minutes of training.
+    assert status == 1 and "filled.png: a label file must end in" in stderr
+    assert "propagating" not in stderr and not out.exists()
