@@ -41,7 +41,8 @@ def _convert_labels(args: argparse.Namespace) -> int:
     """Label maps: NIfTI/NRRD → DICOM SEG (needs the reference series), SEG → NIfTI/NRRD."""
     from medgui.core import load_volume
     from medgui.core.labels.io import label_format, load_label_map, save_label_map
-    from medgui.core.labels.seg import export_seg, import_seg, is_seg_file
+    from medgui.core.labels.seg import export_seg
+    from medgui.core.labels.seg_read import import_seg, is_seg_file
 
     source, out = Path(args.input), Path(args.output)
     reference = load_volume(args.reference) if args.reference else None
@@ -75,7 +76,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     from medgui.core import load_volume
     from medgui.core.image.resample import resample_to_orthonormal
     from medgui.core.io.itk import is_itk_file, write_itk_volume
-    from medgui.core.labels.seg import is_seg_file
+    from medgui.core.labels.seg_read import is_seg_file
 
     if args.reference or is_seg_file(args.input) or _names_seg(args.output):
         return _convert_labels(args)

@@ -43,7 +43,7 @@ def read_partial_labels(path: str | Path, image):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
-    from medgui.core.labels.seg import import_seg, is_seg_file
+    from medgui.core.labels.seg_read import import_seg, is_seg_file
 
     if is_seg_file(path):
         return import_seg(path, image)

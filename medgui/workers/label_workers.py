@@ -23,7 +23,8 @@ from medgui.core.labels.interpolate import propose_interpolation
 from medgui.core.labels.io import label_format, load_label_map, resample_nearest, save_label_map
 from medgui.core.labels.labelmap import LabelMap, LabelTable
 from medgui.core.labels.ops import flood_fill
-from medgui.core.labels.seg import export_seg, import_seg
+from medgui.core.labels.seg import export_seg
+from medgui.core.labels.seg_read import import_seg
 from medgui.core.labels.stats import label_statistics
 from medgui.core.labels.undo import Edit, EditHistory
 from medgui.core.workspace.store import SeriesWork, Workspace

@@ -24,7 +24,8 @@ from medgui.core.deid.verify import Originals, find_phi
 from medgui.core.dicom.write import SeriesInfo
 from medgui.core.io.load import load_volume
 from medgui.core.labels.labelmap import LabelMap
-from medgui.core.labels.seg import export_seg, import_seg
+from medgui.core.labels.seg import export_seg
+from medgui.core.labels.seg_read import import_seg
 
 NAME, PATIENT_ID, BIRTH, ACCESSION = "Doe^Jane^Marie", "PHI-12345", "19640229", "ACC998877"
 NEEDLES = [b"Doe", b"Jane", b"Marie", PATIENT_ID.encode(), BIRTH.encode(), ACCESSION.encode()]

@@ -14,7 +14,8 @@ from medgui.core.io.load import load_volume
 from medgui.core.labels import seg as dicom_seg
 from medgui.core.labels.io import GeometryMismatchError
 from medgui.core.labels.labelmap import LabelMap
-from medgui.core.labels.seg import export_seg, import_seg, import_seg_probabilities
+from medgui.core.labels.seg import export_seg
+from medgui.core.labels.seg_read import import_seg, import_seg_probabilities
 
 
 @pytest.fixture
