@@ -118,7 +118,9 @@ def readout_lines(
     if not (0 <= row < values.shape[0] and 0 <= col < values.shape[1]):
         return []
     ijk = slice_pixel_to_voxel(volume, plane, index, row, col)
-    return cursor_lines(values[row, col], ijk, volume.voxel_to_world(ijk), volume.modality)
+    lines = cursor_lines(values[row, col], ijk, volume.voxel_to_world(ijk), volume.modality)
+    # Without patient geometry (a projection, an ultrasound) there is no LPS position to give.
+    return lines if volume.metadata.get("oriented", True) else lines[:2]
 
 
 class CrosshairLines:

@@ -321,7 +321,7 @@ class SliceView(QWidget):
             ijk = list(self._centre_ijk)
             ijk[self._normal] = self._index
             mm = self._positions[self._index] = float(volume.voxel_to_world(ijk)[axis])
-        position = (name, mm)
+        position = (name, mm) if volume.metadata.get("oriented", True) else None
         magnification = self._magnification
         window = None if volume.is_color and volume.array.dtype == np.uint8 else self._state.window
         frame = bool(volume.metadata.get("frames_are_time")) and self._normal == 2

@@ -12,7 +12,7 @@ from label_testing import ScriptedDialogs, open_labelled
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
-from view_testing import at, drag
+from view_testing import at, drag, move
 
 from medgui.ui.common.dock_actions import bring_to_front, in_front
 from medgui.ui.common.error_dialog import install_crash_handlers, log_path
@@ -157,6 +157,12 @@ def test_a_radiograph_shows_patient_orientation_letters_and_mm_at_the_detector(
     drag(view, at(view, 2, 2), at(view, 2, 12))
     (ruler,) = window.measurements.measurements()
     assert view.measurements.items[ruler.uid].label.toPlainText() == "1.0 mm at detector"
+    # No patient geometry: no slice position and no LPS point to give, only pixels and values.
+    assert not any(" mm" in line for line in view.overlay.corner_text("bottom_left"))
+    move(view, at(view, 5, 5))
+    qtbot.waitUntil(lambda: bool(view.overlay.corner_text("bottom_right")))
+    readout = view.overlay.corner_text("bottom_right")
+    assert readout[1].startswith("Voxel") and not any("LPS" in line for line in readout)
 
 
 def test_an_ultrasound_without_a_plane_shows_no_orientation_letters(qtbot, window, wait_shown):
