@@ -12,6 +12,7 @@ fails on short data with a bare reshape error, so the checks here come first.
 from __future__ import annotations
 
 import math
+import struct
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +28,9 @@ from medgui.core.signals.signal import Signal
 
 # UCUM voltage codes to the factor that gives mV (ECG leads are in mV everywhere in medgui).
 _TO_MV = {"nV": 1e-6, "uV": 1e-3, "mV": 1.0, "V": 1e3}
+# What pydicom raises for garbled elements, some only when a value is first used (an unknown
+# VR gives NotImplementedError).
+_MALFORMED = (KeyError, TypeError, AttributeError, IndexError, NotImplementedError)
 _UCUM_DISPLAY = {"mm[Hg]": "mmHg", "cm[H2O]": "cmH2O", "Cel": "°C"}
 
 
@@ -37,15 +41,24 @@ def read_dicom_waveform(path: str | Path) -> list[Signal]:
     path = Path(path)
     try:
         ds = pydicom.dcmread(path)
-    except (InvalidDicomError, OSError, EOFError, ValueError) as exc:
+    except (InvalidDicomError, OSError, EOFError, ValueError, struct.error, *_MALFORMED) as exc:
         raise ValueError(f"{path}: not a readable DICOM file ({exc})") from exc
-    groups = ds.get("WaveformSequence")
-    if not groups:
-        kind = as_text(ds.get("SOPClassUID")) or "unknown SOP class"
-        raise ValueError(f"{path}: no WaveformSequence, not a waveform object ({kind})")
-    start = _start_time(ds)
-    signals = [_read_group(ds, index, path, start) for index in range(len(groups))]
-    attach_annotations(ds, signals, path)
+    # pydicom converts values when they are first used: garbled ones fail here, not above, with
+    # errors (ValueError too) that do not name the file.
+    try:
+        groups = ds.get("WaveformSequence")
+        if not groups:
+            kind = as_text(ds.get("SOPClassUID")) or "unknown SOP class"
+            raise ValueError(f"{path}: no WaveformSequence, not a waveform object ({kind})")
+        start = _start_time(ds)
+        signals = [_read_group(ds, index, path, start) for index in range(len(groups))]
+        attach_annotations(ds, signals, path)
+    except ValueError as exc:
+        if str(exc).startswith(str(path)):
+            raise  # one of the checks here, which already names the file
+        raise ValueError(f"{path}: malformed waveform object ({exc})") from exc
+    except (struct.error, *_MALFORMED) as exc:
+        raise ValueError(f"{path}: malformed waveform object ({exc!r})") from exc
     return signals
 
 
@@ -84,7 +97,8 @@ def _read_group(ds: pydicom.Dataset, index: int, path: Path, start: datetime | N
     definitions = list(group.get("ChannelDefinitionSequence") or [])
     if len(definitions) != channels:
         raise ValueError(f"{where}: {len(definitions)} channel definitions for {channels} channels")
-    raw = multiplex_array(ds, index, as_raw=True).T.astype(np.float64)
+    encoded = multiplex_array(ds, index, as_raw=True).T
+    raw = encoded.astype(np.float64)
     names, units, sources = [], [], []
     for number, (definition, values) in enumerate(zip(definitions, raw, strict=True), start=1):
         scale, offset, unit = _calibration(definition, f"{where} channel {number}")
@@ -93,6 +107,16 @@ def _read_group(ds: pydicom.Dataset, index: int, path: Path, start: datetime | N
         names.append(_channel_name(definition, number))
         units.append(unit)
         sources.append(_source_meaning(definition))
+    warnings = []
+    padding = group.get("WaveformPaddingValue")
+    if padding is not None and len(padding) >= bits // 8:
+        # Samples holding the padding value carry no data (PS3.3 C.10.9.1.6): NaN, like WFDB's
+        # invalid samples, so that views leave a gap instead of drawing a spike.
+        pad = np.frombuffer(padding[: bits // 8], dtype=encoded.dtype)[0]
+        padded = encoded == pad
+        raw[padded] = np.nan
+        if padded.any():
+            warnings.append(f"{where}: {int(padded.sum())} padding samples (no data) are NaN")
     offset_ms = first_float(group.get("MultiplexGroupTimeOffset")) or 0.0
     return Signal(
         raw,
@@ -101,6 +125,7 @@ def _read_group(ds: pydicom.Dataset, index: int, path: Path, start: datetime | N
         units,
         start=start + timedelta(milliseconds=offset_ms) if start else None,
         source=str(path),
+        warnings=warnings,
         metadata={
             "format": "dicom",
             "multiplex_group": label,

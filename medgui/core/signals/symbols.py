@@ -8,6 +8,7 @@ the text in ``aux``, so that no annotation is lost.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from medgui.core.signals.signal import Annotation
 
@@ -38,9 +39,7 @@ def close_episodes(annotations: Iterable[Annotation], n_samples: int) -> list[An
         change = ordered[index]
         if change.end is None:
             end = ordered[changes[k + 1]].sample if k + 1 < len(changes) else n_samples
-            ordered[index] = Annotation(
-                change.sample, change.symbol, max(end, change.sample), change.aux, change.channel
-            )
+            ordered[index] = replace(change, end=max(end, change.sample))
     return ordered
 
 

@@ -119,7 +119,9 @@ def write_wfdb_annotations(path: str | Path, annotations: list[Annotation], fs: 
 
 def _check_signal_files(fields: wfdb.Record, header: Path) -> None:
     """Each uncompressed signal file holds at least what the header declares (wfdb itself
-    only says "Samples were not loaded correctly")."""
+    only says "Samples were not loaded correctly"). Multi-segment records are left to wfdb."""
+    if isinstance(fields, wfdb.MultiRecord):
+        return
     needed: dict[str, float] = {}
     offsets: dict[str, int] = {}
     for name, fmt, frame, offset in zip(

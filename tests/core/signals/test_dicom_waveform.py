@@ -104,3 +104,13 @@ def test_groups_at_different_rates_and_pressure_units_are_separate_signals(tmp_p
     assert pressure_signal.metadata["statements"] == ["wedge"]
     assert "beyond" in pressure_signal.warnings[0] and "hd.dcm" in pressure_signal.warnings[0]
     assert main_group(groups) is ecg_signal
+
+
+def test_padding_samples_carry_no_data(tmp_path):
+    raw = np.full((100, 1), 40)
+    raw[90:] = -32768
+    group = waveform_group(raw, 100.0, ["II"], "uV", 5.0)
+    group.WaveformPaddingValue = np.array([-32768], "<i2").tobytes()
+    (signal,) = read_dicom_waveform(waveform_file(tmp_path / "padded.dcm", [group]))
+    assert np.all(signal.samples[0, :90] == 0.2) and np.all(np.isnan(signal.samples[0, 90:]))
+    assert "10 padding samples" in signal.warnings[0] and "padded.dcm" in signal.warnings[0]

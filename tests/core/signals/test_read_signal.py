@@ -106,6 +106,22 @@ def _cut_file(tmp_path):
     return _write("cut.dcm", data[: len(data) * 6 // 10])(tmp_path)
 
 
+def _unknown_vr(tmp_path):
+    data = real_file(ECG_FILE).read_bytes()
+    temporal_range_type = b"\x40\x00\x30\xa1CS"  # (0040,A130) CS, explicit little endian
+    assert temporal_range_type in data
+    return _write("vr.dcm", data.replace(temporal_range_type, b"\x40\x00\x30\xa1Q\xfc", 1))(
+        tmp_path
+    )
+
+
+def _garbled_offset(tmp_path):
+    ds = real_ecg_dataset()
+    ds.WaveformAnnotationSequence[0].ReferencedTimeOffsets = [0.25]
+    data = save(ds, tmp_path / "offset.dcm").read_bytes()
+    return _write("offset.dcm", data.replace(b"0.25", b"abcd", 1))(tmp_path)
+
+
 def _cut_data(ds, group):
     group.WaveformData = group.WaveformData[: len(group.WaveformData) // 2]
 
@@ -123,6 +139,8 @@ BAD_FILES = {
     "not DICOM": (_write("x.dcm", b"\0" * 128 + b"DICM" + b"\1" * 9), "x.dcm",
                   "no WaveformSequence"),
     "cut DICOM": (_cut_file, "cut.dcm", "not a readable DICOM file"),
+    "unknown VR": (_unknown_vr, "vr.dcm", "Unknown Value Representation"),
+    "garbled DS": (_garbled_offset, "offset.dcm", "malformed waveform object .*'abcd'"),
     "image, no waveform": (_copy("CT_small.dcm"), "image.dcm", "no WaveformSequence"),
     "0 channels": (lambda p: _dicom_ecg(p, _set("NumberOfWaveformChannels", 0)), "bad.dcm",
                    r"group 1 \(RHYTHM\) has 0 channels"),

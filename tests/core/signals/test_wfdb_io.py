@@ -95,3 +95,15 @@ def test_annotations_wfdb_cannot_hold_are_refused(tmp_path, name, marks, fs, mes
     with pytest.raises(ValueError, match=message) as caught:
         write_wfdb_annotations(tmp_path / name, marks, fs)
     assert name in str(caught.value)
+
+
+def test_a_multi_segment_record_reads_as_one_signal(tmp_path):
+    ecg = synthetic_ecg(seconds=4.0)
+    for index, name in enumerate(("seg1", "seg2")):
+        part = ecg.samples[:1, index * 500 : (index + 1) * 500]
+        wfdb.wrsamp(name, fs=ecg.fs_hz, units=["mV"], sig_name=["II"], p_signal=part.T,
+                    fmt=["16"], write_dir=str(tmp_path))  # fmt: skip
+    (tmp_path / "multi.hea").write_text("multi/2 1 250 1000\nseg1 500\nseg2 500\n")
+    signal = read_wfdb(tmp_path / "multi.hea")
+    assert signal.channel_names == ["II"] and signal.samples.shape == (1, 1000)
+    np.testing.assert_allclose(signal.samples, ecg.samples[:1], atol=1e-3)
