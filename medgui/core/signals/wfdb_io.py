@@ -9,6 +9,8 @@ default every annotator writes, reads as -1 (all channels).
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ import wfdb
 
 from medgui.core.signals.signal import Annotation, Signal
 from medgui.core.signals.symbols import MIT_BIH_SYMBOLS, close_episodes
+from medgui.core.util.atomic import TEMPORARY_PREFIX, atomic_writer
 
 # Bytes per sample of the uncompressed WFDB formats, to find truncated signal files.
 _BYTES_PER_SAMPLE = {
@@ -104,16 +107,26 @@ def write_wfdb_annotations(path: str | Path, annotations: list[Annotation], fs: 
     if not annotations:
         raise ValueError(f"{path}: WFDB cannot write an empty annotation file")
     ordered = sorted(annotations, key=lambda a: a.sample)
-    wfdb.wrann(
-        path.stem,
-        path.suffix[1:],
-        np.array([a.sample for a in ordered], dtype=np.int64),
-        symbol=[a.symbol for a in ordered],
-        chan=np.array([max(a.channel, 0) for a in ordered], dtype=np.int64),
-        aux_note=[a.aux for a in ordered],
-        fs=fs,
-        write_dir=str(path.parent),
-    )
+    # wfdb writes NAME.EXT in a folder and accepts only plain record names, so it writes into a
+    # private folder beside `path`; the file then replaces `path` atomically (user work).
+    with (
+        atomic_writer(path) as temporary,
+        tempfile.TemporaryDirectory(dir=path.parent, prefix=TEMPORARY_PREFIX) as folder,
+    ):
+        try:
+            wfdb.wrann(
+                "annotations",
+                "atr",
+                np.array([a.sample for a in ordered], dtype=np.int64),
+                symbol=[a.symbol for a in ordered],
+                chan=np.array([max(a.channel, 0) for a in ordered], dtype=np.int64),
+                aux_note=[a.aux for a in ordered],
+                fs=fs,
+                write_dir=folder,
+            )
+        except ValueError as exc:  # wfdb's own checks (negative samples, unwritable text)
+            raise ValueError(f"{path}: cannot be written as WFDB annotations ({exc})") from exc
+        os.replace(Path(folder) / "annotations.atr", temporary)
     return path
 
 

@@ -107,3 +107,13 @@ def test_a_multi_segment_record_reads_as_one_signal(tmp_path):
     signal = read_wfdb(tmp_path / "multi.hea")
     assert signal.channel_names == ["II"] and signal.samples.shape == (1, 1000)
     np.testing.assert_allclose(signal.samples, ecg.samples[:1], atol=1e-3)
+
+
+def test_a_failed_write_leaves_the_old_file_and_odd_names_work(tmp_path):
+    path = tmp_path / "night 2.v1.atr"  # a name wfdb itself refuses as a record name
+    write_wfdb_annotations(path, [Annotation(10, "N")], 250.0)
+    with pytest.raises(ValueError, match="cannot be written as WFDB annotations") as caught:
+        write_wfdb_annotations(path, [Annotation(-5, "N")], 250.0)
+    assert str(path) in str(caught.value)
+    assert read_wfdb_annotations(path) == [Annotation(10, "N")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["night 2.v1.atr"]
