@@ -80,6 +80,9 @@ def _group(
     if n == 0:
         raise ValueError(f"{path}: channels {[c.label for c in channels]} hold 0 samples")
     samples = np.vstack([np.asarray(c.data[:n], dtype=np.float64) for c in channels])
+    annotations, outside = _annotations(edf, fs, n)
+    if outside:
+        notes = [*notes, f"{path}: {outside} annotations after the end of the record are left out"]
     return Signal(
         samples,
         fs,
@@ -87,21 +90,23 @@ def _group(
         [c.physical_dimension.strip() for c in channels],
         start=start,
         source=str(path),
-        annotations=_annotations(edf, fs, n),
+        annotations=annotations,
         warnings=list(notes),
         metadata={"format": "edf"},
     )
 
 
-def _annotations(edf: edfio.Edf, fs: float, n: int) -> list[Annotation]:
-    annotations = []
+def _annotations(edf: edfio.Edf, fs: float, n: int) -> tuple[list[Annotation], int]:
+    """The annotations within the `n` samples, and how many lie outside them."""
+    annotations, outside = [], 0
     for item in edf.annotations:
         sample = round(item.onset * fs)
-        if not item.text.strip() or not 0 <= sample < n:
+        if not 0 <= sample < n:
+            outside += 1
             continue
         end = min(round((item.onset + item.duration) * fs), n) if item.duration else None
         annotations.append(annotation_for_text(sample, item.text, end=end))
-    return sorted(annotations, key=lambda a: a.sample)
+    return sorted(annotations, key=lambda a: a.sample), outside
 
 
 def _start(edf: edfio.Edf) -> datetime | None:

@@ -54,15 +54,15 @@ def test_each_rate_is_a_group(tmp_path):
 def test_edf_plus_annotations_become_beats_episodes_and_comments(tmp_path):
     notes = [(1.2, None, "V"), (4.0, 6.0, "(AFIB"), (2.0, None, "Lights off"), (30.0, None, "N")]
     _write(tmp_path / "annotated.edf", notes)
-    found = [
-        (a.sample, a.symbol, a.end, a.aux) for a in read_edf(tmp_path / "annotated.edf").annotations
-    ]
+    signal = read_edf(tmp_path / "annotated.edf")
+    found = [(a.sample, a.symbol, a.end, a.aux) for a in signal.annotations]
     # the "N" at 30 s lies after the 20 s record and is left out
     assert found == [
         (300, "V", None, ""),
         (500, '"', None, "Lights off"),
         (1000, "+", 2500, "(AFIB"),
     ]
+    assert any("annotated.edf: 1 annotations after the end" in w for w in signal.warnings)
 
 
 def test_a_file_cut_short_reads_as_far_as_it_goes_with_a_warning(tmp_path):
