@@ -40,7 +40,7 @@ def read_dicom_waveform(path: str | Path) -> list[Signal]:
     reason for anything that is not a readable waveform."""
     path = Path(path)
     try:
-        ds = pydicom.dcmread(path)
+        ds = _read_dataset(path)
     except (InvalidDicomError, OSError, EOFError, ValueError, struct.error, *_MALFORMED) as exc:
         raise ValueError(f"{path}: not a readable DICOM file ({exc})") from exc
     # pydicom converts values when they are first used: garbled ones fail here, not above, with
@@ -60,6 +60,18 @@ def read_dicom_waveform(path: str | Path) -> list[Signal]:
     except (struct.error, *_MALFORMED) as exc:
         raise ValueError(f"{path}: malformed waveform object ({exc!r})") from exc
     return signals
+
+
+def _read_dataset(path: Path) -> pydicom.Dataset:
+    """The file's dataset; also a bare one with no preamble or meta header (old files, which
+    `scan` lists too) when it parses to something with a SOP class."""
+    try:
+        return pydicom.dcmread(path)
+    except InvalidDicomError:
+        ds = pydicom.dcmread(path, force=True)
+        if "SOPClassUID" not in ds:
+            raise
+        return ds
 
 
 def main_group(signals: list[Signal]) -> Signal:

@@ -1,12 +1,14 @@
 """`read_signal(path)`: one `Signal` from any waveform file medgui reads, the reader chosen by
-the file's content (DICOM's "DICM" marker, EDF's and BDF's first bytes) and, for WFDB, by its
-``.hea`` header (a ``.dat`` or ``.atr`` beside one, or the bare record name, reads the record).
+the file's content (DICOM's "DICM" marker or a bare dataset that `scan` takes for DICOM, EDF's
+and BDF's first bytes) and, for WFDB, by its ``.hea`` header (a ``.dat`` or ``.atr`` beside one,
+or the bare record name, reads the record).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from medgui.core.dicom.header import read_instance_header
 from medgui.core.signals.signal import Signal
 
 _EDF_MAGIC = b"0       "
@@ -31,7 +33,11 @@ def signal_format(path: str | Path) -> str | None:
         return "edf"
     if head.startswith(_BDF_MAGIC):
         return "bdf"
-    return None
+    try:  # a bare DICOM dataset (no preamble), accepted as `scan` accepts it
+        read_instance_header(path)
+    except ValueError:
+        return None
+    return "dicom"
 
 
 def read_signal(path: str | Path) -> Signal:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import shutil
 import warnings
+from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 import wfdb
 from dicom_testing import real_file
@@ -42,14 +44,22 @@ def test_a_wfdb_record_reads_from_its_header_its_signal_file_or_its_name(tmp_pat
     assert signal.source == str(header) and signal.annotations == [Annotation(100, "N")]
 
 
-def test_a_waveform_listed_by_scan_reads(tmp_path):
+def test_every_waveform_listed_by_scan_reads(tmp_path):
     shutil.copy(real_file(ECG_FILE), tmp_path / "ecg.dcm")
     shutil.copy(real_file("CT_small.dcm"), tmp_path / "ct.dcm")
+    bare = real_ecg_dataset()  # an old-style file: no preamble, no meta header, no suffix
+    bare.SOPInstanceUID = bare.SeriesInstanceUID = "1.2.3.4"
+    del bare.file_meta
+    bare.preamble = None
+    pydicom.dcmwrite(tmp_path / "ECG0002", bare, implicit_vr=True)
     found = scan(tmp_path, index=False)
     waveforms = [s for s in found.series if s.kind == "waveform"]
-    assert len(waveforms) == 1 and len(waveforms[0].files) == 1
-    signal = read_signal(waveforms[0].files[0])
-    assert signal.samples.shape == (12, 10000) and np.all(np.isfinite(signal.samples))
+    files = sorted(f for s in waveforms for f in s.files)
+    assert [Path(f).name for f in files] == ["ECG0002", "ecg.dcm"]
+    for file in files:
+        signal = read_signal(file)
+        assert signal.samples.shape == (12, 10000) and np.all(np.isfinite(signal.samples))
+    assert signal_format(tmp_path / "ct.dcm") == "dicom"
 
 
 def _dicom_ecg(tmp_path, change):
