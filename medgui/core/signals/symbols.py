@@ -1,0 +1,47 @@
+"""MIT-BIH annotation symbols, and turning annotation text from other formats into them.
+
+WFDB files carry the symbols themselves; EDF+ and DICOM carry free text. Text that is a symbol
+("N", "V") becomes a beat, text such as "(AFIB" a rhythm change, anything else a comment with
+the text in ``aux``, so that no annotation is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from medgui.core.signals.signal import Annotation
+
+COMMENT = '"'
+RHYTHM_CHANGE = "+"
+# The standard WFDB annotation codes (wfdb's ann_label_table, codes 1-41).
+MIT_BIH_SYMBOLS = frozenset('NLRaVFJASEj/Q~|sT*D"=pB^t+u?![]enx@()fr')
+
+
+def annotation_for_text(
+    sample: int, text: str, end: int | None = None, channel: int = -1
+) -> Annotation:
+    """An `Annotation` for free `text` at `sample`: a beat symbol, a rhythm or a comment."""
+    text = text.strip()
+    if text in MIT_BIH_SYMBOLS:
+        return Annotation(sample, text, end=end, channel=channel)
+    if text.startswith("("):
+        return Annotation(sample, RHYTHM_CHANGE, end=end, aux=text, channel=channel)
+    return Annotation(sample, COMMENT, end=end, aux=text, channel=channel)
+
+
+def close_episodes(annotations: Iterable[Annotation], n_samples: int) -> list[Annotation]:
+    """Give every rhythm change without an end the end its format implies: the next rhythm
+    change, or `n_samples` (the end of the record) for the last one."""
+    ordered = sorted(annotations, key=lambda a: a.sample)
+    changes = [i for i, a in enumerate(ordered) if _is_rhythm(a)]
+    for k, index in enumerate(changes):
+        change = ordered[index]
+        if change.end is None:
+            end = ordered[changes[k + 1]].sample if k + 1 < len(changes) else n_samples
+            ordered[index] = replace(change, end=max(end, change.sample))
+    return ordered
+
+
+def _is_rhythm(annotation: Annotation) -> bool:
+    return annotation.symbol == RHYTHM_CHANGE and annotation.aux.startswith("(")
