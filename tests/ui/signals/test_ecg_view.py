@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ARTIFACTS
 from ecg_testing import beat_times, synthetic_ecg
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QImage, QMouseEvent
@@ -124,15 +123,14 @@ def test_filters_keys_and_scrolling(view, qtbot):
     assert view.paper.start_s == pytest.approx(30.0 - view.paper.page_s)
 
 
-def test_screenshot_looks_like_a_printout(qtbot):
-    ARTIFACTS.mkdir(exist_ok=True)
+def test_screenshot_looks_like_a_printout(qtbot, artifacts):
     view = EcgView(EcgPaper(), dpi=DPI)
     qtbot.addWidget(view)
     view.resize(1024, 560)
     view.set_signal(synthetic_ecg(bpm=75, duration_s=10, noise_mv=0.015, wander_mv=0.1))
     view.show()
     qtbot.waitExposed(view)
-    out = ARTIFACTS / "ecg_3x4_rhythm.png"
+    out = artifacts / "ecg_3x4_rhythm.png"
     assert view.grab().save(str(out))
     image = QImage(str(out))
     assert image.width() == 1024
