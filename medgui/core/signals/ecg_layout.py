@@ -63,6 +63,7 @@ class EcgPaper:
     layout: str = "3x4+II"
     start_s: float = 0.0
     filters: set[str] = field(default_factory=set)
+    top_mm: float = 0.0  # the page's part on show, for layouts taller than the screen
 
     def __post_init__(self) -> None:
         self.set_speed(self.speed_mm_s)
@@ -104,6 +105,10 @@ class EcgPaper:
     def scroll_to(self, start_s: float, duration_s: float) -> None:
         """Move the page to `start_s`, kept inside a record of `duration_s`."""
         self.start_s = float(np.clip(start_s, 0.0, max(0.0, duration_s - self.page_s)))
+
+    def scroll_down(self, mm: float, max_top_mm: float) -> None:
+        """Move the page up by `mm` (down the rows), from its top to `max_top_mm` at most."""
+        self.top_mm = float(np.clip(self.top_mm + mm, 0.0, max(0.0, max_top_mm)))
 
     def cells(self, signal: Signal) -> list[Cell]:
         """Every trace on the page for `signal`'s channels under the current layout."""

@@ -2,8 +2,9 @@
 
 A thin widget over `EcgPaper` (core): the page is drawn in paper millimetres and the view box is
 sized so one millimetre is ``dpi / 25.4`` screen pixels, whatever the widget's size. Keys: S
-speed, G gain, L layout, B/N/M/P filters (baseline, 50 Hz, 60 Hz, 40 Hz low-pass), Left/Right
-scroll. Dragging on the page measures (interval ms, amplitude mV, rate bpm).
+speed, G gain, L layout (Shift: back), B/N/M/P filters (baseline, 50 Hz, 60 Hz, 40 Hz
+low-pass), Left/Right and the wheel scroll in time, Up/Down move down a tall page. Dragging on
+the page measures (interval ms, amplitude mV, rate bpm).
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ FILTER_KEYS = {
 }
 _PAD_S = 2.0  # filtered beyond the page's edges so edge transients stay off the page
 _SCROLL_S = 0.2
+_SCROLL_MM = 5.0
+_OVERVIEW_COLUMNS = 2000  # more than any screen's width: one pixel column never holds two
 
 
 class _PaperBox(pg.ViewBox):
@@ -95,6 +98,9 @@ class EcgView(QWidget):
         self._dpi = dpi
         self.caliper: CaliperReading | None = None
         self.cells: list[Cell] = []
+        # Before the page exists: its first resize already draws the grid.
+        self._caliper_items: list[pg.GraphicsObject] = []
+        self._grid_items: list[pg.GraphicsObject] = []
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.box = _PaperBox(self)
         self.box.invertY(True)  # paper y grows downwards, as the layout model's does
@@ -120,7 +126,6 @@ class EcgView(QWidget):
         layout.addWidget(self.page, 1)
         layout.addWidget(self.overview)
         layout.addWidget(self.status)
-        self._caliper_items: list[pg.GraphicsObject] = []
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -172,23 +177,28 @@ class EcgView(QWidget):
     # -- drawing -----------------------------------------------------------------------------
     def redraw(self) -> None:
         self.box.clear()
-        self._caliper_items = []
+        self._caliper_items, self._grid_items = [], []
         self.cells = self.paper.cells(self.signal) if self.signal is not None else []
-        height = max(self.paper.page_height_mm(self.cells), self.paper.row_pitch_mm)
-        self._draw_grid(height)
         if self.signal is not None:
             self._draw_traces()
         self._fit_true_scale()
         self._move_region()
         self.status.setText(self._status_text())
 
-    def _draw_grid(self, height_mm: float) -> None:
-        minor, major = grid_lines(-CALIBRATION_MM, PAGE_WIDTH_MM, 0.0, height_mm)
+    def _draw_grid(self, bottom_mm: float) -> None:
+        """The paper down to `bottom_mm` (the page, or the widget's foot if that is lower)."""
+        for item in self._grid_items:
+            self.box.removeItem(item)
+        bottom = max(bottom_mm, self.paper.page_height_mm(self.cells), self.paper.row_pitch_mm)
+        minor, major = grid_lines(-CALIBRATION_MM, PAGE_WIDTH_MM, 0.0, np.ceil(bottom))
+        self._grid_items = []
         for segments, colour, width in ((minor, "minor", 1.0), (major, "major", 1.6)):
-            if len(segments):
-                flat = segments.reshape(-1, 2)
-                pen = pg.mkPen(self.colours[colour], width=width)
-                self.box.addItem(pg.PlotCurveItem(flat[:, 0], flat[:, 1], pen=pen, connect="pairs"))
+            flat = segments.reshape(-1, 2)
+            pen = pg.mkPen(self.colours[colour], width=width)
+            item = pg.PlotCurveItem(flat[:, 0], flat[:, 1], pen=pen, connect="pairs")
+            item.setZValue(-10)  # behind the traces, whenever it is redrawn
+            self._grid_items.append(item)
+            self.box.addItem(item)
 
     def _draw_traces(self) -> None:
         signal, paper = self.signal, self.paper
@@ -203,6 +213,10 @@ class EcgView(QWidget):
         label_font.setBold(True)
         for row in {c.row for c in self.cells}:
             self._draw_calibration(paper.row_pitch_mm * (row + 0.5))
+        # Beat symbols go on the rows that span the page (the rhythm strip) when there are any,
+        # as on a printout; short cells would have them collide with the lead labels.
+        full = [c for c in self.cells if c.t1_s - c.t0_s >= paper.page_s - 1e-9]
+        annotated = full or self.cells
         for cell in self.cells:
             a = max(first, int(np.ceil(cell.t0_s * fs)))
             b = min(last, int(np.floor(cell.t1_s * fs)) + 1)
@@ -216,7 +230,11 @@ class EcgView(QWidget):
             label.setFont(label_font)
             label.setPos(cell.x_mm + 1.0, cell.y_mm - 0.25 * paper.row_pitch_mm)
             self.box.addItem(label)
-            self._draw_beats(cell, a, b)
+            if cell.x_mm > 0:  # the printout's mark where one column of leads gives way
+                tick = [cell.y_mm - 4.0, cell.y_mm + 4.0]
+                self.box.addItem(pg.PlotCurveItem([cell.x_mm] * 2, tick, pen=trace_pen))
+            if cell in annotated:
+                self._draw_beats(cell, a, b)
 
     def _draw_calibration(self, y: float) -> None:
         """The 1 mV standardisation pulse at the left of a row: 0.2 s wide, `gain` mm tall."""
@@ -226,7 +244,7 @@ class EcgView(QWidget):
         self.box.addItem(pg.PlotCurveItem(xs, ys, pen=pg.mkPen(self.colours["trace"], width=1.3)))
 
     def _draw_beats(self, cell: Cell, a: int, b: int) -> None:
-        top = cell.y_mm - 0.45 * self.paper.row_pitch_mm
+        top = cell.y_mm - 0.49 * self.paper.row_pitch_mm
         for note in self.signal.annotations:
             if note.end is None and a <= note.sample < b and note.channel in (-1, cell.channel):
                 x, _ = self.paper.to_mm(cell, note.sample / self.signal.fs_hz, 0.0)
@@ -240,10 +258,10 @@ class EcgView(QWidget):
         if size.width() < 2 or size.height() < 2:
             return
         scale = self.px_per_mm
-        x0 = -CALIBRATION_MM
-        self.box.setRange(
-            xRange=(x0, x0 + size.width() / scale), yRange=(0.0, size.height() / scale), padding=0
-        )
+        x0, top = -CALIBRATION_MM, self.paper.top_mm
+        bottom = top + size.height() / scale
+        self.box.setRange(xRange=(x0, x0 + size.width() / scale), yRange=(top, bottom), padding=0)
+        self._draw_grid(bottom)
 
     def _draw_overview(self) -> None:
         self.overview.clear()
@@ -253,7 +271,7 @@ class EcgView(QWidget):
         if fits:
             return
         lead = self.paper.cells(signal)[-1].channel  # the rhythm strip's, or the last row's
-        x, y = minmax_decimate(signal.samples[lead], max(200, self.overview.width()))
+        x, y = minmax_decimate(signal.samples[lead], _OVERVIEW_COLUMNS)
         pen = pg.mkPen(self.colours["trace"], width=1)
         self.overview.addItem(pg.PlotCurveItem(x / signal.fs_hz, y, pen=pen))
         self.overview.setXRange(0, signal.duration_s, padding=0)
@@ -294,6 +312,11 @@ class EcgView(QWidget):
         elif key in FILTER_KEYS:
             name = FILTER_KEYS[key]
             self.set_filter(name, name not in self.paper.filters)
+        elif key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+            down = _SCROLL_MM if key == Qt.Key.Key_Down else -_SCROLL_MM
+            visible = self.box.geometry().height() / self.px_per_mm
+            self.paper.scroll_down(down, self.paper.page_height_mm(self.cells) - visible)
+            self._fit_true_scale()
         elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
             self.scroll_to(
                 self.paper.start_s + (_SCROLL_S if key == Qt.Key.Key_Right else -_SCROLL_S)

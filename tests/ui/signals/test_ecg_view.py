@@ -123,6 +123,22 @@ def test_filters_keys_and_scrolling(view, qtbot):
     assert view.paper.start_s == pytest.approx(30.0 - view.paper.page_s)
 
 
+def test_a_tall_page_scrolls_down_and_stays_at_true_scale(view, qtbot):
+    view.paper.set_layout("12x1")
+    view.redraw()
+    assert [c.lead for c in view.cells][:3] == ["I", "II", "III"]
+    top = view.scene_point(0.0, 0.0).y()
+    for _ in range(3):
+        qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert view.paper.top_mm == pytest.approx(15.0)
+    moved = view.scene_point(0.0, 0.0).y()
+    assert (top - moved) / 15.0 == pytest.approx(DPI / 25.4, rel=0.02)
+    for _ in range(200):  # never past the last row
+        qtbot.keyClick(view, Qt.Key.Key_Down)
+    visible = view.box.geometry().height() / view.px_per_mm
+    assert view.paper.top_mm == pytest.approx(view.paper.page_height_mm(view.cells) - visible)
+
+
 def test_screenshot_looks_like_a_printout(qtbot, artifacts):
     view = EcgView(EcgPaper(), dpi=DPI)
     qtbot.addWidget(view)
