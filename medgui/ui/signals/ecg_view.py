@@ -226,7 +226,7 @@ class EcgView(QWidget):
                 cell, np.arange(a, b) / fs, window[cell.channel, a - first : b - first]
             )
             self.box.addItem(pg.PlotCurveItem(x, y, pen=trace_pen))
-            label = pg.TextItem(cell.lead, color=self.colours["label"], anchor=(0, 1))
+            label = pg.TextItem(cell.lead, color=self.colours["label"], anchor=(0, 0.5))
             label.setFont(label_font)
             label.setPos(cell.x_mm + 1.0, cell.y_mm - 0.25 * paper.row_pitch_mm)
             self.box.addItem(label)
