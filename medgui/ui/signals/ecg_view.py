@@ -25,7 +25,7 @@ from medgui.core.signals.ecg_layout import (
     grid_lines,
     px_per_mm,
 )
-from medgui.core.signals.filters import apply_filters
+from medgui.core.signals.filters import FILTERS, apply_filters
 from medgui.core.signals.overview import minmax_decimate
 from medgui.core.signals.signal import Signal
 
@@ -75,6 +75,11 @@ class _PaperBox(pg.ViewBox):
         start = self.mapSceneToView(ev.buttonDownScenePos())
         end = self.mapSceneToView(ev.scenePos())
         self._view.set_caliper((start.x(), start.y()), (end.x(), end.y()))
+
+    def wheelEvent(self, ev, axis=None) -> None:  # noqa: N802 - pyqtgraph's name
+        # The page never zooms (it is at true scale): the wheel scrolls in time instead.
+        ev.accept()
+        self._view.scroll_to(self._view.paper.start_s - ev.delta() / 120 * _SCROLL_S)
 
 
 class EcgView(QWidget):
@@ -143,7 +148,8 @@ class EcgView(QWidget):
         self._changed()
 
     def set_filter(self, name: str, on: bool) -> None:
-        apply_filters(np.zeros(16), 500.0, {name})  # an unknown name fails here, before drawing
+        if name not in FILTERS:
+            raise ValueError(f"unknown filter {name!r}; filters: {', '.join(FILTERS)}")
         (self.paper.filters.add if on else self.paper.filters.discard)(name)
         self._changed()
 
