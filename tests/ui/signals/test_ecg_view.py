@@ -3,6 +3,9 @@ and `medgui view ECG --screenshot` (the reader is stood in for by the synthetic 
 
 from __future__ import annotations
 
+import sys
+import types
+
 import numpy as np
 import pytest
 from ecg_testing import beat_times, synthetic_ecg
@@ -188,10 +191,10 @@ def test_cli_renders_a_waveform(tmp_path, monkeypatch, capsys):
     record = tmp_path / "ecg.hea"
     record.write_text("stand-in\n")
     seen = []
-    monkeypatch.setattr(
-        waveform_files, "load_signal", lambda path: seen.append(path) or synthetic_ecg()
-    )
-    monkeypatch.setattr("medgui.ui.window.screenshot.load_signal", waveform_files.load_signal)
+    # A stand-in reader module: the view reaches the readers only through this lazy import.
+    reader = types.ModuleType("medgui.core.signals.read")
+    reader.read_signal = lambda path: seen.append(str(path)) or synthetic_ecg()
+    monkeypatch.setitem(sys.modules, "medgui.core.signals.read", reader)
     out = tmp_path / "ecg.png"
     assert main(["view", str(record), "--screenshot", str(out), "--ecg-layout", "6x2"]) == 0
     assert seen == [str(record)] and QImage(str(out)).width() == 1024
