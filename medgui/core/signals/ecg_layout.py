@@ -83,6 +83,8 @@ class EcgPaper:
     def set_layout(self, layout: str) -> None:
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+        if layout != self.layout:
+            self.top_mm = 0.0  # a new layout is read from its first row
         self.layout = layout
 
     def cycle(self, what: str, step: int = 1) -> None:

@@ -145,6 +145,8 @@ class EcgView(QWidget):
 
     def cycle(self, what: str, step: int = 1) -> None:
         self.paper.cycle(what, step)
+        if self.signal is not None:  # a slower speed shows more seconds: keep them in the record
+            self.paper.scroll_to(self.paper.start_s, self.signal.duration_s)
         self._changed()
 
     def set_filter(self, name: str, on: bool) -> None:

@@ -72,6 +72,11 @@ def test_settings_cycle_and_bad_ones_are_named():
         EcgPaper(layout="4x3")
     paper.scroll_to(99.0, duration_s=20.0)
     assert paper.start_s == pytest.approx(20.0 - paper.page_s)
+    paper.scroll_down(50.0, max_top_mm=40.0)
+    assert paper.top_mm == 40.0
+    paper.set_layout("12x1")
+    assert paper.top_mm == 0.0
+    assert EcgPaper(layout="12x1", top_mm=30.0).top_mm == 30.0
 
 
 def test_grid_has_minor_lines_every_mm_and_major_every_5():

@@ -137,6 +137,9 @@ def test_filters_keys_and_scrolling(view, qtbot):
     assert view.paper.start_s == pytest.approx(12.4)
     view.scroll_to(1e9)
     assert view.paper.start_s == pytest.approx(30.0 - view.paper.page_s)
+    view.cycle("speed")  # 12.5 mm/s: 20 s on the page, still inside the 30 s record
+    assert view.paper.start_s == pytest.approx(10.0)
+    assert view.region.getRegion() == pytest.approx((10.0, 30.0))
 
 
 def test_a_tall_page_scrolls_down_and_stays_at_true_scale(view, qtbot):
