@@ -129,13 +129,10 @@ class EcgPaper:
                     )
             rows = max(len(column) for column in columns)
             if self.layout.endswith("+II"):
-                lead = RHYTHM_LEAD if RHYTHM_LEAD in leads else signal.channel_names[0]
-                channel = leads.get(lead, 0)
-                cells.append(self._full_row(lead, channel, rows))
+                cells.append(self._full_row(*_rhythm_lead(leads, signal), rows))
             return cells
         if self.layout == "1":
-            lead = RHYTHM_LEAD if RHYTHM_LEAD in leads else signal.channel_names[0]
-            return [self._full_row(lead, leads.get(lead, 0), 0)]
+            return [self._full_row(*_rhythm_lead(leads, signal), 0)]
         # 12x1, or any layout of a record that is not a standard 12-lead: one row per channel.
         names = [_canonical(n) for n in signal.channel_names]
         known = len(STANDARD_LEADS)
@@ -215,6 +212,13 @@ def _canonical(name: str) -> str:
         if lead.lower() == key.lower():
             return lead
     return name
+
+
+def _rhythm_lead(leads: dict[str, int], signal: Signal) -> tuple[str, int]:
+    """Lead II for the rhythm strip, or the record's first channel when it has none."""
+    if RHYTHM_LEAD in leads:
+        return RHYTHM_LEAD, leads[RHYTHM_LEAD]
+    return signal.channel_names[0], 0
 
 
 def _lead_indices(signal: Signal) -> dict[str, int]:
