@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from medgui import __version__
+from medgui.core.signals.ecg_layout import LAYOUTS as ECG_LAYOUTS
 
 # train/infer import torch only when run (medgui.cli.ml), so the other commands start fast.
 COMMANDS = (
@@ -126,6 +127,7 @@ def _cmd_view(args: argparse.Namespace) -> int:
         size=(width, height),
         series=args.series,
         labels=args.labels,
+        ecg_layout=args.ecg_layout,
     )
     print(f"wrote {out}")
     return 0
@@ -195,6 +197,9 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", type=float, help="window centre (with --window)")
     p.add_argument("--layout", choices=("1", "3"), default="1")
     p.add_argument("--size", default="1024x768", help="image size WIDTHxHEIGHT")
+    p.add_argument(
+        "--ecg-layout", choices=ECG_LAYOUTS, default="3x4+II", help="layout of a waveform (ECG)"
+    )
     p.add_argument("--series", metavar="UID|NUMBER|DESCRIPTION", help=_SERIES_HELP)
     p.add_argument(
         "--labels",

@@ -15,11 +15,14 @@ from PySide6.QtWidgets import QApplication
 from medgui.core.image.viewer_state import LAYOUTS
 from medgui.core.image.windowing import CT_PRESETS
 from medgui.core.labels.io import load_with_labels
+from medgui.core.signals.ecg_layout import EcgPaper
+from medgui.core.signals.waveform_files import is_waveform_path, load_signal
 from medgui.core.util.atomic import atomic_write_bytes
 from medgui.ui.common.theme import apply_dark_theme
 from medgui.ui.labeling.overlay import LabelOverlay
 from medgui.ui.labeling.session import LabelContext, LabelSession
 from medgui.ui.labeling.tools import LabelTools
+from medgui.ui.signals.ecg_view import EcgView
 from medgui.ui.viewer.view_layout import ViewFactory, ViewLayout
 
 # Views may coalesce renders on short timers; this is comfortably longer than any of them.
@@ -64,6 +67,7 @@ def render_screenshot(
     view_factory: ViewFactory | None = None,
     series: str | None = None,
     labels: str | Path | None = None,
+    ecg_layout: str = "3x4+II",
 ) -> Path:
     """Load `path` (a series folder, DICOM file or NIfTI/NRRD/MHA file), show it as the viewer
     would, and save the views as a PNG of `size` (width, height) pixels; returns the PNG path.
@@ -74,7 +78,12 @@ def render_screenshot(
     (one view) or "3" (axial, coronal, sagittal). Bad options raise ValueError naming them.
     `series` picks one series of a folder (UID, number or description); the label map `labels`,
     or else one lying beside the series on its grid, is drawn over it.
+
+    A waveform (`is_waveform_path`: WFDB, EDF, DICOM waveform) is drawn as ECG paper in
+    `ecg_layout` instead; the image options do not apply to it.
     """
+    if is_waveform_path(path):
+        return render_ecg_screenshot(path, out_png, size=size, layout=ecg_layout)
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     if preset is not None and (window is not None or level is not None):
@@ -89,7 +98,7 @@ def render_screenshot(
     if width < 16 or height < 16:
         raise ValueError(f"size must be at least 16×16 pixels, got {width}×{height}")
 
-    app = _application()
+    _application()
     volume, labelmap = load_with_labels(path, series=series, labels=labels)
     views = ViewLayout(view_factory)
     views.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
@@ -111,8 +120,33 @@ def render_screenshot(
     elif window is not None:
         state.set_window(level, window)
     views.show()
+    return _save_grab(views, out_png)
+
+
+def render_ecg_screenshot(
+    path: str | Path,
+    out_png: str | Path,
+    size: tuple[int, int] = (1024, 768),
+    layout: str = "3x4+II",
+) -> Path:
+    """Read the waveform at `path` and save it drawn on ECG paper (`EcgView`) as a PNG."""
+    paper = EcgPaper(layout=layout)
+    width, height = (int(n) for n in size)
+    if width < 16 or height < 16:
+        raise ValueError(f"size must be at least 16×16 pixels, got {width}×{height}")
+    _application()
+    view = EcgView(paper)
+    view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+    view.resize(width, height)
+    view.set_signal(load_signal(path))
+    view.show()
+    return _save_grab(view, out_png)
+
+
+def _save_grab(widget, out_png: str | Path) -> Path:
+    """Let `widget` settle, grab it and write the PNG atomically; the widget is closed."""
     _settle()
-    app.processEvents()
+    QApplication.processEvents()
     out = Path(out_png)
     out.parent.mkdir(parents=True, exist_ok=True)
     # Encoded in memory, then written atomically: Qt's own file save leaves a cut PNG behind
@@ -120,10 +154,10 @@ def render_screenshot(
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    encoded = views.grab().save(buffer, "PNG")
+    encoded = widget.grab().save(buffer, "PNG")
     buffer.close()
-    views.close()
-    views.deleteLater()
+    widget.close()
+    widget.deleteLater()
     if not encoded:
         raise OSError(f"{out}: could not encode the PNG")
     return atomic_write_bytes(out, data.data())
