@@ -45,3 +45,26 @@ def close_episodes(annotations: Iterable[Annotation], n_samples: int) -> list[An
 
 def _is_rhythm(annotation: Annotation) -> bool:
     return annotation.symbol == RHYTHM_CHANGE and annotation.aux.startswith("(")
+
+
+# The beat symbols a user may label with (MIT-BIH), and the AAMI EC57 class of each: N normal
+# and bundle branch blocks, S supraventricular ectopic, V ventricular ectopic, F fusion, Q paced
+# or unclassifiable.
+AAMI_CLASSES = {
+    "N": "N", "L": "N", "R": "N", "e": "N", "j": "N",
+    "A": "S", "a": "S", "J": "S", "S": "S",
+    "V": "V", "E": "V",
+    "F": "F",
+    "/": "Q", "f": "Q", "Q": "Q",
+}  # fmt: skip
+BEAT_SYMBOLS = tuple(AAMI_CLASSES)
+
+
+def aami_class(symbol: str) -> str:
+    """The AAMI class (N, S, V, F or Q) of beat `symbol`; ValueError if it is not a beat."""
+    try:
+        return AAMI_CLASSES[symbol]
+    except KeyError:
+        raise ValueError(
+            f"{symbol!r} is not a beat symbol (one of {''.join(BEAT_SYMBOLS)})"
+        ) from None

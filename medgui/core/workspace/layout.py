@@ -5,12 +5,14 @@ line) builds its paths here.
     <workspace>/
       workspace.json      marks the folder as a medgui workspace (its format and version)
       series/<series>/    one folder per series (see `store`), with its ``.autosave/`` slots
+      signals/<record>/   one folder per signal record (see `beats`): ``beats.json``, its labels
       models/             the model registry (`medgui.ml.models.registry`)
       audit.jsonl         the audit log (`audit`)
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 WORKSPACE_FILE = "workspace.json"
@@ -18,6 +20,8 @@ SERIES_DIR = "series"
 MODELS_DIR = "models"
 AUDIT_FILE = "audit.jsonl"
 AUTOSAVE_DIR = ".autosave"  # inside each series folder
+SIGNALS_DIR = "signals"
+BEATS_FILE = "beats.json"  # inside each signal record's folder
 
 
 def workspace_file(root: str | Path) -> Path:
@@ -43,3 +47,22 @@ def models_dir(root: str | Path) -> Path:
 def audit_path(root: str | Path) -> Path:
     """The audit log."""
     return Path(root) / AUDIT_FILE
+
+
+def signals_root(root: str | Path) -> Path:
+    """The folder that holds one folder per signal record."""
+    return Path(root) / SIGNALS_DIR
+
+
+def signal_key(source: str | Path) -> str:
+    """The key a signal record's work is stored under: its source file's absolute path, so
+    that a record opened by a relative or an absolute path is one record."""
+    return str(Path(source).resolve())
+
+
+def signal_dir(root: str | Path, source: str | Path) -> Path:
+    """The folder of the record read from `source`: ``h-`` and 24 hex digits of the SHA-256 of
+    its key, as the store names path-keyed series (paths may hold characters, or lengths, that
+    a file system refuses)."""
+    digest = hashlib.sha256(signal_key(source).encode("utf-8")).hexdigest()[:24]
+    return signals_root(root) / f"h-{digest}"

@@ -5,8 +5,11 @@ import numpy as np
 
 from medgui.core.image.volume import Volume
 from medgui.core.labels.labelmap import LabelMap
+from medgui.core.signals.beat_session import BeatSession
+from medgui.core.signals.signal import Signal
 from medgui.core.workspace import layout
 from medgui.core.workspace.audit import AuditLog
+from medgui.core.workspace.beats import save_beats
 from medgui.core.workspace.store import SeriesWork, Workspace
 
 
@@ -25,9 +28,13 @@ def test_the_store_and_the_audit_log_follow_the_layout(tmp_path):
     assert series_folder.parent == layout.series_root(root)
     assert (series_folder / layout.AUTOSAVE_DIR).is_dir()
     AuditLog(root).record("labels_saved", series="1.2.3", folder=str(series_folder))
+    record = Signal(np.zeros((1, 100)), 100.0, ["II"], ["mV"], source=str(root.parent / "r.hea"))
+    beats = save_beats(root, BeatSession(record))
+    assert beats.parent.parent == layout.signals_root(root) and beats.name == layout.BEATS_FILE
     assert layout.audit_path(root).read_text(encoding="utf-8").count("labels_saved") == 1
     # Everything in the workspace is one of the layout's names.
     names = {layout.WORKSPACE_FILE, layout.SERIES_DIR, layout.AUDIT_FILE, layout.MODELS_DIR}
+    names.add(layout.SIGNALS_DIR)
     assert {p.name for p in root.iterdir()} <= names
 
 
@@ -35,3 +42,4 @@ def test_the_paths_are_under_the_root(tmp_path):
     assert layout.models_dir(tmp_path) == tmp_path / "models"
     assert layout.audit_path(str(tmp_path)) == tmp_path / "audit.jsonl"
     assert layout.series_root(tmp_path) == tmp_path / "series"
+    assert layout.signal_dir(tmp_path, "/a/r.hea").parent == tmp_path / "signals"
