@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pathlib
 import shutil
+import threading
 
 import pydicom
 import pytest
 import wfdb
 from ecg_testing import LEADS, synthetic_ecg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThreadPool
 
 ECG_DCM = pathlib.Path(pydicom.__file__).parent / "data" / "test_files" / "waveform_ecg.dcm"
 
@@ -23,7 +24,7 @@ def wait_record(qtbot, wait_idle):
     def wait(win, timeout=15_000) -> None:
         panel = win.signals.panel
         qtbot.waitUntil(
-            lambda: bool(win.signals.showing_record and panel.view is not None and panel.view.cells),
+            lambda: bool(win.signals.showing_record and panel.view and panel.view.cells),
             timeout=timeout,
         )
         wait_idle(win, timeout=timeout)
@@ -111,3 +112,31 @@ def test_a_bad_record_is_named_and_clears_the_last_image(
     assert "broken.hea" in window.view_layout.placeholder_text()
     assert window.centralWidget().currentWidget() is window.view_layout
     assert window.windowTitle() == "medgui"
+
+
+def test_a_record_is_read_off_the_gui_thread_and_a_cancel_drops_it(
+    qtbot, qapp, window, wait_idle, tmp_path, monkeypatch
+):
+    """A long record's read holds no GUI turn: the window stays busy and responsive while the
+    reader (held here until released) runs in a worker thread; after a cancel its result is
+    never shown."""
+    from medgui.workers import signal_worker
+
+    release, threads = threading.Event(), []
+    real = signal_worker.load_signal
+
+    def held(path):
+        threads.append(threading.current_thread())
+        release.wait(10)
+        return real(path)
+
+    monkeypatch.setattr(signal_worker, "load_signal", held)
+    window.open_path(_wfdb_record(tmp_path))
+    qtbot.waitUntil(lambda: bool(threads), timeout=10_000)  # the GUI turns while it reads
+    assert threads[0] is not threading.main_thread() and window.busy
+    window.cancel()
+    release.set()
+    wait_idle(window)
+    QThreadPool.globalInstance().waitForDone(5000)
+    qapp.processEvents()  # the worker's queued result, had it been let through, lands here
+    assert not window.signals.showing_record and window.signals.panel.view is None
