@@ -178,7 +178,6 @@ class StudyJobs(QObject):
             seconds = time.monotonic() - self._started
             self.volume_loaded.emit(volume, source_name(source), source_path(source), seconds)
 
-
     def _on_signal(self, worker, source, path: str, signal) -> None:
         if worker is self._job:
             seconds = time.monotonic() - self._started

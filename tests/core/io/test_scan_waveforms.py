@@ -19,9 +19,9 @@ def _folder(tmp_path: Path) -> Path:
     wfdb.wrsamp("rec", fs=250, units=["mV"], sig_name=["II"], p_signal=np.sin(t)[:, None],
                 fmt=["16"], write_dir=str(tmp_path))  # fmt: skip
     wfdb.wrann("rec", "atr", np.array([100, 350]), symbol=["N", "N"], write_dir=str(tmp_path))
-    edfio.Edf(
-        [edfio.EdfSignal(np.sin(t), 250, label="ECG", physical_range=(-1.0, 1.0))]
-    ).write(tmp_path / "sleep.edf")
+    edfio.Edf([edfio.EdfSignal(np.sin(t), 250, label="ECG", physical_range=(-1.0, 1.0))]).write(
+        tmp_path / "sleep.edf"
+    )
     (tmp_path / "fake.edf").write_text("not an EDF file\n")
     return tmp_path
 
