@@ -250,11 +250,12 @@ class MainWindow(WindowMenus, QMainWindow):
         self.browser.set_scan(scan)
         self.problems.set_scan_errors(scan.errors)
         images = [s for s in scan.image_series if "#part" not in s.uid] or scan.image_series
-        n, bad = len(scan.image_series), len(scan.errors)
-        problems = f", {bad} problem file(s)" if bad else ""
-        self.statusBar().showMessage(f"{path.name}: {n} image series{problems}", 8000)
-        shown = self.volume.metadata.get("SeriesInstanceUID") if self.volume else None
         waveforms = [s for s in scan.series if s.kind == "waveform"]
+        n, bad = len(scan.image_series), len(scan.errors)
+        records = f", {len(waveforms)} waveform(s)" if waveforms else ""
+        problems = f", {bad} problem file(s)" if bad else ""
+        self.statusBar().showMessage(f"{path.name}: {n} image series{records}{problems}", 8000)
+        shown = self.volume.metadata.get("SeriesInstanceUID") if self.volume else None
         if len(images) == 1:
             self.load(images[0])
         elif not images and len(waveforms) == 1:

@@ -140,3 +140,14 @@ def test_a_record_is_read_off_the_gui_thread_and_a_cancel_drops_it(
     QThreadPool.globalInstance().waitForDone(5000)
     qapp.processEvents()  # the worker's queued result, had it been let through, lands here
     assert not window.signals.showing_record and window.signals.panel.view is None
+
+
+def test_a_folder_of_records_lists_them_and_waits_for_a_choice(qtbot, window, wait_idle, tmp_path):
+    shutil.copy(ECG_DCM, tmp_path / "ecg.dcm")
+    _wfdb_record(tmp_path)
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: len(window.browser.series_items()) == 2, timeout=10_000)
+    wait_idle(window)
+    assert "0 image series, 2 waveform(s)" in window.statusBar().currentMessage()
+    assert "waveform" in window.view_layout.placeholder_text()
+    assert not window.signals.showing_record  # two records: the user picks one
