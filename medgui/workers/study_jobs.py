@@ -21,6 +21,7 @@ from medgui.workers.load_worker import (
     scan_worker,
     thumbnail_worker,
 )
+from medgui.workers.signal_worker import signal_path, signal_worker
 
 # The window shows only the reason; the log keeps the traceback, for a bug report.
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class StudyJobs(QObject):
     volume_opened = Signal(object)  # the Volume, at its first slice (geometry final)
     slices_landed = Signal(tuple)  # slice indices k that landed since the last signal
     volume_loaded = Signal(object, str, str, float)  # Volume, source name, its path, seconds
+    signal_loaded = Signal(object, str, str, float)  # Signal, source name, its path, seconds
     failed = Signal(str, str)  # source, reason
     cancelled = Signal(bool)  # whether the cancelled load had opened its volume
 
@@ -79,6 +81,15 @@ class StudyJobs(QObject):
         worker.yielded.connect(partial(self._on_step, worker))
         worker.returned.connect(partial(self._on_loaded, worker, source))
         self._start(worker, f"Loading {source_name(source)}…", source_path(source))
+
+    def load_signal(self, source: str | Path | Series) -> None:
+        """Read the waveform of `source` (a waveform series or its file) in a worker:
+        `signal_loaded`, or `failed` naming the file."""
+        self._opened = False
+        path = signal_path(source)
+        worker = signal_worker(path)
+        worker.returned.connect(partial(self._on_signal, worker, source, path))
+        self._start(worker, f"Reading {source_name(source)}…", path)
 
     def cancel(self) -> None:
         """Stop the running job (its worker stops at its next cancel point)."""
@@ -166,6 +177,11 @@ class StudyJobs(QObject):
         if worker is self._job:
             seconds = time.monotonic() - self._started
             self.volume_loaded.emit(volume, source_name(source), source_path(source), seconds)
+
+    def _on_signal(self, worker, source, path: str, signal) -> None:
+        if worker is self._job:
+            seconds = time.monotonic() - self._started
+            self.signal_loaded.emit(signal, source_name(source), path, seconds)
 
 
 def source_name(source: str | Path | Series | None) -> str:

@@ -29,6 +29,10 @@ from medgui.core.io.itk import is_itk_file, itk_safe_path
 # Below this many files, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 400
 _SKIP_NAMES = {"DICOMDIR"}
+# Waveform files, recognised by name and magic only: reading them is core.signals' job (a layer
+# above this one). A WFDB record is its .hea header; the files beside it with the same stem
+# (signals .dat, annotations .atr/.qrs/...) belong to the record, not to the problems.
+_EDF_MAGIC = b"0       "
 
 
 @dataclass
@@ -36,7 +40,7 @@ class Series:
     """One series: DICOM instances sharing a SeriesInstanceUID (and geometry), or one file."""
 
     uid: str
-    format: str = "dicom"  # dicom | nifti | nrrd | mha
+    format: str = "dicom"  # dicom | nifti | nrrd | mha | wfdb | edf
     kind: str = "image"
     modality: str = ""
     description: str = ""
@@ -202,6 +206,35 @@ def _itk_series(path: str) -> Series | ScanError:
     )
 
 
+def _is_record_part(path: str, files: set[str]) -> bool:
+    """Whether `path` is a WFDB record's signal or annotation file (a .hea of its stem is here)."""
+    stem, suffix = os.path.splitext(path)
+    return suffix.lower() != ".hea" and f"{stem}.hea" in files
+
+
+def _waveform_series(path: str) -> Series | ScanError:
+    """A WFDB record (its .hea) or an EDF file as a series of kind "waveform"; its content is
+    read when it is opened. An .edf without EDF's first bytes is named as a problem now."""
+    fmt = "wfdb" if path.lower().endswith(".hea") else "edf"
+    if fmt == "edf":
+        try:
+            with open(path, "rb") as file:
+                head = file.read(len(_EDF_MAGIC))
+        except OSError as exc:
+            return ScanError(path, f"cannot read ({exc.strerror or exc})")
+        if head != _EDF_MAGIC:
+            return ScanError(path, "not an EDF file (its first bytes are not EDF's header)")
+    name = Path(path).name
+    return Series(
+        uid=f"file:{os.path.abspath(path)}",
+        format=fmt,
+        kind="waveform",
+        description=name,
+        patient_name=name,
+        path=path,
+    )
+
+
 def _series_key(h: InstanceHeader) -> str:
     return (
         h.series_instance_uid
@@ -302,6 +335,7 @@ def scan(
     files, skipped = walk_files(root)
     result = Scan(root=str(root), errors=skipped)
     dicom_candidates = []
+    files_set = set(files)
     for f in files:
         if os.path.basename(f).upper() in _SKIP_NAMES:
             listed, errors = dicomdir_files(Path(f))
@@ -312,7 +346,12 @@ def scan(
             if not any(e.path == f for e in errors):
                 dicom_candidates.append(f)
             continue
-        if is_itk_file(f):
+        if _is_record_part(f, files_set):
+            continue
+        if f.lower().endswith((".hea", ".edf")):
+            item = _waveform_series(f)
+            (result.errors if isinstance(item, ScanError) else result.series).append(item)
+        elif is_itk_file(f):
             item = _itk_series(f)
             (result.errors if isinstance(item, ScanError) else result.series).append(item)
         else:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QTreeView, QWidget
 from medgui.core import Scan, Series
 
 SERIES_ROLE = Qt.ItemDataRole.UserRole + 1
+OPENABLE_KINDS = ("image", "waveform")
 THUMBNAIL_SIZE = 64  # icon size; previews larger than this are centred and cropped
 
 
@@ -37,6 +38,8 @@ def _series_title(series: Series) -> str:
 
 def series_details(series: Series) -> str:
     """The second line of a series row: modality, image count and size."""
+    if series.kind == "waveform":
+        return f"{series.modality or series.format.upper()} · waveform"
     images = series.number_of_images
     parts = [series.modality or "?", f"{images} image" + ("s" if images != 1 else "")]
     if series.shape_zyx:
@@ -73,8 +76,8 @@ def _blank_icon(size: int = THUMBNAIL_SIZE) -> QIcon:
 class SeriesBrowser(QDockWidget):
     """Dock listing a `Scan` as patient → study → series. A series row is its thumbnail, its
     number and description, and a second line with modality, image count and size (one
-    column, so it reads in a narrow dock). Double-click or Enter on an image series emits
-    `series_activated(Series)`."""
+    column, so it reads in a narrow dock). Double-click or Enter on an image or waveform
+    series emits `series_activated(Series)`."""
 
     series_activated = Signal(object)
 
@@ -121,9 +124,9 @@ class SeriesBrowser(QDockWidget):
         item.setData(series, SERIES_ROLE)
         tip = [series.files[0] if series.files else "", *series.warnings]
         item.setToolTip("\n".join(tip).strip())
-        # Non-image objects (SR, SEG, RT) are listed so nothing in the folder is hidden, but
-        # they cannot be shown as a volume.
-        item.setEnabled(series.kind == "image")
+        # Other objects (SR, SEG, RT) are listed so nothing in the folder is hidden, but they
+        # cannot be shown; waveforms (ECG) open in the ECG view.
+        item.setEnabled(series.kind in OPENABLE_KINDS)
         if series.kind == "image":
             # A blank icon of the thumbnail's size keeps rows from jumping when it arrives.
             item.setIcon(_blank_icon())
@@ -147,5 +150,5 @@ class SeriesBrowser(QDockWidget):
 
     def _on_activated(self, index: QModelIndex) -> None:
         series = index.data(SERIES_ROLE)
-        if isinstance(series, Series) and series.kind == "image":
+        if isinstance(series, Series) and series.kind in OPENABLE_KINDS:
             self.series_activated.emit(series)

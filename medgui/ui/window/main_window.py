@@ -46,6 +46,7 @@ from medgui.ui.window.audit_workbench import AuditWorkbench
 from medgui.ui.window.main_thread_gc import collect_on_main_thread
 from medgui.ui.window.menus import WindowMenus
 from medgui.ui.window.problems_panel import ProblemsPanel
+from medgui.ui.window.signal_actions import SignalActions, is_waveform_source
 from medgui.ui.window.study_actions import DemoLabels
 from medgui.workers.study_jobs import StudyJobs
 
@@ -81,7 +82,6 @@ class MainWindow(WindowMenus, QMainWindow):
         self.measurements = MeasurementContext(parent=self)
         factory = view_factory or partial(_slice_view, self.measurements)
         self.view_layout = ViewLayout(factory, self)
-        self.setCentralWidget(self.view_layout)
         self.browser = SeriesBrowser(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
         self.problems = ProblemsPanel(self)
@@ -110,6 +110,9 @@ class MainWindow(WindowMenus, QMainWindow):
         self.browser.series_activated.connect(self.load)
         self.jobs = jobs = jobs if jobs is not None else StudyJobs()
         jobs.setParent(self)
+        # The central area: the image views, or the ECG panel while a waveform record shows.
+        self.signals = SignalActions(self, self.view_layout, jobs)
+        self.setCentralWidget(self.signals.stack)
         jobs.progress.connect(self.progress.report)
         jobs.busy_changed.connect(self._on_busy)
         jobs.cancelled.connect(self._on_cancelled)
@@ -208,8 +211,12 @@ class MainWindow(WindowMenus, QMainWindow):
             self.jobs.demo(folder)
 
     def load(self, source: Series | str | Path) -> None:
-        """Load a series (or a path holding one) in a worker; the first slice shows at once."""
-        self.jobs.load(source)
+        """Load a series (or a path holding one) in a worker; the first slice shows at once.
+        A waveform record (DICOM ECG, WFDB, EDF) is read in a worker and shown as an ECG."""
+        if is_waveform_source(source):
+            self.jobs.load_signal(source)
+        else:
+            self.jobs.load(source)
 
     def cancel(self) -> None:
         """Stop the running job; a load that already showed slices clears the views."""
@@ -233,6 +240,7 @@ class MainWindow(WindowMenus, QMainWindow):
 
     def _show_nothing(self, message: str) -> None:
         """Clear the views and title, saying why: no image of the last patient stays on show."""
+        self.signals.show_images()
         self.view_layout.show_message(message)
         self.volume = None
         self.setWindowTitle("medgui")
@@ -242,12 +250,16 @@ class MainWindow(WindowMenus, QMainWindow):
         self.browser.set_scan(scan)
         self.problems.set_scan_errors(scan.errors)
         images = [s for s in scan.image_series if "#part" not in s.uid] or scan.image_series
+        waveforms = [s for s in scan.series if s.kind == "waveform"]
         n, bad = len(scan.image_series), len(scan.errors)
+        records = f", {len(waveforms)} waveform(s)" if waveforms else ""
         problems = f", {bad} problem file(s)" if bad else ""
-        self.statusBar().showMessage(f"{path.name}: {n} image series{problems}", 8000)
+        self.statusBar().showMessage(f"{path.name}: {n} image series{records}{problems}", 8000)
         shown = self.volume.metadata.get("SeriesInstanceUID") if self.volume else None
         if len(images) == 1:
             self.load(images[0])
+        elif not images and len(waveforms) == 1:
+            self.load(waveforms[0])  # an ECG file or record opened by itself
         elif not images:
             kinds = ", ".join(sorted({s.kind for s in scan.series})) or "no readable file"
             unreadable = f"; {bad} file(s) cannot be read (see Problems)" if bad else ""

@@ -14,7 +14,10 @@ from medgui.ui.window.about import AboutDialog
 from medgui.ui.window.study_actions import clear_study_index
 
 # DICOM files often have no extension, so "All files" comes first.
-_IMAGES = "All files (*);;Images (*.dcm *.ima *.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd)"
+_IMAGES = (
+    "All files (*);;Images (*.dcm *.ima *.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd)"
+    ";;ECG and waveforms (*.dcm *.hea *.edf)"
+)
 
 
 class WindowMenus:
