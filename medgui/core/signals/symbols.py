@@ -45,3 +45,7 @@ def close_episodes(annotations: Iterable[Annotation], n_samples: int) -> list[An
 
 def _is_rhythm(annotation: Annotation) -> bool:
     return annotation.symbol == RHYTHM_CHANGE and annotation.aux.startswith("(")
+
+#: The symbols that mark a beat (wfdb's beat annotation codes), as opposed to rhythm changes,
+#: noise and comments: what a QRS detector finds and what the `beats` task learns.
+BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
