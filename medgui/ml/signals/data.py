@@ -56,10 +56,12 @@ def choose_leads(signal: Signal, lead: str) -> list[int]:
     file and the leads it has."""
     if lead == "all":
         return list(range(len(signal.channel_names)))
-    names = [name.strip().lower() for name in signal.channel_names]
-    if lead.strip().lower() not in names:
-        raise ValueError(f"{signal.source}: no lead {lead!r} (it has {signal.channel_names})")
-    return [names.index(lead.strip().lower())]
+    try:  # "II" is also "Lead II" (DICOM's labels)
+        return [signal.channel_index(lead)]
+    except KeyError:
+        raise ValueError(
+            f"{signal.source}: no lead {lead!r} (it has {signal.channel_names})"
+        ) from None
 
 
 def prepare(signal: Signal, channels: list[int], fs_hz: float) -> np.ndarray:

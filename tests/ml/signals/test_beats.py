@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 import torch
 import wfdb
-from signal_testing import synthetic_ecg, write_wfdb_record
+from signal_testing import (
+    synthetic_ecg,
+    waveform_file,
+    waveform_group,
+    write_wfdb_record,
+)
 
 from medgui.cli.ml import main
 from medgui.ml.signals.data import IGNORE, Record, find_records, load_record, targets
@@ -115,6 +120,12 @@ def test_training_finds_the_beats_of_a_held_out_record_and_infer_writes_them(tmp
     annotation = wfdb.rdann(str(tmp_path / "test"), "qrs")
     assert annotation.sample.tolist() == [a.sample for a in found]
     assert annotation.symbol == [a.symbol for a in found] and annotation.fs == 360.0
+    # The same ECG as a DICOM waveform ("Lead II" is lead II) gives the same beats.
+    raw = np.round(truth.samples.T * 1000).astype(np.int16)
+    group = waveform_group(raw, 360.0, ["Lead II", "Lead V1"], "mV", sensitivity=0.001)
+    dicom = waveform_file(tmp_path / "ecg.dcm", [group])
+    from_dicom, _fs = detect_beats(model, dicom)
+    assert [a.sample for a in from_dicom] == [a.sample for a in found]
     card = json.loads((model / "card.json").read_text())
     assert card["classes"] == ["N", "V"] and card["extra"]["lead"] == "II"
     assert card["extra"]["fs_hz"] == 250.0 and card["task"] == "beats"
