@@ -115,9 +115,11 @@ class BeatsTask(Task):
         channels = {r.x.shape[0] for r in records}
         if len(channels) > 1:
             raise ValueError(f"{sources}: the records have different lead counts {channels}")
-        reason = validation_problem(len(records), len(records), config.validation)
-        if reason:
-            raise ValueError(reason.replace("series", "records"))
+        if validation_problem(len(records), len(records), config.validation):
+            raise ValueError(
+                f"{sources}: one record with beats: nothing is left to validate on; add records "
+                "or train without validation (--validation none)"
+            )
         rng = np.random.default_rng(0 if config.seed is None else config.seed)
         order = [records[i] for i in rng.permutation(len(records))]
         n_val = 0 if config.validation == "none" else max(1, round(config.val_split * len(order)))

@@ -18,10 +18,11 @@ from signal_testing import (
 )
 
 from medgui.cli.ml import main
+from medgui.ml.models.task import TrainConfig
 from medgui.ml.signals.data import IGNORE, Record, find_records, load_record, targets
 from medgui.ml.signals.infer import pick_beats, predict
 from medgui.ml.signals.metrics import BeatCounts
-from medgui.ml.signals.task import detect_beats
+from medgui.ml.signals.task import BeatsTask, detect_beats
 
 
 def _ecg(seed: int, seconds: float = 24.0, fs_hz: float = 360.0):
@@ -51,6 +52,8 @@ def test_windows_are_stitched_back_sample_for_sample():
     network = torch.nn.Identity()  # the output is the input: stitching must give it back whole
     out = predict(network, x, window=500, fs_hz=250.0)
     assert out.shape == (2, 2345) and torch.equal(out, torch.from_numpy(x))
+    short = predict(network, x[:, :300], window=500, fs_hz=250.0)  # padded to one window
+    assert torch.equal(short, torch.from_numpy(x[:, :300]))
 
 
 def test_scores_match_within_150_ms_one_to_one_and_count_symbols():
@@ -79,6 +82,30 @@ def test_records_without_reference_annotations_are_named_and_skipped(tmp_path):
     assert record.x.shape == (1, 1500) and abs(float(np.median(record.x))) < 1e-6
     beats = np.array(_ecg(0, seconds=6).beats)
     assert np.abs(record.beats - np.round(beats * 250 / 360)).max() == 0
+
+
+def test_a_bad_record_is_named_and_the_others_split_by_record(tmp_path):
+    for seed in range(4):
+        write_wfdb_record(tmp_path, f"rec{seed}", _ecg(seed, seconds=6))
+    data = tmp_path / "rec3.dat"
+    data.write_bytes(data.read_bytes()[:100])  # truncated
+    config = TrainConfig(task="beats", val_split=0.34, options={"window_s": 2})
+    split = BeatsTask().make_split(config, tmp_path)
+    assert sorted(split.train_ids + split.val_ids) == ["rec0", "rec1", "rec2"]
+    assert len(split.val_ids) == 1 and not set(split.val_ids) & set(split.train_ids)
+    assert any("rec3.hea" in p and "truncated" in p for p in split.info["problems"])
+    x, y = split.train[0]
+    assert x.shape == (1, 500) and y.shape == (2, 500)
+    with pytest.raises(ValueError, match="one record with beats"):
+        BeatsTask().make_split(TrainConfig(task="beats"), _only(tmp_path, "rec0"))
+
+
+def _only(folder, name):
+    alone = folder / "alone"
+    alone.mkdir()
+    for file in folder.glob(f"{name}.*"):
+        (alone / file.name).write_bytes(file.read_bytes())
+    return alone
 
 
 def test_records_are_for_the_beats_task_only(tmp_path, capsys):
