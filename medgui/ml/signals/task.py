@@ -108,6 +108,7 @@ class BeatsTask(Task):
                 records.append(load_record(header, str(lead), self.fs_hz))
             except ValueError as error:
                 problems.append(f"{error}: skipped")
+        problems += [f"{r.id}: no beat annotations: skipped" for r in records if not len(r.beats)]
         records = [r for r in records if len(r.beats)]
         if not records:
             listed = "".join(f"\n  {p}" for p in problems)
@@ -122,7 +123,8 @@ class BeatsTask(Task):
             )
         rng = np.random.default_rng(0 if config.seed is None else config.seed)
         order = [records[i] for i in rng.permutation(len(records))]
-        n_val = 0 if config.validation == "none" else max(1, round(config.val_split * len(order)))
+        wanted = max(1, round(config.val_split * len(order)))  # and at least one to train on
+        n_val = 0 if config.validation == "none" else min(wanted, len(order) - 1)
         val, train = order[:n_val], order[n_val:]
         counts = Counter(s for r in train for s in r.symbols)
         self.classes = sorted(counts)

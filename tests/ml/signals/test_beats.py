@@ -94,6 +94,8 @@ def test_a_bad_record_is_named_and_the_others_split_by_record(tmp_path):
     assert sorted(split.train_ids + split.val_ids) == ["rec0", "rec1", "rec2"]
     assert len(split.val_ids) == 1 and not set(split.val_ids) & set(split.train_ids)
     assert any("rec3.hea" in p and "truncated" in p for p in split.info["problems"])
+    most = BeatsTask().make_split(TrainConfig(task="beats", val_split=0.99), tmp_path)
+    assert len(most.train_ids) == 1 and len(most.val_ids) == 2  # one record is left to train
     x, y = split.train[0]
     assert x.shape == (1, 500) and y.shape == (2, 500)
     with pytest.raises(ValueError, match="one record with beats"):
