@@ -48,6 +48,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     data.add_argument("--labels", metavar="DIR", help="label maps named like their images")
     data.add_argument("--workspace", metavar="DIR", help="train on a medgui workspace instead")
+    data.add_argument(
+        "--records",
+        metavar="DIR",
+        help="beats: WFDB records (NAME.hea + signal files) with reference annotations NAME.atr",
+    )
     p.add_argument(
         "--out",
         metavar="MODEL_DIR",
@@ -98,9 +103,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("infer", help="run a trained model on an image (or images)")
     p.add_argument("--model", metavar="MODEL_DIR", required=True)
-    p.add_argument("input", help="segment: a series or image file; classify: image or folder")
     p.add_argument(
-        "output", help="segment: label map .nii.gz/.nrrd or DICOM SEG .dcm; classify: .json"
+        "input",
+        help="segment: a series or image file; classify: image or folder; beats: a WFDB "
+        "record (.hea) or DICOM waveform",
+    )
+    p.add_argument(
+        "output",
+        help="segment: label map .nii.gz/.nrrd or DICOM SEG .dcm; classify: .json; beats: "
+        ".csv (sample, time_s, symbol) or a WFDB annotation file (.atr, .qrs...)",
     )
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, help="CPU threads for torch")
@@ -210,11 +221,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not is_workspace(args.workspace):
             raise ValueError(f"{args.workspace}: not a medgui workspace (no {WORKSPACE_FILE})")
         sources: Any = Workspace(args.workspace)  # every task reads a Workspace
+    elif args.records:
+        if args.task != "beats":
+            print("error: --records DIR is for --task beats", file=sys.stderr)
+            return 2
+        sources = Path(args.records)
     elif args.images:
         sources = {"images": args.images, "labels": args.labels}
     else:
         print(
-            "error: give --images DIR (with --labels DIR to segment) or --workspace DIR",
+            "error: give --images DIR (with --labels DIR to segment), --records DIR (beats) "
+            "or --workspace DIR",
             file=sys.stderr,
         )
         return 2

@@ -120,3 +120,18 @@ def annotation_item(text: str, group: int = 1, channel: int = 0, **positions) ->
     for keyword, value in positions.items():
         setattr(item, keyword, value)
     return item
+
+
+def write_wfdb_record(folder: Path, name: str, ecg: SyntheticEcg) -> Path:
+    """`ecg` as the WFDB record ``folder/NAME`` (wfdb.wrsamp) with its beats as reference
+    annotations ``NAME.atr`` (wfdb.wrann); the header's path."""
+    import wfdb
+
+    wfdb.wrsamp(
+        name, fs=ecg.fs_hz, units=["mV", "mV"], sig_name=["II", "V1"],
+        p_signal=ecg.samples.T, fmt=["16", "16"], write_dir=str(folder),
+    )  # fmt: skip
+    wfdb.wrann(
+        name, "atr", np.array(ecg.beats), symbol=ecg.symbols, fs=ecg.fs_hz, write_dir=str(folder)
+    )
+    return folder / f"{name}.hea"

@@ -1,7 +1,7 @@
 """`BeatSession`: the beat and rhythm labels of one `Signal` and the rules for changing them, as
 plain data that Qt adapters watch (the `ViewerState` / `LabelSessionModel` pattern: no Qt here).
 
-Beats are (sample, symbol) with a MIT-BIH beat symbol (`symbols.BEAT_SYMBOLS`), kept sorted, no
+Beats are (sample, symbol) with a MIT-BIH beat symbol (`symbols.LABEL_SYMBOLS`), kept sorted, no
 two closer than `MIN_SPACING_S` (50 ms: closer than any physiological RR interval, so a second
 click there is a mistake). Episodes are (start, end, rhythm) spans such as "(AFIB", kept sorted
 and never overlapping, as WFDB rhythm changes imply. Annotations that are neither (comments,
@@ -23,7 +23,7 @@ import numpy as np
 
 from medgui.core.labels.undo import EditHistory, StateChange
 from medgui.core.signals.signal import Annotation, Signal
-from medgui.core.signals.symbols import BEAT_SYMBOLS, RHYTHM_CHANGE, aami_class
+from medgui.core.signals.symbols import LABEL_SYMBOLS, RHYTHM_CHANGE, aami_class
 from medgui.core.signals.wfdb_io import read_wfdb_annotations, write_wfdb_annotations
 from medgui.core.util.events import Callbacks
 
@@ -333,7 +333,7 @@ def _split(annotations: Iterable[Annotation]) -> _State:
     two at one sample, is kept as it came, among the rest)."""
     beats, episodes, others = [], [], []
     for a in annotations:
-        if a.symbol in BEAT_SYMBOLS and a.end is None:
+        if a.symbol in LABEL_SYMBOLS and a.end is None:
             beats.append(Beat(a.sample, a.symbol))
         elif a.symbol == RHYTHM_CHANGE and a.aux.startswith("(") and (a.end or 0) > a.sample:
             episodes.append(Episode(a.sample, a.end, a.aux))

@@ -68,10 +68,14 @@ class Signal:
     def channel(self, name: str) -> np.ndarray:
         """The samples of the channel called `name` (case-insensitive, as leads are written
         "II", "ii" or "Lead II" by different sources)."""
+        return self.samples[self.channel_index(name)]
+
+    def channel_index(self, name: str) -> int:
+        """The index of the channel called `name`, matched as `channel` matches it."""
         wanted = _lead_key(name)
         for index, candidate in enumerate(self.channel_names):
             if _lead_key(candidate) == wanted:
-                return self.samples[index]
+                return index
         raise KeyError(f"{self.source or 'signal'}: no channel {name!r} in {self.channel_names}")
 
     def time_s(self, sample: int | np.ndarray) -> float | np.ndarray:

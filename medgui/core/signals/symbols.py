@@ -47,9 +47,9 @@ def _is_rhythm(annotation: Annotation) -> bool:
     return annotation.symbol == RHYTHM_CHANGE and annotation.aux.startswith("(")
 
 
-# The beat symbols a user may label with (MIT-BIH), and the AAMI EC57 class of each: N normal
-# and bundle branch blocks, S supraventricular ectopic, V ventricular ectopic, F fusion, Q paced
-# or unclassifiable.
+# The beat symbols a user may label with (MIT-BIH; `LABEL_SYMBOLS`), and the AAMI EC57 class of
+# each: N normal and bundle branch blocks, S supraventricular ectopic, V ventricular ectopic,
+# F fusion, Q paced or unclassifiable.
 AAMI_CLASSES = {
     "N": "N", "L": "N", "R": "N", "e": "N", "j": "N",
     "A": "S", "a": "S", "J": "S", "S": "S",
@@ -57,7 +57,7 @@ AAMI_CLASSES = {
     "F": "F",
     "/": "Q", "f": "Q", "Q": "Q",
 }  # fmt: skip
-BEAT_SYMBOLS = tuple(AAMI_CLASSES)
+LABEL_SYMBOLS = tuple(AAMI_CLASSES)
 
 
 def aami_class(symbol: str) -> str:
@@ -66,5 +66,8 @@ def aami_class(symbol: str) -> str:
         return AAMI_CLASSES[symbol]
     except KeyError:
         raise ValueError(
-            f"{symbol!r} is not a beat symbol (one of {''.join(BEAT_SYMBOLS)})"
+            f"{symbol!r} is not a beat symbol (one of {''.join(LABEL_SYMBOLS)})"
         ) from None
+#: The symbols that mark a beat (wfdb's beat annotation codes), as opposed to rhythm changes,
+#: noise and comments: what a QRS detector finds and what the `beats` task learns.
+BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")

@@ -106,6 +106,10 @@ def _check_options(check: _Checker, options: dict[str, Any]) -> None:
             value,
             f"must be 1 to {MAX_CHANNELS}",
         )
+    for key in ("width", "hidden"):  # the beat network's sizes
+        if key in options:
+            value = options[key]
+            check(_int(value, 1, MAX_WIDTH), f"{field}.{key}", value, f"must be 1 to {MAX_WIDTH}")
     if "ct_window" in options:
         _check_window(check, f"{field}.ct_window", options["ct_window"], centre_width=False)
 
@@ -186,6 +190,9 @@ def check_values(content: dict[str, Any], source: str) -> None:
     extra = content.get("extra", {})
     if "labels" in extra:
         _check_labels(check, extra["labels"])
+    if "fs_hz" in extra:
+        value = extra["fs_hz"]
+        check(_number(value, 10, 2000), "extra.fs_hz", value, "must be 10 to 2000 Hz")
     if "spatial_dims" in extra:
         value = extra["spatial_dims"]
         check(_int(value, 2, 3), "extra.spatial_dims", value, "must be 2 or 3")
@@ -195,7 +202,11 @@ def require_for_inference(card: Any, source: str) -> None:
     """ValueError naming the first field a network cannot be rebuilt without: the classes
     (at least two) and the input size."""
     check = _Checker(source)
-    check(len(card.classes) >= 2, "classes", card.classes, "must name at least 2 classes")
+    # A beat model's presence output is its own: one beat symbol is a model already.
+    least = 1 if card.task == "beats" else 2
+    check(
+        len(card.classes) >= least, "classes", card.classes, f"must name at least {least} classes"
+    )
     check(bool(card.input_size), "input_size", card.input_size, "must give the input's sides")
     labels = card.extra.get("labels")
     if card.task == "segment" and labels is not None:  # one output channel per class

@@ -67,6 +67,15 @@ TASKS: tuple[TaskEntry, ...] = (
         curve_label="AUC / accuracy",
         flip_on="horizontal",
     ),
+    TaskEntry(
+        "beats",
+        "ECG beats",
+        "medgui.ml.signals.task:BeatsTask",
+        (NetworkEntry("crnn", "Conv + bidirectional GRU"),),
+        curve_metric="beat_f1",
+        curve_label="Beat F1",
+        flip_on=False,  # a mirrored ECG is no ECG
+    ),
 )
 
 #: What keeps validation data apart (`TrainConfig.validation`), with its human label.

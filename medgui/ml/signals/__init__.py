@@ -1,0 +1,1 @@
+"""Learning on waveforms: the `beats` task (beat detection and classification on ECGs)."""
