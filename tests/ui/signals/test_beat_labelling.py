@@ -114,3 +114,18 @@ def test_edits_are_saved_to_beats_json_and_reloaded_with_the_record(
     assert reopened is not session
     assert [(b.sample, b.symbol) for b in reopened.beats] == [(R_PEAKS[1], "N"), (R_PEAKS[2], "Q")]
     assert sorted(_drawn(window.signals.panel.view)) == ["N", "Q"]
+
+
+def test_a_bad_beats_json_is_named_in_problems_and_the_record_opens_without_it(
+    qtbot, record, wait_idle, tmp_path
+):
+    window, hea = record
+    view, session = window.signals.panel.view, window.signals.panel.session
+    _hover(qtbot, view, R_PEAKS[1])
+    _press(qtbot, view, Qt.Key.Key_A)
+    saved = beats_path(tmp_path / "ws", session.signal)
+    saved.write_text("{not json")
+    _open(qtbot, window, wait_idle, hea)
+    assert window.signals.panel.session.beats == ()  # the record's own (none), not the bad file
+    rows = [row for row in window.problems.rows() if row[1] == str(hea)]
+    assert any(str(saved) in row[2] for row in rows), rows
