@@ -157,6 +157,16 @@ class EcgPaper:
         x = cell.x_mm + (np.asarray(t_s) - cell.t0_s) * self.speed_mm_s
         return x, cell.y_mm - np.asarray(mv) * self.gain_mm_mv
 
+    def time_at(self, cells: list[Cell], x_mm: float, y_mm: float) -> tuple[Cell, float] | None:
+        """The cell under paper point (`x_mm`, `y_mm`) and the record time there, or None
+        when the point is on no trace (the margin, between rows' halves of another cell)."""
+        for cell in cells:
+            width = (cell.t1_s - cell.t0_s) * self.speed_mm_s
+            in_row = abs(y_mm - cell.y_mm) <= self.row_pitch_mm / 2
+            if in_row and cell.x_mm <= x_mm <= cell.x_mm + width:
+                return cell, cell.t0_s + (x_mm - cell.x_mm) / self.speed_mm_s
+        return None
+
     def measure(self, start_mm: tuple[float, float], end_mm: tuple[float, float]) -> CaliperReading:
         """What a caliper from `start_mm` to `end_mm` (x, y on the paper) reads."""
         dx, dy = end_mm[0] - start_mm[0], end_mm[1] - start_mm[1]

@@ -4,18 +4,20 @@ A thin widget over `EcgPaper` (core): the page is drawn in paper millimetres and
 sized so one millimetre is ``dpi / 25.4`` screen pixels, whatever the widget's size. Keys: S
 speed, G gain, L layout (Shift: back), B/N/M/P filters (baseline, 50 Hz, 60 Hz, 40 Hz
 low-pass), Left/Right and the wheel scroll in time, Up/Down move down a tall page. Dragging on
-the page measures (interval ms, amplitude mV, rate bpm).
+the page measures (interval ms, amplitude mV, rate bpm). With a `BeatSession` set, the beat keys
+of `beat_keys` label beats at the mouse's place on a trace.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtCore import Signal as QtSignal
 from PySide6.QtGui import QFont, QKeyEvent, QWheelEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from medgui.core.signals.beat_session import BeatSession
 from medgui.core.signals.ecg_layout import (
     CALIBRATION_MM,
     PAGE_WIDTH_MM,
@@ -28,6 +30,7 @@ from medgui.core.signals.ecg_layout import (
 from medgui.core.signals.filters import FILTERS, apply_filters
 from medgui.core.signals.overview import minmax_decimate
 from medgui.core.signals.signal import Signal
+from medgui.ui.signals.beat_keys import apply_beat_key, is_beat_key
 
 # Pink paper with red lines, as printed; the dark variant for reading rooms.
 PAPER = {
@@ -103,6 +106,8 @@ class EcgView(QWidget):
         self._dpi = dpi
         self.caliper: CaliperReading | None = None
         self.cells: list[Cell] = []
+        self.session: BeatSession | None = None
+        self.mouse_mm: tuple[float, float] | None = None  # the mouse on the page, in paper mm
         # Before the page exists: its first resize already draws the grid.
         self._caliper_items: list[pg.GraphicsObject] = []
         self._grid_items: list[pg.GraphicsObject] = []
@@ -115,6 +120,7 @@ class EcgView(QWidget):
         for axis in ("left", "bottom"):
             self.page.hideAxis(axis)
         self.page.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.page.scene().sigMouseMoved.connect(self._mouse_moved)
         self.overview = pg.PlotWidget(background=self.colours["background"])
         self.overview.setFixedHeight(70)
         self.overview.hideAxis("left")
@@ -142,6 +148,16 @@ class EcgView(QWidget):
         self.paper.scroll_to(self.paper.start_s, signal.duration_s)
         self._draw_overview()
         self.redraw()
+
+    def set_session(self, session: BeatSession) -> None:
+        """Draw `session`'s beats (in place of the record's annotations) and label with it."""
+        self.session = session
+        session.events.connect(self._session_event)
+        self.redraw()
+
+    def _session_event(self, name: str) -> None:
+        if name == "beats_changed":
+            self.redraw()
 
     def cycle(self, what: str, step: int = 1) -> None:
         self.paper.cycle(what, step)
@@ -253,7 +269,9 @@ class EcgView(QWidget):
 
     def _draw_beats(self, cell: Cell, a: int, b: int) -> None:
         top = cell.y_mm - 0.49 * self.paper.row_pitch_mm
-        for note in self.signal.annotations:
+        session = self.session
+        notes = session.to_annotations() if session is not None else self.signal.annotations
+        for note in notes:
             if note.end is None and a <= note.sample < b and note.channel in (-1, cell.channel):
                 x, _ = self.paper.to_mm(cell, note.sample / self.signal.fs_hz, 0.0)
                 text = pg.TextItem(note.symbol, color=self.colours["beat"], anchor=(0.5, 0))
@@ -311,8 +329,34 @@ class EcgView(QWidget):
         return self.page.mapFromScene(self.box.mapViewToScene(QPointF(x_mm, y_mm)))
 
     # -- input -------------------------------------------------------------------------------
+    def _mouse_moved(self, scene_pos: QPointF) -> None:
+        point = self.box.mapSceneToView(scene_pos)
+        self.mouse_mm = (point.x(), point.y())
+
+    def mouse_sample(self) -> int | None:
+        """The record sample under the mouse, or None when it is on no trace."""
+        if self.signal is None or self.mouse_mm is None:
+            return None
+        hit = self.paper.time_at(self.cells, *self.mouse_mm)
+        if hit is None:
+            return None
+        return min(max(round(hit[1] * self.signal.fs_hz), 0), self.signal.n_samples - 1)
+
+    def event(self, event: QEvent) -> bool:
+        # Ctrl+Z is also the window's Edit → Undo (the image labels'): over the ECG it is ours.
+        if event.type() == QEvent.Type.ShortcutOverride and self.session is not None:
+            if is_beat_key(event.key(), event.modifiers()):
+                event.accept()
+                return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
         key = event.key()
+        if self.session is not None and is_beat_key(key, event.modifiers()):
+            said = apply_beat_key(self.session, key, event.modifiers(), self.mouse_sample())
+            if said:
+                self.status.setText(f"{self._status_text()}   {said}")
+            return
         cycles = {Qt.Key.Key_S: "speed", Qt.Key.Key_G: "gain", Qt.Key.Key_L: "layout"}
         step = -1 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
         if key in cycles:

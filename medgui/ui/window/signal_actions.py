@@ -53,10 +53,12 @@ class SignalActions(QObject):
 
     def _on_loaded(self, signal, _name: str, path: str, seconds: float) -> None:
         name = Path(path).name
-        self.panel.show_record(name, signal)
+        # The labels workbench is made after this: it is there by the time a record is read.
+        self.panel.show_record(name, signal, self._window.labels.workspace.root)
         self.stack.setCurrentWidget(self.panel)
         self._window.setWindowTitle(f"medgui — {name}")
-        self._window.problems.set_volume_warnings(path, signal.warnings)
+        warnings = list(signal.warnings) + ([self.panel.problem] if self.panel.problem else [])
+        self._window.problems.set_volume_warnings(path, warnings)
         self._window.statusBar().showMessage(
             f"Read {describe_record(name, signal)} in {seconds:.1f} s", 10000
         )

@@ -101,3 +101,14 @@ def test_true_scale_and_calipers():
     assert heart_rate_bpm(1000) == pytest.approx(60.0)
     with pytest.raises(ValueError):
         heart_rate_bpm(0)
+
+
+def test_time_at_finds_the_cell_and_record_time_under_a_paper_point():
+    paper = EcgPaper(layout="3x4+II", start_s=4.0)
+    cells = paper.cells(_twelve_lead())
+    cell, t = paper.time_at(cells, 62.5 + 25.0, 45.0 + 10.0)  # aVL's column, 1 s in, below it
+    assert (cell.lead, cell.column) == ("aVL", 1) and t == pytest.approx(7.5)
+    cell, t = paper.time_at(cells, 100.0, 105.0)  # the rhythm strip: 4 s into the page
+    assert cell.lead == "II" and cell.row == 3 and t == pytest.approx(8.0)
+    assert paper.time_at(cells, -5.0, 15.0) is None  # the calibration margin
+    assert paper.time_at(cells, 100.0, 200.0) is None  # below the last row

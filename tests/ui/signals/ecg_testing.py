@@ -7,7 +7,10 @@ do. Noise and a slow baseline wander are added; beats are annotated "N" at the R
 
 from __future__ import annotations
 
+import pathlib
+
 import numpy as np
+import wfdb
 
 from medgui.core.signals.signal import Annotation, Signal
 
@@ -78,3 +81,11 @@ def synthetic_ecg(
         source="synthetic ECG",
         annotations=annotations,
     )
+
+
+def write_wfdb_record(folder: pathlib.Path, name: str = "rec") -> pathlib.Path:
+    """`synthetic_ecg()` written as a WFDB record (no annotation file) in `folder`; its .hea."""
+    ecg = synthetic_ecg()
+    wfdb.wrsamp(name, fs=ecg.fs_hz, units=["mV"] * len(LEADS), sig_name=list(LEADS),
+                p_signal=ecg.samples.T, fmt=["16"] * len(LEADS), write_dir=str(folder))  # fmt: skip
+    return folder / f"{name}.hea"

@@ -10,8 +10,7 @@ import threading
 
 import pydicom
 import pytest
-import wfdb
-from ecg_testing import LEADS, synthetic_ecg
+from ecg_testing import LEADS, write_wfdb_record
 from PySide6.QtCore import Qt, QThreadPool
 
 ECG_DCM = pathlib.Path(pydicom.__file__).parent / "data" / "test_files" / "waveform_ecg.dcm"
@@ -30,13 +29,6 @@ def wait_record(qtbot, wait_idle):
         wait_idle(win, timeout=timeout)
 
     return wait
-
-
-def _wfdb_record(folder: pathlib.Path, name: str = "rec") -> pathlib.Path:
-    ecg = synthetic_ecg()
-    wfdb.wrsamp(name, fs=ecg.fs_hz, units=["mV"] * len(LEADS), sig_name=list(LEADS),
-                p_signal=ecg.samples.T, fmt=["16"] * len(LEADS), write_dir=str(folder))  # fmt: skip
-    return folder / f"{name}.hea"
 
 
 def test_a_dicom_ecg_opens_in_the_ecg_view_with_its_12_leads(
@@ -60,7 +52,7 @@ def test_the_browser_lists_waveforms_as_openable_and_double_click_opens_one(
     folder = tmp_path / "mixed"
     shutil.copytree(single_series, folder / "ct")
     shutil.copy(ECG_DCM, folder / "ecg.dcm")
-    _wfdb_record(folder)
+    write_wfdb_record(folder)
     window.open_path(folder)
     wait_shown(window)  # the one image series opens by itself
     items = window.browser.series_items()
@@ -84,7 +76,7 @@ def test_an_image_series_brings_back_the_image_views_with_their_state(
     wait_shown(window)
     window.view_layout.state.set_window(123, 456)
     volume = window.view_layout.volume
-    window.open_path(_wfdb_record(tmp_path))
+    window.open_path(write_wfdb_record(tmp_path))
     wait_record(window)
     # Put aside, not cleared, while the record shows.
     assert window.view_layout.volume is volume
@@ -131,7 +123,7 @@ def test_a_record_is_read_off_the_gui_thread_and_a_cancel_drops_it(
         return real(path)
 
     monkeypatch.setattr(signal_worker, "load_signal", held)
-    window.open_path(_wfdb_record(tmp_path))
+    window.open_path(write_wfdb_record(tmp_path))
     qtbot.waitUntil(lambda: bool(threads), timeout=10_000)  # the GUI turns while it reads
     assert threads[0] is not threading.main_thread() and window.busy
     window.cancel()
@@ -144,7 +136,7 @@ def test_a_record_is_read_off_the_gui_thread_and_a_cancel_drops_it(
 
 def test_a_folder_of_records_lists_them_and_waits_for_a_choice(qtbot, window, wait_idle, tmp_path):
     shutil.copy(ECG_DCM, tmp_path / "ecg.dcm")
-    _wfdb_record(tmp_path)
+    write_wfdb_record(tmp_path)
     window.open_path(tmp_path)
     qtbot.waitUntil(lambda: len(window.browser.series_items()) == 2, timeout=10_000)
     wait_idle(window)
