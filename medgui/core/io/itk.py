@@ -287,22 +287,21 @@ def write_itk_volume(volume: Volume, path: str | Path) -> Path:
         raise ValueError(f"{path}: cannot store voxels of type {volume.array.dtype}") from error
     use_compression = suffix in _COMPRESSED_SUFFIXES
     if suffix not in _SINGLE_FILE_SUFFIXES:
-        try:
-            with itk_safe_path(path, writing=True) as name:
-                sitk.WriteImage(image, name, useCompression=use_compression)
-        except RuntimeError as error:
-            raise ValueError(f"{path}: cannot write image: {_sitk_reason(error)}") from error
-        _verify_written(image, path, path)
+        _write_checked(image, path, path, use_compression)
         return path
-
     with atomic_writer(path) as temporary:
-        try:
-            with itk_safe_path(temporary, writing=True) as name:
-                sitk.WriteImage(image, name, useCompression=use_compression)
-        except RuntimeError as error:
-            raise ValueError(f"{path}: cannot write image: {_sitk_reason(error)}") from error
-        _verify_written(image, temporary, path)
+        _write_checked(image, temporary, path, use_compression)
     return path
+
+
+def _write_checked(image: sitk.Image, target: Path, path: Path, use_compression: bool) -> None:
+    """Write `image` to `target` (`path` itself or its temporary) and read it back."""
+    try:
+        with itk_safe_path(target, writing=True) as name:
+            sitk.WriteImage(image, name, useCompression=use_compression)
+    except RuntimeError as error:
+        raise ValueError(f"{path}: cannot write image: {_sitk_reason(error)}") from error
+    _verify_written(image, target, path)
 
 
 def table_path_for(path: str | Path) -> Path:

@@ -27,3 +27,12 @@ class Callbacks:
         # A copy, so a callback may disconnect itself while being called.
         for callback in list(self._callbacks):
             callback(*args)
+
+
+def unsubscribe(owner: Any, callback: Callable[..., Any], *_signal_args: Any) -> None:
+    """Disconnect `callback` from `owner.events` if it is still connected. Extra arguments are
+    ignored, so that this can be connected to a widget's ``destroyed`` signal with `partial`."""
+    try:
+        owner.events.disconnect(callback)
+    except ValueError:
+        pass  # already gone

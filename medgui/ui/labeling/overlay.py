@@ -21,6 +21,7 @@ from medgui.core.image.colour import opacity_alpha, premultiplied_argb
 from medgui.core.image.reformat import extract_slice, normal_axis
 from medgui.core.labels.labelmap import DEFAULT_COLORS, LabelTable
 from medgui.core.labels.ops import threshold_preview
+from medgui.core.util.events import unsubscribe
 from medgui.ui.labeling.items import BoxItems, LabelImageItem, box_3d_section
 from medgui.ui.labeling.session import LabelContext, LabelSession
 from medgui.ui.labeling.tools import LabelTool, LabelTools
@@ -204,12 +205,6 @@ class _BoxedLabelItem(LabelImageItem):
         super().paint(painter, option, widget)
 
 
-def _unsubscribe(state, callback, *_args) -> None:
-    try:
-        state.events.disconnect(callback)
-    except ValueError:
-        pass  # already gone
-
 
 class LabelOverlay(LazyViewLayer):
     """The labels, previews and boxes of one `SliceView` (a child of it). `pixels` and
@@ -234,7 +229,7 @@ class LabelOverlay(LazyViewLayer):
         context.display_changed.connect(self.request)
         tools.changed.connect(self._on_tools)
         view.state.events.connect(self._on_state)
-        view.destroyed.connect(partial(_unsubscribe, view.state, self._on_state))
+        view.destroyed.connect(partial(unsubscribe, view.state, self._on_state))
         self._bind(context.session)
 
     @property

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from medgui.core.image.colour import heat_colours, premultiplied_argb
 from medgui.core.image.reformat import plane_for_axis
+from medgui.core.util.events import unsubscribe
 from medgui.ui.labeling.items import LabelImageItem
 from medgui.workers.infer_worker import classify_slice_worker
 
@@ -89,12 +90,6 @@ class ClassifyPanel(QWidget):
             self.status.setText("Classifying…")
 
 
-def _unsubscribe(state, callback, *_args) -> None:
-    try:
-        state.events.disconnect(callback)
-    except ValueError:
-        pass  # already gone
-
 
 class ClassifyController(QObject):
     """Runs the classifier for `workbench` (a `TrainingWorkbench`) and draws its heat map on
@@ -128,13 +123,13 @@ class ClassifyController(QObject):
             self.render()
             return
         if self.view is not None and self.item is not None:
-            _unsubscribe(self.view.state, self._on_state)
+            unsubscribe(self.view.state, self._on_state)
             self.item.set_pixels(None)
         self.view, self.item = view, None
         if view is not None:
             self.item = LabelImageItem(view.slice_group)
             view.state.events.connect(self._on_state)
-            view.destroyed.connect(partial(_unsubscribe, view.state, self._on_state))
+            view.destroyed.connect(partial(unsubscribe, view.state, self._on_state))
         self.render()
 
     def _on_state(self, name: str, value) -> None:

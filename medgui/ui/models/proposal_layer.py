@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from medgui.core.image.colour import premultiplied_argb
 from medgui.core.image.reformat import extract_slice, normal_axis
+from medgui.core.util.events import unsubscribe
 from medgui.ui.labeling.items import LabelImageItem
 from medgui.ui.labeling.overlay import outline_mask
 from medgui.ui.viewer.view_layer import LazyViewLayer
@@ -131,12 +132,6 @@ class ProposalModel(QObject):
         return premultiplied_argb(rgb, alpha)
 
 
-def _unsubscribe(state, callback, *_args) -> None:
-    try:
-        state.events.disconnect(callback)
-    except ValueError:
-        pass  # already gone
-
 
 class ProposalLayer(LazyViewLayer):
     """`model` drawn on one `SliceView` (a child of it); `pixels` is what is on show."""
@@ -147,7 +142,7 @@ class ProposalLayer(LazyViewLayer):
         super().__init__(view)
         model.changed.connect(self.request)
         view.state.events.connect(self._on_state)
-        view.destroyed.connect(partial(_unsubscribe, view.state, self._on_state))
+        view.destroyed.connect(partial(unsubscribe, view.state, self._on_state))
         self.request()
 
     @property

@@ -32,6 +32,7 @@ from medgui.core.image.reformat import (
 from medgui.core.image.viewer_state import ViewerState
 from medgui.core.image.volume import Volume
 from medgui.core.image.windowing import preset_name
+from medgui.core.util.events import unsubscribe
 from medgui.ui.measure.context import MeasurementContext
 from medgui.ui.measure.tools import MeasurementLayer
 from medgui.ui.viewer.overlay_layer import OverlayLayer
@@ -56,13 +57,6 @@ from medgui.ui.viewer.slice_input import InputViewBox, SliceInput
 # this period instead of per slice keeps a fast load from re-rendering hundreds of times.
 LOADING_REFRESH_MS = 150
 _POSITION_AXIS = {Plane.AXIAL: (2, "z"), Plane.CORONAL: (1, "y"), Plane.SAGITTAL: (0, "x")}
-
-
-def _unsubscribe(state: ViewerState, callback, *_args) -> None:
-    try:
-        state.events.disconnect(callback)
-    except ValueError:
-        pass  # set_volume(None) already did
 
 
 class SliceView(QWidget):
@@ -126,7 +120,7 @@ class SliceView(QWidget):
         self._loading_timer.timeout.connect(self._request_render)
         self.box.sigResized.connect(self._apply_range)
         # A view deleted without set_volume(None) must not stay subscribed to the state.
-        self.destroyed.connect(partial(_unsubscribe, state, self._on_state_event))
+        self.destroyed.connect(partial(unsubscribe, state, self._on_state_event))
         # pyqtgraph's sigMouseMoved is rate-limited and can drop the last move, which would
         # leave a stale value under the cursor: the viewport's own events are all seen here.
         self.graphics.viewport().installEventFilter(self)
