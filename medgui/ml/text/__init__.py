@@ -1,0 +1,1 @@
+"""The report task: a text classifier trained locally on the user's reports."""

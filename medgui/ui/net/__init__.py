@@ -1,0 +1,1 @@
+"""The archive in the window: query, retrieve, send."""

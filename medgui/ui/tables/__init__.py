@@ -1,0 +1,1 @@
+"""The case table in the window."""

@@ -1,0 +1,1 @@
+"""Report text in the window: reports, their findings, tags from reports."""
