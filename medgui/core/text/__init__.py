@@ -1,1 +1,2 @@
-"""Report text: reading reports in (SR, PDF, text, CSV) and the findings read from them (no Qt, no torch)."""
+"""Report text: reading reports in (SR, PDF, text, CSV) and the findings read from them
+(no Qt, no torch)."""
