@@ -45,8 +45,12 @@ def run_medspacy(python: str, extractor: FindingsExtractor, sentences: list[str]
     }
     script = Path(__file__).with_name("medspacy_context.py")
     done = subprocess.run(
-        [python, str(script)], input=json.dumps(request), capture_output=True, text=True,
-        check=True, timeout=600,
+        [python, str(script)],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
     )
     answer = json.loads(done.stdout)
     order = extractor.vocabulary.findings
@@ -70,8 +74,18 @@ def main() -> None:
         if args.medspacy_python:
             runs["medspacy"] = run_medspacy(args.medspacy_python, extractor, sentences)
         print(f"\n{set_name}: {len(rows)} sentences")
-        print(f"{'':10}" + "".join(f"{k:>22}" for k in ("positive P/R/F1", "negative P/R/F1",
-                                                         "uncertain P/R/F1", "macro F1  sent/s")))
+        print(
+            f"{'':10}"
+            + "".join(
+                f"{k:>22}"
+                for k in (
+                    "positive P/R/F1",
+                    "negative P/R/F1",
+                    "uncertain P/R/F1",
+                    "macro F1  sent/s",
+                )
+            )
+        )
         for name, (predicted, seconds) in runs.items():
             s = score(gold, predicted)
             cells = [
@@ -79,8 +93,11 @@ def main() -> None:
                 for st in ("positive", "negative", "uncertain")
             ]
             rate = len(sentences) / max(seconds, 1e-9)
-            print(f"{name:10}" + "".join(f"{c:>22}" for c in cells)
-                  + f"{s['macro_f1']:>12.3f}{rate:>10.0f}")
+            print(
+                f"{name:10}"
+                + "".join(f"{c:>22}" for c in cells)
+                + f"{s['macro_f1']:>12.3f}{rate:>10.0f}"
+            )
             figures |= {f"{set_name}_{name}_{k}": round(v, 4) for k, v in s.items()}
             figures[f"{set_name}_{name}_sentences_per_s"] = round(rate, 1)
         if "medspacy" in runs:

@@ -181,9 +181,7 @@ def _status(sentence: str, matches, start: int, end: int) -> tuple[str, str]:
             between, window = (end, t_start), POST_WINDOW_WORDS
         else:
             continue
-        blocked = any(
-            k == "term" and between[0] <= s and e <= between[1] for s, e, k, _ in matches
-        )
+        blocked = any(k == "term" and between[0] <= s and e <= between[1] for s, e, k, _ in matches)
         distance = _words(sentence[between[0] : between[1]])
         if blocked or distance > window:
             continue

@@ -136,46 +136,119 @@ ABSENT_TERMS: dict[str, list[str]] = {
 }
 
 NEGATION_BEFORE = [
-    r"no", r"not", r"without", r"nor", r"neither", r"absence of", r"absent", r"negative for",
-    r"free of", r"clear of", r"no (?:evidence|signs?|findings?|radiographic evidence) "
-    r"(?:of|to suggest|for|suggesting)", r"without (?:evidence|signs?) of", r"no definite",
-    r"no longer", r"resolution of", r"interval resolution of", r"removal of",
-    r"interval removal of", r"there is no", r"there are no", r"rules? out for", r"unlikely",
+    r"no",
+    r"not",
+    r"without",
+    r"nor",
+    r"neither",
+    r"absence of",
+    r"absent",
+    r"negative for",
+    r"free of",
+    r"clear of",
+    r"no (?:evidence|signs?|findings?|radiographic evidence) "
+    r"(?:of|to suggest|for|suggesting)",
+    r"without (?:evidence|signs?) of",
+    r"no definite",
+    r"no longer",
+    r"resolution of",
+    r"interval resolution of",
+    r"removal of",
+    r"interval removal of",
+    r"there is no",
+    r"there are no",
+    r"rules? out for",
+    r"unlikely",
 ]
 NEGATION_AFTER = [
     r"(?:is|are|has been|have been)? ?(?:absent|resolved|removed)",
     r"(?:is|are|was|were)? ?not (?:seen|identified|present|visualized|appreciated|demonstrated)",
-    r"(?:has|have) (?:resolved|cleared)", r"(?:is|was|has been|have been) ruled out",
-    r"(?:is|are) no longer (?:seen|present|visualized)", r"(?:is|are)? ?unlikely",
+    r"(?:has|have) (?:resolved|cleared)",
+    r"(?:is|was|has been|have been) ruled out",
+    r"(?:is|are) no longer (?:seen|present|visualized)",
+    r"(?:is|are)? ?unlikely",
 ]
 UNCERTAIN_BEFORE = [
-    r"possible", r"possibly", r"probable", r"probably", r"likely", r"may (?:be|represent|reflect)",
-    r"might (?:be|represent)", r"could (?:be|represent|reflect)", r"cannot (?:exclude|rule out)",
-    r"can ?not (?:exclude|rule out)", r"can't (?:exclude|rule out)", r"questionable",
-    r"question of", r"suspicious for", r"suspected", r"suspect", r"concerning for",
-    r"concern for", r"suggestive of", r"suggests?", r"suggesting", r"rule out", r"r/o",
-    r"to evaluate for", r"evaluate for", r"differential (?:diagnosis )?(?:includes?|of)",
-    r"borderline", r"equivocal", r"indeterminate", r"versus", r"vs\.?", r"\?", r"either",
-    r"may", r"perhaps",
+    r"possible",
+    r"possibly",
+    r"probable",
+    r"probably",
+    r"likely",
+    r"may (?:be|represent|reflect)",
+    r"might (?:be|represent)",
+    r"could (?:be|represent|reflect)",
+    r"cannot (?:exclude|rule out)",
+    r"can ?not (?:exclude|rule out)",
+    r"can't (?:exclude|rule out)",
+    r"questionable",
+    r"question of",
+    r"suspicious for",
+    r"suspected",
+    r"suspect",
+    r"concerning for",
+    r"concern for",
+    r"suggestive of",
+    r"suggests?",
+    r"suggesting",
+    r"rule out",
+    r"r/o",
+    r"to evaluate for",
+    r"evaluate for",
+    r"differential (?:diagnosis )?(?:includes?|of)",
+    r"borderline",
+    r"equivocal",
+    r"indeterminate",
+    r"versus",
+    r"vs\.?",
+    r"\?",
+    r"either",
+    r"may",
+    r"perhaps",
 ]
 UNCERTAIN_AFTER = [
     r"(?:is|are)? ?(?:not|cannot be|can ?not be|could not be) (?:excluded|ruled out)",
-    r"(?:is|are) (?:possible|questioned|suspected|likely|not excluded)", r"versus", r"vs\.?",
-    r"\?", r"(?:is|are) (?:a )?consideration",
+    r"(?:is|are) (?:possible|questioned|suspected|likely|not excluded)",
+    r"versus",
+    r"vs\.?",
+    r"\?",
+    r"(?:is|are) (?:a )?consideration",
 ]
 # Look like a negation or a hedge but modify nothing here ("no change in the effusion").
 PSEUDO_TRIGGERS = [
     r"no (?:significant |interval |appreciable )?(?:change|increase|decrease|progression)",
-    r"not only", r"without (?:significant |interval )?change", r"gram negative",
-    r"no new or increased", r"not (?:significantly )?changed", r"unchanged",
+    r"not only",
+    r"without (?:significant |interval )?change",
+    r"gram negative",
+    r"no new or increased",
+    r"not (?:significantly )?changed",
+    r"unchanged",
 ]
 # A trigger's scope ends at these (and at the sentence's end).
 TERMINATORS = [
-    r"but", r"however", r"although", r"though", r"yet", r"except(?: for)?", r"aside from",
-    r"apart from", r"which", r"whereas", r"while", r"nevertheless", r"still", r"there (?:is|are)",
-    r"with the exception of", r"otherwise", r"in addition", r"additionally", r"also",
-    r"consistent with", r"compatible with", r"cause of",
-    r"source of", r"etiology of",
+    r"but",
+    r"however",
+    r"although",
+    r"though",
+    r"yet",
+    r"except(?: for)?",
+    r"aside from",
+    r"apart from",
+    r"which",
+    r"whereas",
+    r"while",
+    r"nevertheless",
+    r"still",
+    r"there (?:is|are)",
+    r"with the exception of",
+    r"otherwise",
+    r"in addition",
+    r"additionally",
+    r"also",
+    r"consistent with",
+    r"compatible with",
+    r"cause of",
+    r"source of",
+    r"etiology of",
 ]
 
 
@@ -212,7 +285,9 @@ def parse_user_terms(text: str, source: str = "vocabulary") -> dict[str, list[st
         name, colon, rest = line.partition(":")
         terms = [t.strip() for t in rest.split(",") if t.strip()]
         if not colon or not name.strip() or not terms:
-            raise ValueError(f"{source}, line {number}: expected 'Finding: term, term', got {line!r}")
+            raise ValueError(
+                f"{source}, line {number}: expected 'Finding: term, term', got {line!r}"
+            )
         found.setdefault(name.strip(), []).extend(terms)
     return found
 

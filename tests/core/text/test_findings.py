@@ -95,8 +95,12 @@ def test_mentions_point_into_the_text(extractor):
 def test_sentences_keep_abbreviations_whole():
     text = "Atelectasis vs. pneumonia per Dr. Smith; no effusion.\nIMPRESSION: clear"
     parts = [text[a:b].strip() for a, b in sentences(text)]
-    assert parts == ["Atelectasis vs. pneumonia per Dr. Smith;", "no effusion.", "IMPRESSION:",
-                     "clear"]
+    assert parts == [
+        "Atelectasis vs. pneumonia per Dr. Smith;",
+        "no effusion.",
+        "IMPRESSION:",
+        "clear",
+    ]
 
 
 def test_user_terms_extend_and_add_findings(tmp_path):
@@ -117,9 +121,7 @@ def test_a_bad_vocabulary_line_names_the_file_and_line():
         parse_user_terms("A: b\nno colon here\n", "terms.txt")
 
 
-@pytest.mark.parametrize(
-    ("name", "floor"), [(SENTENCES.name, 0.9), ("findings_heldout.tsv", 0.9)]
-)
+@pytest.mark.parametrize(("name", "floor"), [(SENTENCES.name, 0.9), ("findings_heldout.tsv", 0.9)])
 def test_scores_on_the_labelled_sets(extractor, name, floor):
     rows = labelled_sentences(SENTENCES.with_name(name))
     predicted = [predicted_statuses(extractor, sentence) for sentence, _ in rows]
