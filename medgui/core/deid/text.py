@@ -41,8 +41,9 @@ _PATTERNS: list[tuple[str, re.Pattern, str]] = [
     (
         "MRN-like number",
         re.compile(
-            r"\b(?:MRN|MR#|medical record(?: number)?|patient id|id|acc(?:ession)?(?: no\.?| number| #)?)"
-            r"\s*[:#]?\s*[A-Z0-9][A-Z0-9-]{3,}\b|\b[A-Z]{0,3}-?\d{6,}\b",
+            r"\b(?:MRN|MR#|medical record(?: number)?|patient id|id"
+            r"|acc(?:ession)?(?: no\.?| number| #)?)\s*[:#]?\s*[A-Z0-9][A-Z0-9-]{3,}\b"
+            r"|\b[A-Z]{0,3}-?\d{6,}\b",
             re.IGNORECASE,
         ),
         "[ID]",
