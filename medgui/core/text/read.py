@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -211,23 +211,27 @@ def read_report_file(path: str | Path) -> ReadResult:
     return result
 
 
-def read_reports(paths: Iterable[str | Path]) -> ReadResult:
+def read_reports(
+    paths: Iterable[str | Path], progress: Callable[[int, int], None] | None = None
+) -> ReadResult:
     """The reports in every file of `paths` (folders are searched); a file that cannot be read
-    is listed in `problems` and the rest are read."""
+    is listed in `problems` and the rest are read. `progress(done, total)` after each file."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = (p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            files += sorted(found)
+        else:
+            files.append(path)
     result = ReadResult()
-    for path in paths:
-        path = Path(path)
-        files = (
-            sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-            if path.is_dir()
-            else [path]
-        )
-        for file in files:
-            try:
-                found = read_report_file(file)
-            except ValueError as error:
-                result.problems.append(str(error))
-                continue
+    for done, file in enumerate(files, 1):
+        try:
+            found = read_report_file(file)
+        except ValueError as error:
+            result.problems.append(str(error))
+        else:
             result.reports += found.reports
             result.problems += found.problems
+        if progress:
+            progress(done, len(files))
     return result

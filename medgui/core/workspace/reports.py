@@ -14,7 +14,7 @@ finding's name when positive, "No <finding>" when negative; an uncertain finding
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +41,18 @@ from medgui.core.workspace.layout import (
 )
 
 FORMAT_VERSION = 1
+Progress = Callable[[int, int], None]
 UNCERTAIN_POLICIES = ("ignore", "positive", "negative")
+
+
+@dataclass(frozen=True)
+class StudyReports:
+    """The reports of one study with each one's findings, their findings taken together, and
+    the report files that could not be read."""
+
+    reports: list[tuple[ReportText, list[Finding]]]
+    findings: list[Finding]
+    problems: list[str]
 
 
 @dataclass(frozen=True)
@@ -133,12 +144,15 @@ class ReportStore:
 
 
 def import_reports(
-    root: str | Path, paths: Iterable[str | Path], study: StudyRef | None = None
+    root: str | Path,
+    paths: Iterable[str | Path],
+    study: StudyRef | None = None,
+    progress: Progress | None = None,
 ) -> ReadResult:
     """Read the reports in `paths` and store them in the workspace at `root`. A report that
     names no study is linked to `study` when given (the study on show), else stored unlinked
     and listed in `problems`; unreadable files are listed there too."""
-    result = read_reports(paths)
+    result = read_reports(paths, progress)
     store, stored = ReportStore(root), []
     for report in result.reports:
         if report.study.is_empty() and study is not None and not study.is_empty():
@@ -237,4 +251,29 @@ def search(store: ReportStore, query: str) -> list[SearchHit]:
                 "",
             )
             hits.append(SearchHit(report, sentence))
+    return hits
+
+
+def study_reports(
+    root: str | Path, study: StudyRef, progress: Progress | None = None
+) -> StudyReports:
+    """The reports of `study` in the workspace at `root` with their findings (for the dock,
+    run off the GUI thread: it reads every report file)."""
+    store = ReportStore(root)
+    reports, problems = store.load()
+    mine = [r for r in reports if not study.is_empty() and r.study.matches(study)]
+    extractor = store.extractor
+    per_report = [(r, extractor.extract(r.text)) for r in mine]
+    mentions = [m for r in mine for m in extractor.mentions(r.text)]
+    findings = aggregate(mentions, extractor.vocabulary.findings) if mentions else []
+    if progress:
+        progress(1, 1)
+    return StudyReports(per_report, findings, problems)
+
+
+def search_workspace(root: str | Path, query: str, progress: Progress | None = None):
+    """`search` in the workspace at `root` (for a worker: `progress` is called once done)."""
+    hits = search(ReportStore(root), query)
+    if progress:
+        progress(1, 1)
     return hits
