@@ -100,12 +100,15 @@ def test_import_show_tag_and_search(
         tags.origins[None]["sentence"] == "Small left pleural effusion with adjacent atelectasis."
     )
     assert tags.origins[None]["reports"] == stored.report_id
+    shown = window.labels.tags_panel.series_origin  # reviewed where the tags are
+    assert "from the report (positive)" in shown.text() and "Small left pleural" in shown.text()
     # The user overrides: the hand tag wins and stays when the report tag is asked for again.
     lab.session.tag(None, "No Pleural Effusion")
     with qtbot.waitSignal(bench.tagged) as tagged:
         qtbot.mouseClick(panel.accept_button, Qt.MouseButton.LeftButton)
     assert tagged.args == [False] and "set by hand" in panel.message.text()
     assert lab.session.annotations.tags.series_tag == "No Pleural Effusion"
+    assert shown.text() == ""  # the user's own tag
     saved = SeriesAnnotations.from_json(lab.session.annotations.to_json()).tags
     assert None in saved.overridden
 
