@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from medgui.core.text.report import StudyRef
+from medgui.core.workspace.report_tags import tag_workspace_series
 from medgui.core.workspace.reports import import_reports, search_workspace, study_reports
 from medgui.workers.load_worker import ProgressWorker
 
@@ -25,3 +26,9 @@ def study_worker(root: Path, study: StudyRef) -> ProgressWorker:
 def search_worker(root: Path, query: str) -> ProgressWorker:
     """An unstarted worker searching the reports; `returned(list[SearchHit])`."""
     return ProgressWorker(search_workspace, root, query)
+
+
+def tag_worker(root: Path, finding: str, uncertain: str, skip: Sequence[str]) -> ProgressWorker:
+    """An unstarted worker tagging the workspace's series from their reports;
+    `returned(ReportTagRun)`."""
+    return ProgressWorker(tag_workspace_series, root, finding, uncertain, list(skip))

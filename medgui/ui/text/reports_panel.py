@@ -43,6 +43,7 @@ class ReportsPanel(QWidget):
 
     import_requested = Signal()
     accept_requested = Signal(str, str)  # finding, uncertain policy
+    tag_all_requested = Signal(str, str)  # finding, uncertain policy
     search_requested = Signal(str)
     hit_chosen = Signal(int)  # row of the search results
 
@@ -76,6 +77,12 @@ class ReportsPanel(QWidget):
             "coming from the report; a tag you set by hand wins"
         )
         self.accept_button.clicked.connect(self._accept)
+        self.tag_all_button = QPushButton("Tag all series", self)
+        self.tag_all_button.setToolTip(
+            "Tag every saved series of the workspace whose study has reports with the "
+            "selected finding as its reports state it; tags you set by hand stay"
+        )
+        self.tag_all_button.clicked.connect(self._tag_all)
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Search: 'pleural effusion, positive' or any words")
         self.search.returnPressed.connect(lambda: self.search_requested.emit(self.search.text()))
@@ -101,6 +108,7 @@ class ReportsPanel(QWidget):
         column.addWidget(self.table, 1)
         row = QHBoxLayout()
         row.addWidget(self.accept_button)
+        row.addWidget(self.tag_all_button)
         row.addWidget(QLabel("Uncertain:", self))
         row.addWidget(self.uncertain, 1)
         column.addLayout(row)
@@ -142,6 +150,7 @@ class ReportsPanel(QWidget):
         if findings:
             self.table.selectRow(0)
         self.accept_button.setEnabled(bool(findings))
+        self.tag_all_button.setEnabled(bool(findings))
 
     def _show_report(self, index: int) -> None:
         if not 0 <= index < len(self._reports):
@@ -167,6 +176,11 @@ class ReportsPanel(QWidget):
         finding = self.selected_finding()
         if finding:
             self.accept_requested.emit(finding, self.uncertain.currentData())
+
+    def _tag_all(self) -> None:
+        finding = self.selected_finding()
+        if finding:
+            self.tag_all_requested.emit(finding, self.uncertain.currentData())
 
     def show_hits(self, lines: list[str]) -> None:
         """List the search results (one line each)."""

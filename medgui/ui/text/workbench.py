@@ -21,7 +21,7 @@ from medgui.core.workspace.reports import report_class, tag_origin
 from medgui.ui.common.app_context import AppContext
 from medgui.ui.common.dock_actions import dock_action
 from medgui.ui.text.reports_panel import ReportsPanel
-from medgui.workers.text_worker import import_worker, search_worker, study_worker
+from medgui.workers.text_worker import import_worker, search_worker, study_worker, tag_worker
 
 _FILTER = "Reports (*.dcm *.pdf *.txt *.csv *.html *.htm);;All files (*)"
 
@@ -29,12 +29,14 @@ _FILTER = "Reports (*.dcm *.pdf *.txt *.csv *.html *.htm);;All files (*)"
 class ReportsWorkbench(QObject):
     """The Reports dock and its menu actions, built from the application context `app`.
     `study_shown()` when the reports of the study on show are listed; `imported(n)` after an
-    import; `searched()` when search results are listed; `tagged(bool)` after Accept."""
+    import; `searched()` when search results are listed; `tagged(bool)` after Accept;
+    `tagged_all(run)` after tagging the workspace's series."""
 
     study_shown = Signal()
     imported = Signal(int)
     searched = Signal()
     tagged = Signal(bool)
+    tagged_all = Signal(object)  # ReportTagRun
 
     def __init__(self, app: AppContext) -> None:
         super().__init__(app.shell)
@@ -57,6 +59,7 @@ class ReportsWorkbench(QObject):
         app.menu_actions["reports_dock"] = view
         self.panel.import_requested.connect(self.ask_import)
         self.panel.accept_requested.connect(self.accept)
+        self.panel.tag_all_requested.connect(self.tag_all)
         self.panel.search_requested.connect(self.search)
         self.panel.hit_chosen.connect(self._show_hit)
         app.jobs.volume_loaded.connect(self._on_loaded)
@@ -140,6 +143,25 @@ class ReportsWorkbench(QObject):
         )
         self.tagged.emit(done)
         return done
+
+    def tag_all(self, finding: str, uncertain: str = "ignore") -> None:
+        """Tag the series on show (through its session) and every other saved series of the
+        workspace (in a worker, each saved) with `finding` from their studies' reports."""
+        session = self.app.session
+        skip = []
+        if session is not None:
+            skip.append(session.key)
+            if report_class(self.findings, finding, uncertain) is not None:
+                self.accept(finding, uncertain)
+        self.panel.show_message(f"Tagging the workspace's series with {finding}…")
+        self._start(tag_worker(self.root, finding, uncertain, skip), self._on_tagged_all)
+
+    def _on_tagged_all(self, run) -> None:
+        if run is None:
+            return
+        self.panel.show_message("\n".join(run.lines()))
+        self.app.say(run.lines()[0])
+        self.tagged_all.emit(run)
 
     # Search.
 

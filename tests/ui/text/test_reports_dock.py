@@ -118,6 +118,12 @@ def test_import_show_tag_and_search(
     panel.table.selectRow(row)
     assert not bench.accept("Pneumonia", "ignore")
 
+    # Tag all series: the open one is the session's (its hand tag stays); none else is saved.
+    with qtbot.waitSignal(bench.tagged_all, timeout=20_000) as done:
+        bench.tag_all("Pleural Effusion")
+    assert done.args[0].tagged == {} and lab.session.key not in done.args[0].untagged
+    assert lab.session.annotations.tags.series_tag == "No Pleural Effusion"
+
     # Search by finding and status, then by words.
     panel.search.setText("pleural effusion, positive")
     with qtbot.waitSignal(bench.searched, timeout=10_000):
