@@ -83,6 +83,9 @@ def card_section(card: Any, run: ModelRun | None = None, volume: Volume | None =
             )
         )
     facts.append(HeaderField("Trained", f"{card.created_at} on {card.device or 'unknown'}"))
+    from_text = (card.extra or {}).get("tags_from_text")
+    if from_text:
+        facts.append(HeaderField("Tags from report text", str(from_text)))
     probabilities = figure = None
     if run is not None:
         ranked = sorted(run.probabilities.items(), key=lambda item: -item[1])

@@ -16,8 +16,10 @@ from medgui.core.deid.clean import DeidOptions
 from medgui.core.deid.export import DeidSummary
 from medgui.core.image.volume import Volume
 from medgui.core.labels.labelmap import LabelMap
+from medgui.core.text.report import StudyRef
 from medgui.core.workspace.audit import AuditLog
 from medgui.core.workspace.export import DeidCopy, SeriesExport, export_series
+from medgui.core.workspace.reports import ReportStore
 from medgui.workers.load_worker import ProgressWorker
 
 SEG_NAME, SR_NAME, DEID_FOLDER = "labels_seg.dcm", "measurements_sr.dcm", "deidentified"
@@ -69,8 +71,10 @@ def run_export(request: ExportRequest, progress=None) -> ExportResult:
     deid_dir = request.out_dir / DEID_FOLDER
     deid = None
     if request.deid:
+        study = StudyRef.from_metadata(request.volume.metadata)
+        reports = ReportStore(request.workspace_root).for_study(study)
         deid = DeidCopy(
-            deid_dir, list(request.study_files), request.deid_options, request.mapping_path
+            deid_dir, list(request.study_files), request.deid_options, request.mapping_path, reports
         )
     written, summary = export_series(
         request.volume,

@@ -99,3 +99,12 @@ def test_a_classifier_trained_in_the_app_is_in_the_report(tmp_path):
     assert "classify v1 (small_cnn)" in text and f"auc {metrics['auc']}" in text
     assert f"abnormal {probabilities['abnormal']:.3f}" in text
     assert "Grad-CAM heat map over axial slice 8 of 12" in text
+
+
+def test_the_model_section_says_how_many_tags_came_from_report_text(card):
+    from medgui.reports.model_section import card_section
+
+    assert "Tags from report text" not in [f.name for f in card_section(card).facts]
+    card.extra["tags_from_text"] = 12
+    facts = {f.name: f.value for f in card_section(card).facts}
+    assert facts["Tags from report text"] == "12"

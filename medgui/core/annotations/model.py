@@ -180,14 +180,26 @@ class ClassTagSet:
 
     An image index of None means the series itself. Number keys 1..9 pick `classes[0..8]`
     (`class_for_key`).
+
+    A tag read from a report (`set_from_report`) keeps where it came from in `origins` (report
+    id, finding, status, sentence). A tag the user sets or clears by hand drops that origin and
+    joins `overridden`: the user's word wins, and later report tags leave it alone.
     """
 
     classes: list[str]
     n_images: int
     series_tag: str | None = None
     image_tags: dict[int, str] = field(default_factory=dict)
+    origins: dict[int | None, dict[str, str]] = field(default_factory=dict)
+    overridden: set[int | None] = field(default_factory=set)
 
     def __post_init__(self) -> None:
+        origins, overridden = dict(self.origins), set(self.overridden)
+        self._set_tags()
+        self.origins = {self._check_image(k): dict(v) for k, v in origins.items()}
+        self.overridden = {self._check_image(k) for k in overridden}
+
+    def _set_tags(self) -> None:
         self.classes = [str(c).strip() for c in self.classes]
         if not self.classes or any(not c for c in self.classes):
             raise ValueError(f"the class list needs at least one non-empty name: {self.classes}")
@@ -198,9 +210,9 @@ class ClassTagSet:
             raise ValueError(f"n_images must be >= 0, got {self.n_images}")
         tags, self.image_tags = dict(self.image_tags), {}
         if self.series_tag is not None:
-            self.set(None, self.series_tag)
+            self._put(None, self.series_tag)
         for image, name in tags.items():
-            self.set(int(image), name)
+            self._put(int(image), name)
 
     def _check_image(self, image: int | None) -> int | None:
         if image is None:
@@ -210,23 +222,50 @@ class ClassTagSet:
             raise ValueError(f"image {image} is outside 0..{self.n_images - 1}")
         return image
 
-    def set(self, image: int | None, class_name: str) -> None:
-        """Tag `image` (None: the series) with `class_name`, which must be in the list."""
-        if class_name not in self.classes:
+    def _put(self, image: int | None, class_name: str | None) -> int | None:
+        if class_name is not None and class_name not in self.classes:
             raise ValueError(f"'{class_name}' is not one of the classes {self.classes}")
         image = self._check_image(image)
         if image is None:
             self.series_tag = class_name
+        elif class_name is None:
+            self.image_tags.pop(image, None)
         else:
             self.image_tags[image] = class_name
+        return image
+
+    def _by_hand(self, image: int | None) -> None:
+        if self.origins.pop(image, None) is not None:
+            self.overridden.add(image)
+
+    def set(self, image: int | None, class_name: str) -> None:
+        """Tag `image` (None: the series) with `class_name`, which must be in the list; by
+        hand, so it overrides a tag from a report."""
+        self._by_hand(self._put(image, class_name))
 
     def clear(self, image: int | None) -> None:
-        """Remove the tag of `image` (None: the series), if any."""
+        """Remove the tag of `image` (None: the series), if any; by hand, like `set`."""
+        self._by_hand(self._put(image, None))
+
+    def set_from_report(self, image: int | None, class_name: str, origin: dict[str, str]) -> bool:
+        """Tag `image` with `class_name` read from a report (`origin`: where from); False, and
+        nothing changes, when the user tagged it by hand or overrode a report tag there."""
+        if not self.accepts_report(image):
+            return False
+        image = self._put(image, class_name)
+        self.origins[image] = {str(k): str(v) for k, v in origin.items()}
+        return True
+
+    def accepts_report(self, image: int | None) -> bool:
+        """Whether a report may tag `image`: untagged, or tagged from a report, and never
+        overridden by the user."""
         image = self._check_image(image)
-        if image is None:
-            self.series_tag = None
-        else:
-            self.image_tags.pop(image, None)
+        hand_tagged = self.get(image) is not None and image not in self.origins
+        return image not in self.overridden and not hand_tagged
+
+    def from_report_count(self) -> int:
+        """How many tags (series and images) came from report text."""
+        return sum(1 for image in self.origins if self.get(image) is not None)
 
     def get(self, image: int | None) -> str | None:
         """The class of `image` (None: the series), or None if untagged."""
@@ -262,23 +301,38 @@ class ClassTagSet:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-safe dict that `from_json` reads back."""
-        return {
+        """A JSON-safe dict that `from_json` reads back (report origins only when any)."""
+        data = {
             "classes": list(self.classes),
             "n_images": self.n_images,
             "series_tag": self.series_tag,
             # JSON keys are strings; sorted so saves diff cleanly.
             "image_tags": {str(k): v for k, v in sorted(self.image_tags.items())},
         }
+        if self.origins or self.overridden:
+            data["origins"] = {_image_key(k): v for k, v in self.origins.items()}
+            data["overridden"] = sorted(_image_key(k) for k in self.overridden)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ClassTagSet:
         """Rebuild from `to_json`; ValueError for unknown classes or images out of range."""
         try:
             tags = {int(k): str(v) for k, v in dict(data.get("image_tags", {})).items()}
-            return cls(list(data["classes"]), int(data["n_images"]), data.get("series_tag"), tags)
-        except (KeyError, TypeError) as error:
+            origins = {_image_index(k): v for k, v in dict(data.get("origins", {})).items()}
+            overridden = {_image_index(k) for k in data.get("overridden", [])}
+            classes, n_images = list(data["classes"]), int(data["n_images"])
+            return cls(classes, n_images, data.get("series_tag"), tags, origins, overridden)
+        except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"bad class tags: {error}") from error
+
+
+def _image_key(image: int | None) -> str:
+    return "series" if image is None else str(image)
+
+
+def _image_index(key: str) -> int | None:
+    return None if key == "series" else int(key)
 
 
 @dataclass

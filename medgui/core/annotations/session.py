@@ -113,6 +113,8 @@ class SessionModel(LabelSessionModel):
             for image, name in old.image_tags.items():
                 if follow[name] in new.classes:
                     new.image_tags[image] = follow[name]
+            new.origins = {k: v for k, v in old.origins.items() if new.get(k) is not None}
+            new.overridden = set(old.overridden)
             self.annotations.tags = new
 
     def tag(self, image: int | None, class_name: str | None) -> None:
@@ -122,6 +124,21 @@ class SessionModel(LabelSessionModel):
                 self.tags.clear(image)
             else:
                 self.tags.set(image, class_name)
+
+    def tag_from_report(
+        self, image: int | None, class_name: str, classes: list[str], origin: dict[str, str]
+    ) -> bool:
+        """Tag `image` (None: the series) with `class_name` read from a report, adding the
+        `classes` it belongs with to the class list; one undo step. False (and no change) when
+        the user's own tag or override is there (see `ClassTagSet.set_from_report`)."""
+        if not self.tags.accepts_report(image):
+            return False
+        with self._annotating("Tag from report"):
+            tags = self.tags
+            missing = [c for c in classes if c not in tags.classes]
+            if missing:
+                tags.classes = [*tags.classes, *missing]
+            return tags.set_from_report(image, class_name, origin)
 
     # Key images and the report draft.
 

@@ -31,11 +31,14 @@ from medgui.core.deid.profile import (
     SAFE_PRIVATE,
     resolve_action,
 )
+from medgui.core.deid.text import KnownIdentifiers, scrub_text
 from medgui.core.deid.verify import element_values
 
 # Modalities and SOP classes that often have text burned into the pixels (PS3.15 E.1.1 note).
 BURNED_IN_MODALITIES = frozenset({"US", "SC", "XC", "ES", "OT", "DOC"})
 SECONDARY_CAPTURE_PREFIX = "1.2.840.10008.5.1.4.1.1.7"
+# Free-text values the table does not name: the SR's text items. Kept, with identifiers replaced.
+_FREE_TEXT_KEYWORDS = frozenset({"TextValue"})
 _DUMMY = {
     "PN": "ANONYMOUS", "DA": "19000101", "DT": "19000101000000", "TM": "000000", "DS": "0",
     "IS": "0", "AS": "000Y", "CS": "ANONYMOUS", "AE": "ANONYMOUS",
@@ -77,10 +80,13 @@ class Deidentifier:
     def __init__(self, options: DeidOptions, pseudonyms: PseudonymMap) -> None:
         self.options = options
         self.pseudonyms = pseudonyms
+        self._known = KnownIdentifiers()
 
     def deidentify(self, ds: Dataset) -> Dataset:
-        """De-identify `ds` in place (file meta included) and return it."""
+        """De-identify `ds` in place (file meta included) and return it. Report text in it
+        (SR text items) keeps its words with names, IDs and dates replaced (`scrub_text`)."""
         patient = self.pseudonyms.for_patient(str(ds.get("PatientID") or "").strip())
+        self._known = KnownIdentifiers.from_metadata(ds)
         self._clean(ds, patient)
         meta = getattr(ds, "file_meta", None)
         if meta is not None:
@@ -138,6 +144,8 @@ class Deidentifier:
                 self._dates(element, patient)
             elif element.VR == "PN":
                 element.value = ""  # a person's name, wherever it is, identifies someone
+            elif keyword in _FREE_TEXT_KEYWORDS:
+                element.value = scrub_text(str(element.value or ""), self._known)
             return
         if self.options.keep_patient_characteristics and rule.patient_trait:
             return

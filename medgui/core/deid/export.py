@@ -63,6 +63,7 @@ class DeidSummary:
     # files (values that overflow), one line each naming the file.
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    reports: list[Path] = field(default_factory=list)  # report text written, de-identified
 
     def lines(self) -> list[str]:
         """The summary as text lines (for the CLI and the Export dialog)."""
@@ -73,6 +74,8 @@ class DeidSummary:
             if self.verification.clean
             else "verification FAILED",
         ]
+        if self.reports:
+            out.append(f"{len(self.reports)} report(s) written with names, IDs and dates replaced")
         out += [f"BURNED-IN TEXT POSSIBLE: {path}: {why}" for path, why in self.burned_in.items()]
         out += [f"warning: {line}" for line in self.warnings]
         out += [f"skipped: {line}" for line in self.skipped]

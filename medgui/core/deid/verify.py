@@ -1,5 +1,7 @@
 """The verification pass of de-identification: every element value of an output searched for
-the source's patient name, ID, birth date and accession number."""
+the source's patient name, ID, birth date and accession number; free text (LT, ST, UT, UC:
+report text) also for each part of the name as a word, the patient's dates in any usual
+spelling, and the identifier patterns of `text.text_phi`."""
 
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ from pathlib import Path
 from pydicom import Dataset
 from pydicom.dataelem import DataElement
 
+from medgui.core.deid.text import KnownIdentifiers, text_phi
+
 _PIXEL_KEYWORDS = frozenset({"PixelData", "FloatPixelData", "DoubleFloatPixelData"})
 # Text VRs: searched for the originals as substrings; others only compared whole.
 _TEXT_VRS = frozenset({"PN", "LO", "SH", "LT", "ST", "UT", "UC", "CS", "AE", "DA", "DT", "UN"})
 _BYTES_VRS = frozenset({"OB", "OW", "UN"})
+_FREE_TEXT_VRS = frozenset({"LT", "ST", "UT", "UC"})
 
 
 @dataclass(frozen=True)
@@ -24,13 +29,15 @@ class Originals:
     patient_id: str = ""
     birth_date: str = ""
     accession_number: str = ""
+    known: KnownIdentifiers = KnownIdentifiers()  # what free text is searched for
 
     @classmethod
     def of(cls, ds: Dataset) -> Originals:
         """The originals of a (not yet de-identified) dataset."""
         return cls(
             *(str(ds.get(k) or "").strip() for k in ("PatientName", "PatientID", "PatientBirthDate",
-                                                     "AccessionNumber"))
+                                                     "AccessionNumber")),
+            KnownIdentifiers.from_metadata(ds),
         )  # fmt: skip
 
     def needles(self) -> list[tuple[str, str]]:
@@ -103,6 +110,11 @@ def find_phi(ds: Dataset, originals: Originals) -> list[PhiFinding]:
             )
             if any(needle in t if substring else needle == t for t in texts):
                 findings.append(PhiFinding(where, what))
+        if element.VR in _FREE_TEXT_VRS:
+            reported = {f.what for f in findings if f.where == where}
+            for what in text_phi(" ".join(_as_texts(element)), originals.known):
+                if what not in reported:
+                    findings.append(PhiFinding(where, f"{what} (in its text)"))
     return findings
 
 

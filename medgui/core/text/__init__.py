@@ -1,2 +1,2 @@
-"""Report text: reading reports in (SR, PDF, text, CSV) and the findings read from them
-(no Qt, no torch)."""
+"""Report text: reports read in (SR, PDF, text, CSV), linked to their studies and stored in the
+workspace; the findings read from them; search (no Qt, no torch)."""

@@ -1,6 +1,7 @@
 """The exports of the Export dialog and the `medgui sr` / `medgui deid` commands, each recorded
 in the workspace's audit log: label maps as DICOM SEG, measurements and per-segment statistics
-as DICOM SR, and a de-identified copy of a study (with its mapping file kept up to date).
+as DICOM SR, and a de-identified copy of a study (with its mapping file kept up to date) and
+of its reports' text (``reports/report-N.txt`` in the copy: identifiers replaced, verified).
 
 An export is all or nothing: its outputs are written under hidden temporary names beside their
 destinations and moved into place once every one of them is written, so a failure or a cancel
@@ -22,11 +23,13 @@ from medgui.core.annotations.sr import export_sr
 from medgui.core.deid.clean import DeidOptions
 from medgui.core.deid.export import DeidSummary, deidentify_files, deidentify_folder
 from medgui.core.deid.mapping import PseudonymMap
+from medgui.core.deid.text import KnownIdentifiers, scrub_text, text_phi
 from medgui.core.image.volume import Volume
 from medgui.core.labels.labelmap import LabelMap
 from medgui.core.labels.seg import export_seg
 from medgui.core.labels.stats import label_statistics
-from medgui.core.util.atomic import fsync_directory, temporary_path_for
+from medgui.core.text.report import ReportText
+from medgui.core.util.atomic import atomic_write_text, fsync_directory, temporary_path_for
 from medgui.core.workspace.audit import AuditLog
 from medgui.core.workspace.store import SeriesWork
 
@@ -44,12 +47,14 @@ class SeriesExport:
 @dataclass(frozen=True)
 class DeidCopy:
     """A de-identified copy, in the new or empty folder `out`, of the study's `files` and of
-    the SEG and SR written with it (so that their references resolve in the copy)."""
+    the SEG and SR written with it (so that their references resolve in the copy), and of the
+    study's `reports` (their text)."""
 
     out: Path
     files: list[Path] = field(default_factory=list)
     options: DeidOptions = field(default_factory=DeidOptions)
     mapping_path: Path | None = None
+    reports: list[ReportText] = field(default_factory=list)
 
 
 def work_measurements(work: SeriesWork | None) -> list[Measurement]:
@@ -205,7 +210,35 @@ def _write(volume, labelmap, measurements, targets, staging, deid, progress):
             raise ValueError("the series on show has no DICOM files to de-identify")
         out = staging.stage(deid.out)
         summary = _deidentify(files, out, deid.options, deid.mapping_path, progress)
+        known = KnownIdentifiers.from_metadata(volume.metadata)
+        written = write_deidentified_reports(deid.reports, out / "reports", known)
+        summary.reports = [deid.out / path.relative_to(out) for path in written]  # once in place
     return seg, sr, summary
+
+
+def write_deidentified_reports(
+    reports: Sequence[ReportText], folder: Path, known: KnownIdentifiers
+) -> list[Path]:
+    """Each report's text with identifiers replaced (`scrub_text`: the patient's own from
+    `known` and the report, and by pattern) as ``folder/report-N.txt``; the files in the
+    order of `reports`. ValueError, before anything is written, when a text still holds one."""
+    texts = []
+    for report in reports:
+        own = KnownIdentifiers(
+            " ".join(n for n in (known.name, report.patient_name) if n),
+            (*known.ids, *(v for v in (report.study.patient_id, report.study.accession) if v)),
+            (*known.dates, *((report.study.study_date,) if report.study.study_date else ())),
+        )
+        text = scrub_text(report.text, own)
+        left = text_phi(text, own)
+        if left:
+            raise ValueError(
+                f"report {report.report_id}: its de-identified text still holds {left}"
+            )
+        texts.append(text)
+    if texts:
+        folder.mkdir(parents=True, exist_ok=True)
+    return [atomic_write_text(folder / f"report-{n}.txt", text) for n, text in enumerate(texts, 1)]
 
 
 def _deidentify(source, out, options, mapping_path, progress) -> DeidSummary:

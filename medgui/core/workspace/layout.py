@@ -7,6 +7,8 @@ line) builds its paths here.
       series/<series>/    one folder per series (see `store`), with its ``.autosave/`` slots
       signals/<record>/   one folder per signal record (see `beats`): ``beats.json``, its labels
       models/             the model registry (`medgui.ml.models.registry`)
+      reports/            one JSON file per imported report (see `reports`): text and study
+      report_terms.txt    the user's own finding terms (`medgui.core.text.vocabulary`)
       audit.jsonl         the audit log (`audit`)
 """
 
@@ -22,6 +24,8 @@ AUDIT_FILE = "audit.jsonl"
 AUTOSAVE_DIR = ".autosave"  # inside each series folder
 SIGNALS_DIR = "signals"
 BEATS_FILE = "beats.json"  # inside each signal record's folder
+REPORTS_DIR = "reports"
+REPORT_TERMS_FILE = "report_terms.txt"
 
 
 def workspace_file(root: str | Path) -> Path:
@@ -66,3 +70,20 @@ def signal_dir(root: str | Path, source: str | Path) -> Path:
     a file system refuses)."""
     digest = hashlib.sha256(signal_key(source).encode("utf-8")).hexdigest()[:24]
     return signals_root(root) / f"h-{digest}"
+
+
+def reports_dir(root: str | Path) -> Path:
+    """The folder that holds one file per imported report."""
+    return Path(root) / REPORTS_DIR
+
+
+def report_path(root: str | Path, report_id: str) -> Path:
+    """The file of report `report_id`: ``h-`` and 24 hex digits of the SHA-256 of its id (ids
+    come from CSV cells and file names, which a file system may refuse)."""
+    digest = hashlib.sha256(report_id.encode("utf-8")).hexdigest()[:24]
+    return reports_dir(root) / f"h-{digest}.json"
+
+
+def report_terms_path(root: str | Path) -> Path:
+    """The user's own finding terms."""
+    return Path(root) / REPORT_TERMS_FILE

@@ -5,7 +5,8 @@ Two sources, each a small class with `collect()`:
 * `ImageFolderSource`: ``DIR/<class>/**/<image>`` (PNG, JPEG or DICOM; the usual ImageFolder
   layout). The split unit is the patient when a DICOM file names one, else the file.
 * `WorkspaceSource`: the images tagged in each series' `ClassTagSet` (the tagged slices; a
-  single-image series may be tagged as a whole). The split unit is the patient when the DICOM
+  single-image series may be tagged as a whole), by hand or from report text alike (how many
+  came from text is counted for the model card). The split unit is the patient when the DICOM
   headers name one, else the series: slices of one series never land on both sides.
 
 Unreadable files and unusable tags are listed as problems (shown to the user); the rest is used.
@@ -63,6 +64,7 @@ class Collected:
     colour: bool = False
     problems: list[str] = field(default_factory=list)
     series: dict[str, Series | str] = field(default_factory=dict)  # key → what to load
+    from_text: int = 0  # how many of the images' tags came from report text
 
 
 class ImageFolderSource:
@@ -140,6 +142,7 @@ class WorkspaceSource:
                 if tags is None:
                     continue
                 images = dict(tags.image_tags)
+                from_text = {k for k in images if k in tags.origins}
                 if not images and tags.series_tag is not None:
                     if tags.n_images != 1:
                         found.problems.append(
@@ -148,6 +151,7 @@ class WorkspaceSource:
                         )
                         continue
                     images = {0: tags.series_tag}
+                    from_text = {0} if None in tags.origins else set()
                 if not images:
                     continue
                 target = find_series(work)
@@ -169,6 +173,7 @@ class WorkspaceSource:
                     continue
                 label = found.classes.index(name)
                 found.refs.append(ImageRef(key, k, label, group, series=key))
+                found.from_text += k in from_text
         used = {r.label for r in found.refs}
         if len(used) < 2:
             raise ValueError(

@@ -181,6 +181,7 @@ class ClassificationTask(Task):
             "val_counts": class_counts(val_refs, self.classes),
             "channels": self.channels,
             "problems": found.problems,
+            "tags_from_text": found.from_text,
         }
         return DataSplit(
             ClassificationDataset(train_refs, augment=augment, **common),
@@ -234,6 +235,7 @@ class ClassificationTask(Task):
             "series": data_provenance(split, self.classes),
             "split": {"train": split.train_ids, "val": split.val_ids, "info": split.info},
             "confusion": self.best_confusion,
+            "tags_from_text": split.info.get("tags_from_text", 0),
         }
 
     def infer_files(self, model_dir: Path, source: Path, output: Path) -> dict[str, str]:

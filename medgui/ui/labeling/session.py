@@ -105,6 +105,7 @@ class LabelSession(QObject):
     make_box_3d = _method("make_box_3d")
     set_classes = _method("set_classes")
     tag = _method("tag")
+    tag_from_report = _method("tag_from_report")
     add_key_image = _method("add_key_image")
     remove_key_images = _method("remove_key_images")
     set_report_draft = _method("set_report_draft")

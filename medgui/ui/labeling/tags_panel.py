@@ -131,6 +131,9 @@ class TagsPanel(QWidget):
         remove.clicked.connect(self._remove_class)
         self.series_tag = QComboBox(self)
         self.series_tag.currentTextChanged.connect(self._on_series_tag)
+        # Where the series tag came from when a report set it (the user reviews it here).
+        self.series_origin = QLabel(self)
+        self.series_origin.setWordWrap(True)
         self.image_label = QLabel(self)
         self.counts = QLabel(self)
         self.counts.setWordWrap(True)
@@ -147,6 +150,7 @@ class TagsPanel(QWidget):
         column.addLayout(row)
         form = QFormLayout()
         form.addRow("Series:", self.series_tag)
+        form.addRow("", self.series_origin)
         form.addRow("Image:", self.image_label)
         layout = QVBoxLayout(self)
         layout.addWidget(classes_box)
@@ -193,6 +197,13 @@ class TagsPanel(QWidget):
             self.series_tag.addItems([_NONE, *classes])
             self.series_tag.setCurrentText(tags.series_tag if tags and tags.series_tag else _NONE)
             self.series_tag.setEnabled(session is not None)
+        origin = tags.origins.get(None) if tags is not None and tags.series_tag else None
+        self.series_origin.setText(
+            f"from the report ({origin.get('status', '')}): “{origin.get('sentence', '')}”"
+            if origin
+            else ""
+        )
+        self.series_origin.setVisible(origin is not None)
         while self._class_buttons.count():
             self._class_buttons.takeAt(0).widget().deleteLater()
         for n, name in enumerate(classes[:9]):
@@ -217,7 +228,8 @@ class TagsPanel(QWidget):
         tags = session.annotations.tags
         tag = tags.get(image) if tags is not None else None
         n = session.volume.shape_zyx[0]
-        self.image_label.setText(f"{image + 1} / {n}: {tag or 'untagged'}")
+        source = " (from a report)" if tag and image in tags.origins else ""
+        self.image_label.setText(f"{image + 1} / {n}: {tag or 'untagged'}{source}")
 
     # Class list edits.
 

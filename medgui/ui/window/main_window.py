@@ -38,6 +38,7 @@ from medgui.ui.measure.panel import MeasurementPanel
 from medgui.ui.models.training_workbench import TrainingWorkbench
 from medgui.ui.reporting.export_dialog import ExportWorkbench
 from medgui.ui.reporting.report_workbench import ReportWorkbench
+from medgui.ui.text.workbench import ReportsWorkbench
 from medgui.ui.viewer.cine import CineControls
 from medgui.ui.viewer.slice_view import SliceView
 from medgui.ui.viewer.view_actions import ViewActions
@@ -144,6 +145,7 @@ class MainWindow(WindowMenus, QMainWindow):
         # Key images, File → Report… and its dialog.
         self.reports = ReportWorkbench(app)
         self.audit = AuditWorkbench(app)  # the workspace's audit log and its viewer
+        self.report_text = ReportsWorkbench(app)  # imported reports, findings, tags from text
         # Grow from seeds and propagation of labelled slices (Label menu).
         self.smart_labels = SmartLabelWorkbench(app)
         self.smart_labels.proposed.connect(self.training.show_proposal)

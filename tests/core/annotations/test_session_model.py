@@ -123,3 +123,18 @@ def test_replace_installs_the_annotations_and_announces_them():
     assert "annotations_changed" in heard
     model.replace(None)  # None keeps the annotations on show
     assert model.annotations is loaded
+
+
+def test_a_tag_from_a_report_is_one_undo_step_and_survives_a_class_rename():
+    model, _events = make_model()
+    origin = {"source": "report", "finding": "Edema", "status": "positive", "sentence": "Edema."}
+    assert model.tag_from_report(None, "Edema", ["Edema", "No Edema"], origin)
+    assert model.tags.classes == [*DEFAULT_CLASSES, "Edema", "No Edema"]
+    assert model.tags.series_tag == "Edema" and model.tags.from_report_count() == 1
+    assert model.history.undo_description == "Tag from report"
+    model.set_classes(["normal", "abnormal", "Oedema", "No Edema"], {"Edema": "Oedema"})
+    assert model.tags.series_tag == "Oedema" and model.tags.origins[None] == origin
+    model.tag(None, "normal")  # by hand: later report tags are refused, with no undo step
+    assert not model.tag_from_report(None, "Edema", ["Edema", "No Edema"], origin)
+    assert model.history.undo_description == "Tag"
+    assert model.tags.series_tag == "normal" and model.tags.from_report_count() == 0

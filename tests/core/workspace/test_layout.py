@@ -43,3 +43,13 @@ def test_the_paths_are_under_the_root(tmp_path):
     assert layout.audit_path(str(tmp_path)) == tmp_path / "audit.jsonl"
     assert layout.series_root(tmp_path) == tmp_path / "series"
     assert layout.signal_dir(tmp_path, "/a/r.hea").parent == tmp_path / "signals"
+
+
+def test_report_paths_are_hashed_inside_the_reports_folder(tmp_path):
+    from medgui.core.workspace.layout import report_path, report_terms_path, reports_dir
+
+    path = report_path(tmp_path, "id/with:odd*chars")
+    assert path.parent == reports_dir(tmp_path) == tmp_path / "reports"
+    assert path.name.startswith("h-") and len(path.name) == len("h-") + 24 + len(".json")
+    assert report_path(tmp_path, "a") != report_path(tmp_path, "b")
+    assert report_terms_path(tmp_path) == tmp_path / "report_terms.txt"

@@ -218,3 +218,33 @@ def test_default_augmentation_never_mirrors_an_image(tmp_path):
         split.train.set_epoch(epoch)
         for index in range(len(split.train)):
             assert torch.equal(split.train[index][0], split.train.prepared(index)), epoch
+
+
+def test_tags_from_reports_train_like_hand_tags_and_are_counted(tmp_path):
+    workspace = Workspace(tmp_path / "workspace")
+    classes = ["Pleural Effusion", "No Pleural Effusion"]
+    rng = np.random.default_rng(1)
+    for n in range(4):
+        image = rng.normal(0, 30, (1, 16, 16)).astype(np.int16) + (600 if n % 2 else 0)
+        info = SeriesInfo(patient_id=f"P{n}", series_number=n + 1)
+        write_dicom_series(Volume(image), tmp_path / f"cxr{n}", info, modality="CR")
+        tags = ClassTagSet(classes, 1)
+        name = classes[n % 2]
+        if n < 3:  # three from report text, the last by hand
+            origin = {"source": "report", "finding": "Pleural Effusion", "sentence": "..."}
+            assert tags.set_from_report(None, name, origin)
+        else:
+            tags.set(None, name)
+        work = SeriesWork(
+            info.series_instance_uid,
+            info.series_instance_uid,
+            source_paths=[str(tmp_path / f"cxr{n}")],
+            annotations=SeriesAnnotations(tags=tags).to_json(),
+        )
+        workspace.save_series(work)
+    config = TrainConfig(task="classify", val_split=0.5, seed=0, options={"size": 16})
+    task = ClassificationTask()
+    split = task.make_split(config, workspace)
+    assert len(split.train) + len(split.val) == 4
+    assert split.info["tags_from_text"] == 3
+    assert task.card_fields(config, split)["tags_from_text"] == 3
