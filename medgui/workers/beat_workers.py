@@ -36,7 +36,7 @@ def _find(workspace_root: Path, name: str, signal: Signal, progress=None) -> Bea
     version = _active_version(workspace_root, name)
     device = pick_device().device
     trained = TrainedModel.load(version.path, device)
-    samples, symbols = find_beats(trained, signal, progress=progress, device=device)
+    samples, symbols = find_beats(trained, signal, progress=progress)
     AuditLog(workspace_root).record(
         "model_run", model=version.id, task="beats", record=signal.source, beats=len(samples)
     )

@@ -37,14 +37,16 @@ def unlabelled(
 ) -> list[Beat]:
     """The beats (`samples`, `symbols`) with no `labelled` beat within `MATCH_S`."""
     taken = np.array(sorted(b.sample for b in labelled), np.int64)
-    reach = MATCH_S * fs_hz
-    out = []
-    for sample, symbol in zip(samples, symbols, strict=True):
-        i = int(np.searchsorted(taken, sample))
-        near = [abs(int(taken[j]) - int(sample)) for j in (i - 1, i) if 0 <= j < len(taken)]
-        if not near or min(near) > reach:
-            out.append(Beat(int(sample), str(symbol)))
-    return out
+    samples, symbols = np.asarray(list(samples), np.int64), list(symbols)
+    if len(samples) != len(symbols):
+        raise ValueError(f"{len(samples)} beats but {len(symbols)} symbols")
+    if not len(taken):
+        return [Beat(int(s), str(y)) for s, y in zip(samples, symbols, strict=True)]
+    i = np.searchsorted(taken, samples)  # the labelled beats either side of each found one
+    after = np.abs(taken[np.minimum(i, len(taken) - 1)] - samples)
+    before = np.abs(samples - taken[np.maximum(i - 1, 0)])
+    free = np.minimum(before, after) > MATCH_S * fs_hz
+    return [Beat(int(s), str(symbols[k])) for k, s in enumerate(samples) if free[k]]
 
 
 def propose(session: BeatSession, samples, symbols, model: str) -> BeatProposal:

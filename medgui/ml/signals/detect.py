@@ -23,11 +23,12 @@ def find_beats(
     start: int = 0,
     end: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-    device: str = "cpu",
 ) -> tuple[np.ndarray, list[str]]:
     """The beats (samples of `signal`, sorted) and their symbols that `trained` (a
-    `TrainedModel` of the beats task) finds in samples `start` to `end` of `signal`."""
+    `TrainedModel` of the beats task) finds in samples `start` to `end` of `signal`, on the
+    device its network is on."""
     card = trained.card
+    device = next(trained.network.parameters()).device
     extra = card.extra
     fs = float(extra.get("fs_hz", 250.0))
     channels = choose_leads(signal, str(extra.get("lead") or "all"))

@@ -262,7 +262,7 @@ def detect_beats(
 
     trained = TrainedModel.load(model_dir, device)
     signal = read_signal(source)
-    found, symbols = find_beats(trained, signal, device=device)
+    found, symbols = find_beats(trained, signal)
     return [
         Annotation(int(s), symbol) for s, symbol in zip(found, symbols, strict=True)
     ], signal.fs_hz

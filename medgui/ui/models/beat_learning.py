@@ -40,6 +40,7 @@ class BeatLearning(QObject):
         training.signal_training = self
         training.beat_preview.connect(self._on_preview)
         panel.record_shown.connect(self._on_record)
+        training.app.jobs.volume_opened.connect(self._on_images)
         self.actions: dict[str, QAction] = {}
         slots = {"label_rest": self.label_rest, "accept_beats": self.accept,
                  "reject_beats": self.reject}  # fmt: skip
@@ -82,6 +83,12 @@ class BeatLearning(QObject):
         if not self.training.training:  # a record on show: the beats task is what trains
             panel.task.setCurrentIndex(panel.task.findData("beats"))
         self._show_counts()
+        self._enable()
+
+    def _on_images(self, _volume) -> None:
+        panel = self.training.panel
+        if not self.training.training and panel.task.currentData() == "beats":
+            panel.task.setCurrentIndex(panel.task.findData("segment"))  # images train again
         self._enable()
 
     def _on_session_event(self, name: str) -> None:

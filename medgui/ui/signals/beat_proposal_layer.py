@@ -19,7 +19,7 @@ from PySide6.QtGui import QFont
 from medgui.ui.signals.ecg_view import EcgView
 
 STYLES = {  # colour, line style, bold, suffix
-    "preview": ("#8c8c8c", Qt.PenStyle.DotLine, False, ""),
+    "preview": ("#707070", Qt.PenStyle.DotLine, False, ""),
     "proposal": ("#e06a00", Qt.PenStyle.DashLine, True, "?"),
 }
 

@@ -98,7 +98,12 @@ def test_label_train_label_the_rest_accept_undo_redo(qtbot, holter, artifacts):
     versions = _versions(training.workspace_root, "beats")
     assert [v.number for v in versions] == [1] and versions[0].active
 
-    # Label the rest: the whole record, in the Models dock's job; the proposal is drawn.
+    # Label the rest: the whole record, in the Models dock's job (Cancel leaves nothing).
+    window.menu_actions["label_rest"].trigger()
+    assert training.job is not None
+    qtbot.mouseClick(training.model_panel.cancel_button, LEFT)
+    qtbot.waitUntil(lambda: training.job is None, timeout=30_000)
+    assert learning.proposal is None and training.model_panel.status.text() == "Cancelled"
     window.menu_actions["label_rest"].trigger()
     qtbot.waitUntil(lambda: learning.proposal is not None, timeout=60_000)
     qtbot.waitUntil(lambda: training.job is None)
@@ -139,6 +144,8 @@ def test_cancel_and_resume_a_beats_run(qtbot, holter):
     training = window.training
     _train(qtbot, window, epochs=500)
     qtbot.waitUntil(lambda: training.panel.curve_points()["train_loss"] >= 1, timeout=60_000)
+    window.signals.panel.view.scroll_to(100.0)  # the next epoch's preview is of this page
+    assert training.request.preview_samples[0] == 100 * FS
     qtbot.mouseClick(training.panel.cancel_button, LEFT)
     qtbot.waitUntil(lambda: not training.training, timeout=30_000)
     assert _versions(training.workspace_root, "beats") == []  # nothing saved when cancelled
@@ -152,7 +159,7 @@ def test_cancel_and_resume_a_beats_run(qtbot, holter):
     assert [v.number for v in _versions(training.workspace_root, "beats")] == [1]
 
 
-def test_label_the_rest_needs_a_model_and_can_be_cancelled(qtbot, holter):
+def test_label_the_rest_needs_a_model(qtbot, holter):
     window, _truth = holter
     training, learning = window.training, window.beat_learning
     window.menu_actions["label_rest"].trigger()
