@@ -149,7 +149,7 @@ class BeatsTask(Task):
         )  # fmt: skip
         info = {
             "validation": config.validation,
-            "unit": "time" if by_time else "records",
+            "unit": "record spans (split by time)" if by_time else "records",
             "spans_s": spans,
             "classes": self.classes,
             "train_beats": dict(counts),

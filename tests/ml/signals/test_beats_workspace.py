@@ -44,7 +44,7 @@ def test_one_record_trains_on_its_labelled_span_only_and_validates_on_its_end(tm
     span = split.info["spans_s"]["long"]
     expected = [beats[0].sample / FS - 1, beats[-1].sample / FS + 1]
     assert span == pytest.approx(expected, abs=1.5 / FS)
-    assert split.info["unit"] == "time"
+    assert split.info["unit"] == "record spans (split by time)"
     (train,) = split.train.records
     (val,) = split.val.records
     # Together the two parts are the span (at the model's rate), no more: 62 s of 180.
