@@ -188,16 +188,10 @@ class TrainingWorkbench(QObject):
         """Train as `config` (a `TrainConfig` as JSON) says; `resume` continues the last run."""
         if self.training:
             return
-        session = self.labels.context.session
-        work = volume = k = None
-        if session is not None:
-            key = session.key
-            measurements = [m.to_dict() for m in self.app.measurements.store.list(key)]
-            work = snapshot(session, measurements)
-            volume, k = session.volume, self.axial_index(session.volume)
-        request = TrainRequest(dict(config), self.workspace_root, work, volume, k, resume)
         if config.get("task") == "beats" and self.signal_training is not None:
             request = self.signal_training.train_request(config, resume)  # the ECG on show
+        else:
+            request = self._image_request(config, resume)
         self.request = request
         worker = train_worker(request)
         worker.yielded.connect(self._on_update)
@@ -210,6 +204,17 @@ class TrainingWorkbench(QObject):
         self.panel.add_message("resuming" if resume else "training started")
         self.train_dock.show()
         worker.start()
+
+    def _image_request(self, config: dict, resume: bool) -> TrainRequest:
+        """A run on the saved label maps: the series on show is saved first and previewed."""
+        session = self.labels.context.session
+        work = volume = k = None
+        if session is not None:
+            key = session.key
+            measurements = [m.to_dict() for m in self.app.measurements.store.list(key)]
+            work = snapshot(session, measurements)
+            volume, k = session.volume, self.axial_index(session.volume)
+        return TrainRequest(dict(config), self.workspace_root, work, volume, k, resume)
 
     def cancel_training(self) -> None:
         if self.trainer is not None:
