@@ -89,6 +89,7 @@ class BeatLearning(QObject):
         panel = self.training.panel
         if not self.training.training and panel.task.currentData() == "beats":
             panel.task.setCurrentIndex(panel.task.findData("segment"))  # images train again
+        self.proposal = None  # its record has gone
         self._enable()
 
     def _on_session_event(self, name: str) -> None:

@@ -10,6 +10,7 @@ import json
 
 import numpy as np
 import pytest
+import SimpleITK as sitk
 from PySide6.QtCore import Qt
 from signal_testing import synthetic_ecg, write_wfdb_record
 from training_testing import LEFT, TRAIN_TIMEOUT_MS
@@ -159,10 +160,18 @@ def test_cancel_and_resume_a_beats_run(qtbot, holter):
     assert [v.number for v in _versions(training.workspace_root, "beats")] == [1]
 
 
-def test_label_the_rest_needs_a_model(qtbot, holter):
+def test_label_the_rest_needs_a_model_and_a_record(qtbot, holter, wait_idle, tmp_path):
     window, _truth = holter
     training, learning = window.training, window.beat_learning
     window.menu_actions["label_rest"].trigger()
     qtbot.waitUntil(lambda: training.job is None, timeout=30_000)
     assert "train one first" in training.model_panel.status.text()
     assert learning.proposal is None and not learning.actions["accept_beats"].isEnabled()
+    # An image series opens: the dock trains images again, and there is no record to label.
+    image = tmp_path / "ct.nii.gz"
+    sitk.WriteImage(sitk.GetImageFromArray(np.zeros((4, 16, 16), np.int16)), str(image))
+    window.open_path(image)
+    qtbot.waitUntil(lambda: not window.signals.showing_record, timeout=15_000)
+    wait_idle(window)
+    assert training.panel.task.currentData() == "segment"
+    assert not learning.actions["label_rest"].isEnabled()
