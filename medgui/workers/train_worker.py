@@ -4,9 +4,10 @@ The worker saves the open series into the workspace first (the training data are
 workspace's saved label maps), then forwards the trainer's typed events themselves
 (`ml.training.events`: the device chosen first, then at most one `BatchDone` per
 `BATCH_INTERVAL_S`, every other event; the widgets react to them with `dispatch`), runs the
-model of the moment on the slice on show after each epoch (`SlicePreview`: the user sees the
-model learn), and at the end saves the best weights as a new active version in the
-workspace's model registry (`Trained`). `quit()` closes the trainer's generator: training
+model of the moment on the slice on show after each epoch (`SlicePreview`; for the beats
+task `BeatPreview`, its beats on the ECG page on show: the user sees the model learn), and at
+the end saves the best weights as a new active version in the workspace's model registry
+(`Trained`). `quit()` closes the trainer's generator: training
 stops within a batch and the checkpoint of the last complete epoch stays for "Resume".
 
 The ML code (torch, MONAI) is imported inside the functions that run in the worker thread, so
@@ -26,6 +27,7 @@ import numpy as np
 from superqt.utils import GeneratorWorker, thread_worker
 
 from medgui.core.image.volume import Volume
+from medgui.core.signals.signal import Signal
 from medgui.core.util.collection import freeze_once
 from medgui.core.workspace.audit import AuditLog
 from medgui.core.workspace.layout import models_dir
@@ -33,7 +35,7 @@ from medgui.core.workspace.store import SeriesWork, Workspace
 from medgui.ml.training import events as te
 from medgui.ml.training.events import DeviceChosen, dispatch
 
-__all__ = ["SlicePreview", "Trained", "TrainRequest", "dispatch", "train_worker"]
+__all__ = ["BeatPreview", "SlicePreview", "Trained", "TrainRequest", "dispatch", "train_worker"]
 from medgui.workers.load_worker import _ClosingGeneratorWorker
 
 BATCH_INTERVAL_S = 0.1  # batch updates forwarded at most this often
@@ -63,6 +65,10 @@ class TrainRequest:
     preview_slice: int | None = None
     resume: bool = False
     model_name: str = ""  # the registry name; default: the task's name
+    # The beats task: the record on show and the samples [start, end) to find beats in after
+    # each epoch (the page on show; the window moves it as the user scrolls).
+    signal: Signal | None = None
+    preview_samples: tuple[int, int] | None = None
 
 
 @dataclass
@@ -75,6 +81,19 @@ class SlicePreview:
     probabilities: np.ndarray
     label_values: list[int]
     colors: dict[int, tuple[int, int, int]]
+
+
+@dataclass
+class BeatPreview:
+    """The current model's beats in samples [start, end) of the record on show (`source`):
+    `samples` (of the record) and their `symbols`."""
+
+    epoch: int
+    source: str
+    start: int
+    end: int
+    samples: np.ndarray
+    symbols: list[str]
 
 
 @dataclass
@@ -100,6 +119,16 @@ def _preview(trainer, volume: Volume, k: int, epoch: int) -> SlicePreview | None
     return SlicePreview(
         epoch, k, proposal.probabilities[:, k].copy(), list(proposal.label_values), colors
     )
+
+
+def _beat_preview(trainer, signal: Signal, window: tuple[int, int], epoch: int):
+    from medgui.ml.signals.detect import find_beats
+
+    if trainer.task.name != "beats":
+        return None
+    start, end = window
+    samples, symbols = find_beats(trainer.snapshot(), signal, start, end)
+    return BeatPreview(epoch, signal.source, start, end, samples, symbols)
 
 
 def _train(request: TrainRequest):
@@ -134,6 +163,11 @@ def _train(request: TrainRequest):
                     preview = _preview(trainer, request.volume, request.preview_slice, event.epoch)
                     if preview is not None:
                         yield preview
+                if request.signal is not None and request.preview_samples is not None:
+                    shown = tuple(request.preview_samples)  # the window may move it meanwhile
+                    beats = _beat_preview(trainer, request.signal, shown, event.epoch)
+                    if beats is not None:
+                        yield beats
             elif isinstance(event, te.Finished):
                 result = event.result
                 registry = ModelRegistry(root)
@@ -163,7 +197,8 @@ _train_worker = thread_worker(_train, worker_class=_ClosingGeneratorWorker, igno
 
 
 def train_worker(request: TrainRequest) -> GeneratorWorker:
-    """An unstarted worker training as `request` says: `yielded(event | SlicePreview)`
+    """An unstarted worker training as `request` says:
+    `yielded(event | SlicePreview | BeatPreview)`
     (an event of `ml.training.events`: react with `dispatch(event, handler)`),
     `returned(Trained | None)`, `errored(exc)`, `aborted()` after `quit()`, `finished()`."""
     return _train_worker(request, _start_thread=False)

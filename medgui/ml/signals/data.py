@@ -64,10 +64,13 @@ def choose_leads(signal: Signal, lead: str) -> list[int]:
         ) from None
 
 
-def prepare(signal: Signal, channels: list[int], fs_hz: float) -> np.ndarray:
-    """`channels` of `signal` resampled to `fs_hz` and standardised per lead (median and
-    median absolute deviation: one artefact does not rescale the whole record)."""
-    x = np.nan_to_num(signal.samples[channels])
+def prepare(
+    signal: Signal, channels: list[int], fs_hz: float, start: int = 0, end: int | None = None
+) -> np.ndarray:
+    """`channels` of `signal` (samples `start` to `end`: default all) resampled to `fs_hz`
+    and standardised per lead (median and median absolute deviation: one artefact does not
+    rescale the whole record)."""
+    x = np.nan_to_num(signal.samples[channels, start:end])
     ratio = Fraction(fs_hz / signal.fs_hz).limit_denominator(1000)
     if ratio != 1:
         x = resample_poly(x, ratio.numerator, ratio.denominator, axis=1)

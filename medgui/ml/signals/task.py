@@ -21,6 +21,7 @@ import csv
 import io
 import math
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,20 +32,22 @@ from medgui.core.signals.read import read_signal
 from medgui.core.signals.signal import Annotation
 from medgui.core.signals.wfdb_io import read_wfdb, write_wfdb_annotations
 from medgui.core.util.atomic import atomic_write_text
+from medgui.core.workspace.layout import is_workspace
+from medgui.core.workspace.store import Workspace
 from medgui.ml.models.card import series_entry
 from medgui.ml.models.task import DataSplit, Task, TrainConfig, validation_problem
 from medgui.ml.signals.data import (
     RecordDataset,
     WindowDataset,
-    choose_leads,
     find_records,
     load_record,
-    prepare,
     targets,
 )
+from medgui.ml.signals.detect import find_beats
 from medgui.ml.signals.infer import pick_beats, predict
 from medgui.ml.signals.metrics import BeatCounts
 from medgui.ml.signals.networks import DEFAULT_HIDDEN, DEFAULT_WIDTH, BeatLoss, BeatNet
+from medgui.ml.signals.workspace_data import split_by_time, workspace_records
 
 MODEL = "crnn"
 DEFAULTS = {"fs_hz": 250.0, "window_s": 8.0, "threshold": 0.5, "refractory_s": 0.2}
@@ -94,39 +97,43 @@ class BeatsTask(Task):
         return BeatLoss(self.class_weights)
 
     def make_split(self, config: TrainConfig, sources: Any) -> DataSplit:
-        """Records from the folder `sources`, split by record."""
-        if not isinstance(sources, str | Path):
-            raise ValueError("the beats task trains on a folder of WFDB records (--records DIR)")
+        """Records from the folder `sources` (WFDB records with ``.atr`` files), split by
+        record, or the labelled spans of a workspace's records (a `Workspace`, its folder or
+        {"workspace": DIR}): split by record, or by time when only one is labelled."""
         self._configure(config)
-        headers, problems = find_records(sources)
         lead = config.options.get("lead")
-        records = []
-        for header in headers:
-            try:
-                if lead is None:  # the first record's first lead names the lead for all
-                    lead = read_wfdb(header, annotator=None).channel_names[0]
-                records.append(load_record(header, str(lead), self.fs_hz))
-            except ValueError as error:
-                problems.append(f"{error}: skipped")
+        workspace = _as_workspace(sources)
+        spans: dict[str, list[float]] = {}
+        if workspace is not None:
+            where = workspace.root
+            records, spans, problems, lead = workspace_records(
+                workspace, None if lead is None else str(lead), self.fs_hz
+            )
+        elif isinstance(sources, str | Path):
+            where = sources
+            records, problems, lead = _folder_records(sources, lead, self.fs_hz)
+        else:
+            raise ValueError(
+                "the beats task trains on a folder of WFDB records (--records DIR) or a "
+                "workspace (--workspace DIR)"
+            )
         problems += [f"{r.id}: no beat annotations: skipped" for r in records if not len(r.beats)]
         records = [r for r in records if len(r.beats)]
         if not records:
             listed = "".join(f"\n  {p}" for p in problems)
-            raise ValueError(f"{sources}: no record with beat annotations{listed}")
+            raise ValueError(f"{where}: no record with beat annotations{listed}")
         channels = {r.x.shape[0] for r in records}
         if len(channels) > 1:
-            raise ValueError(f"{sources}: the records have different lead counts {channels}")
-        if validation_problem(len(records), len(records), config.validation):
-            raise ValueError(
-                f"{sources}: one record with beats: nothing is left to validate on; add records "
-                "or train without validation (--validation none)"
-            )
-        rng = np.random.default_rng(0 if config.seed is None else config.seed)
-        order = [records[i] for i in rng.permutation(len(records))]
-        wanted = max(1, round(config.val_split * len(order)))  # and at least one to train on
-        n_val = 0 if config.validation == "none" else min(wanted, len(order) - 1)
-        val, train = order[:n_val], order[n_val:]
+            raise ValueError(f"{where}: the records have different lead counts {channels}")
+        by_time = workspace is not None and len(records) == 1 and config.validation != "none"
+        if by_time:  # the usual case in the window: one record, its last part validates
+            first, last = split_by_time(records[0], config.val_split, self.fs_hz)
+            train, val = [first], [last]
+        else:
+            train, val = self._by_record(config, records, where)
         counts = Counter(s for r in train for s in r.symbols)
+        if not counts:
+            raise ValueError(f"{where}: no labelled beat is left to train on")
         self.classes = sorted(counts)
         total = sum(counts.values())
         self.class_weights = torch.tensor(
@@ -142,7 +149,8 @@ class BeatsTask(Task):
         )  # fmt: skip
         info = {
             "validation": config.validation,
-            "unit": "records",
+            "unit": "record spans (split by time)" if by_time else "records",
+            "spans_s": spans,
             "classes": self.classes,
             "train_beats": dict(counts),
             "val_beats": dict(Counter(s for r in val for s in r.symbols)),
@@ -153,6 +161,19 @@ class BeatsTask(Task):
         return DataSplit(
             train_set, RecordDataset(val), [r.id for r in train], [r.id for r in val], info
         )
+
+    def _by_record(self, config: TrainConfig, records: list, where) -> tuple[list, list]:
+        """`records` shuffled (by the seed) and split by record: at least one trains."""
+        if validation_problem(len(records), len(records), config.validation):
+            raise ValueError(
+                f"{where}: one record with beats: nothing is left to validate on; add records "
+                "or train without validation (--validation none)"
+            )
+        rng = np.random.default_rng(0 if config.seed is None else config.seed)
+        order = [records[i] for i in rng.permutation(len(records))]
+        wanted = max(1, round(config.val_split * len(order)))
+        n_val = 0 if config.validation == "none" else min(wanted, len(order) - 1)
+        return order[n_val:], order[:n_val]
 
     def validate(
         self, model: torch.nn.Module, loader: torch.utils.data.DataLoader, device: torch.device
@@ -209,6 +230,29 @@ class BeatsTask(Task):
         return {}
 
 
+def _as_workspace(sources: Any) -> Workspace | None:
+    """The workspace `sources` names (a `Workspace`, its folder, {"workspace": DIR}), or None."""
+    if isinstance(sources, Mapping) and sources.get("workspace"):
+        return Workspace(sources["workspace"])
+    if isinstance(sources, str | Path) and is_workspace(sources):
+        return Workspace(sources)
+    return sources if isinstance(sources, Workspace) else None
+
+
+def _folder_records(folder, lead, fs_hz: float) -> tuple[list, list[str], Any]:
+    """The annotated WFDB records of `folder`, the problems met, and the lead read."""
+    headers, problems = find_records(folder)
+    records = []
+    for header in headers:
+        try:
+            if lead is None:  # the first record's first lead names the lead for all
+                lead = read_wfdb(header, annotator=None).channel_names[0]
+            records.append(load_record(header, str(lead), fs_hz))
+        except ValueError as error:
+            problems.append(f"{error}: skipped")
+    return records, problems, lead
+
+
 def detect_beats(
     model_dir: Path, source: Path, device: str = "cpu"
 ) -> tuple[list[Annotation], float]:
@@ -217,22 +261,8 @@ def detect_beats(
     from medgui.ml.training.checkpoint import TrainedModel
 
     trained = TrainedModel.load(model_dir, device)
-    extra = trained.card.extra
     signal = read_signal(source)
-    lead = str(extra.get("lead") or "all")
-    fs = float(extra.get("fs_hz", DEFAULTS["fs_hz"]))
-    x = prepare(signal, choose_leads(signal, lead), fs)
-    if x.shape[0] != trained.card.input_channels:
-        raise ValueError(
-            f"{source}: {x.shape[0]} leads, the model reads {trained.card.input_channels}"
-        )
-    logits = predict(trained.network, x, int(trained.card.input_size[1]), fs, device)
-    found, symbols = pick_beats(
-        logits, fs, trained.card.classes, float(extra.get("threshold", 0.5)),
-        float(extra.get("refractory_s", 0.2)),
-    )  # fmt: skip
-    back = signal.fs_hz / fs
+    found, symbols = find_beats(trained, signal)
     return [
-        Annotation(min(round(s * back), signal.n_samples - 1), symbol)
-        for s, symbol in zip(found, symbols, strict=True)
+        Annotation(int(s), symbol) for s, symbol in zip(found, symbols, strict=True)
     ], signal.fs_hz

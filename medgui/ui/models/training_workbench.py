@@ -15,7 +15,7 @@ import dataclasses
 from functools import partial
 
 import numpy as np
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
@@ -38,6 +38,7 @@ from medgui.workers.infer_worker import (
 from medgui.workers.label_workers import label_op_worker, label_snapshot, write_proposal
 from medgui.workers.ml_warmup import warm_up_when_shown
 from medgui.workers.train_worker import (
+    BeatPreview,
     SlicePreview,
     Trained,
     TrainRequest,
@@ -51,6 +52,8 @@ MODEL_NAME = "segment"
 
 class TrainingWorkbench(QObject):
     """The training and model part of the application (`app`, with its `labels`)."""
+
+    beat_preview = Signal(object)  # a `BeatPreview` of the run: the beats layer draws it
 
     def __init__(self, app: AppContext) -> None:
         super().__init__(app.shell)
@@ -66,6 +69,8 @@ class TrainingWorkbench(QObject):
         self.request: TrainRequest | None = None
         self.visited: set[int] = set()  # slices "Next most uncertain" has shown
         self._session = None
+        # What makes the beats task's requests (the ECG record on show): `BeatLearning`.
+        self.signal_training = None
         self.series_ranking = SeriesRanking(self, app, MODEL_NAME)
         self._build_docks()
         self._build_menu()
@@ -87,7 +92,10 @@ class TrainingWorkbench(QObject):
         # The versions are read when the Models dock is shown (not at start: no torch then).
         self.model_dock.visibilityChanged.connect(lambda shown: shown and self.refresh_versions())
         self._on_session(self.labels.context.session)
-        self.panel.set_running(False, can_resume=can_resume(self.workspace_root, MODEL_NAME))
+        self.panel.task.currentIndexChanged.connect(
+            lambda _i: self.panel.set_running(self.training, can_resume=self._can_resume())
+        )
+        self.panel.set_running(False, can_resume=self._can_resume())
         # torch and MONAI load when a model dock first shows (and no series loads), not on Start.
         warm_up_when_shown((self.train_dock, self.model_dock), app.jobs)
 
@@ -98,6 +106,10 @@ class TrainingWorkbench(QObject):
     @property
     def training(self) -> bool:
         return self.trainer is not None
+
+    def _can_resume(self) -> bool:
+        """Whether the task chosen in the dock has a checkpoint to resume."""
+        return can_resume(self.workspace_root, self.panel.task.currentData() or MODEL_NAME)
 
     # Building.
 
@@ -176,14 +188,10 @@ class TrainingWorkbench(QObject):
         """Train as `config` (a `TrainConfig` as JSON) says; `resume` continues the last run."""
         if self.training:
             return
-        session = self.labels.context.session
-        work = volume = k = None
-        if session is not None:
-            key = session.key
-            measurements = [m.to_dict() for m in self.app.measurements.store.list(key)]
-            work = snapshot(session, measurements)
-            volume, k = session.volume, self.axial_index(session.volume)
-        request = TrainRequest(dict(config), self.workspace_root, work, volume, k, resume)
+        if config.get("task") == "beats" and self.signal_training is not None:
+            request = self.signal_training.train_request(config, resume)  # the ECG on show
+        else:
+            request = self._image_request(config, resume)
         self.request = request
         worker = train_worker(request)
         worker.yielded.connect(self._on_update)
@@ -197,12 +205,26 @@ class TrainingWorkbench(QObject):
         self.train_dock.show()
         worker.start()
 
+    def _image_request(self, config: dict, resume: bool) -> TrainRequest:
+        """A run on the saved label maps: the series on show is saved first and previewed."""
+        session = self.labels.context.session
+        work = volume = k = None
+        if session is not None:
+            key = session.key
+            measurements = [m.to_dict() for m in self.app.measurements.store.list(key)]
+            work = snapshot(session, measurements)
+            volume, k = session.volume, self.axial_index(session.volume)
+        return TrainRequest(dict(config), self.workspace_root, work, volume, k, resume)
+
     def cancel_training(self) -> None:
         if self.trainer is not None:
             self.panel.add_message("cancelling…")
             self.trainer.quit()
 
     def _on_update(self, update) -> None:
+        if isinstance(update, BeatPreview):
+            self.beat_preview.emit(update)
+            return
         if isinstance(update, SlicePreview):
             volume = self.app.view_layout.volume
             if volume is not None and self.proposal.proposal is None:
@@ -229,7 +251,7 @@ class TrainingWorkbench(QObject):
             return
         self.trainer = None
         self.request = None
-        self.panel.set_running(False, can_resume=can_resume(self.workspace_root, MODEL_NAME))
+        self.panel.set_running(False, can_resume=self._can_resume())
         if self.proposal.proposal is None:
             self.proposal.clear()  # the training preview goes with the run
 
@@ -240,9 +262,7 @@ class TrainingWorkbench(QObject):
         worker.returned.connect(self.model_panel.set_versions)
         worker.errored.connect(lambda error: self._say(f"Model versions: {error}"))
         worker.start()
-        self.panel.set_running(
-            self.training, can_resume=can_resume(self.workspace_root, MODEL_NAME)
-        )
+        self.panel.set_running(self.training, can_resume=self._can_resume())
 
     def set_active(self, name: str, number: int) -> None:
         """Make version `number` of model `name` the one its task runs."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Signal as QtSignal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from medgui.core.signals.beat_session import BeatSession
@@ -33,6 +34,8 @@ def describe_record(name: str, signal: Signal) -> str:
 
 class EcgPanel(QWidget):
     """The record's name (the overlay) above its ECG view (None until a record is shown)."""
+
+    record_shown = QtSignal()  # a new view and session: whoever draws on them attaches anew
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +65,7 @@ class EcgPanel(QWidget):
         self.view.set_session(self.session)
         self.title.setText(describe_record(name, signal))
         self.view.setFocus()
+        self.record_shown.emit()
 
     def _open_session(self, signal: Signal) -> BeatSession:
         lead = self.paper.cells(signal)[-1].channel  # snap to the rhythm strip's lead

@@ -90,6 +90,7 @@ class EcgView(QWidget):
 
     caliper_measured = QtSignal(object)  # CaliperReading
     paper_changed = QtSignal()
+    redrawn = QtSignal()  # the page was cleared and drawn anew: layers add their items again
 
     def __init__(
         self,
@@ -208,6 +209,7 @@ class EcgView(QWidget):
         self._fit_true_scale()
         self._move_region()
         self.status.setText(self._status_text())
+        self.redrawn.emit()
 
     def _draw_grid(self, bottom_mm: float) -> None:
         """The paper down to `bottom_mm` (the page, or the widget's foot if that is lower)."""

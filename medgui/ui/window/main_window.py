@@ -35,6 +35,7 @@ from medgui.ui.labeling.smart_workbench import SmartLabelWorkbench
 from medgui.ui.labeling.workbench import LabelWorkbench
 from medgui.ui.measure.context import MeasurementContext, Tool
 from medgui.ui.measure.panel import MeasurementPanel
+from medgui.ui.models.beat_learning import BeatLearning
 from medgui.ui.models.training_workbench import TrainingWorkbench
 from medgui.ui.reporting.export_dialog import ExportWorkbench
 from medgui.ui.reporting.report_workbench import ReportWorkbench
@@ -141,6 +142,8 @@ class MainWindow(WindowMenus, QMainWindow):
         self.demo_labels = DemoLabels(self)  # after the workbench: its session opens first
         # Training, model versions, inference and the proposal layer.
         self.training = app.training = TrainingWorkbench(app)
+        # ECG beats: train from the record on show, its live preview, "Label the rest".
+        self.beat_learning = BeatLearning(self.training, self.signals.panel)
         self.exports = ExportWorkbench(app)  # File → Export…: SEG, SR, de-identified copy
         # Key images, File → Report… and its dialog.
         self.reports = ReportWorkbench(app)
