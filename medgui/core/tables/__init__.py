@@ -1,1 +1,2 @@
-"""Case tables: one row per case, features measured from images, labels and the record (no Qt, no torch)."""
+"""Case tables: one row per case, features measured from images, labels and the record (no
+Qt, no torch)."""
