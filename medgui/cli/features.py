@@ -17,8 +17,8 @@ COMMANDS = ("features",)
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add `features` to the `medgui` sub-command parsers."""
+    from medgui.core.tables.columns import PER
     from medgui.core.tables.csvfile import JOIN_KEYS
-    from medgui.core.tables.table import PER
 
     p = sub.add_parser(
         "features", help="a case table of a workspace: shape, intensity, texture, patient columns"

@@ -43,7 +43,7 @@ def make_case_workspace(root: Path, patients: int = 8, seed: int = 0) -> Workspa
             patient_name=f"Case^{index:02d}",
             patient_id=f"P{index:02d}",
             patient_birth_date=f"{1950 + index}0101",
-            patient_sex="MF"[index % 2],
+            patient_sex="MF"[(index // 2) % 2],  # unrelated to the class
             accession_number=f"A{index:02d}",
             study_date="20240601",
         )

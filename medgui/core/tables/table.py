@@ -16,14 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from medgui.core.tables.cases import LABEL_FEATURES, SeriesCase, measure_series
+from medgui.core.tables.columns import ID_COLUMNS, PATIENT_COLUMNS, PER, TARGET
 from medgui.core.tables.csvfile import join_csv, write_csv
 from medgui.core.workspace.store import Workspace
-
-PER = ("patient", "study", "series", "label")
-#: Columns that name a case, never features to learn from.
-ID_COLUMNS = ("id", "patient_id", "accession", "study_uid", "series_uid", "series_key", "label")
-PATIENT_COLUMNS = ("age_years", "sex", "weight_kg")
-TARGET = "class"
 
 
 class TableCancelled(Exception):
@@ -152,4 +147,12 @@ def build_case_table(
     return CaseTable(columns, rows, per, problems)
 
 
-__all__ = ["LABEL_FEATURES", "PER", "CaseTable", "TableCancelled", "build_case_table"]
+__all__ = [
+    "ID_COLUMNS",
+    "LABEL_FEATURES",
+    "PER",
+    "TARGET",
+    "CaseTable",
+    "TableCancelled",
+    "build_case_table",
+]

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from medgui.core.tables.columns import ID_COLUMNS
 from medgui.core.tables.csvfile import is_missing, read_csv
-from medgui.core.tables.table import ID_COLUMNS
 from medgui.ml.tables.prepare import column_kind
 
 GROUP_COLUMN = "patient_id"

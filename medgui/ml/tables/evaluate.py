@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.special import log_softmax, softmax
+from scipy.special import log_softmax, logsumexp, softmax
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score, roc_auc_score
@@ -19,18 +19,22 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from medgui.ml.tables.prepare import TablePrep
 
-#: The baselines trained on the same folds and inputs as the MLP: (card key, label, factory).
-BASELINES: tuple[tuple[str, str, Callable[[int], object]], ...] = (
+#: The baselines trained on the same folds and inputs as the MLP: (card key, label,
+#: factory(seed, training rows)).
+BASELINES: tuple[tuple[str, str, Callable[[int, int], object]], ...] = (
     (
         "logistic_regression",
         "Logistic regression",
-        lambda seed: LogisticRegression(max_iter=5000, class_weight="balanced"),
+        lambda seed, rows: LogisticRegression(max_iter=5000, class_weight="balanced"),
     ),
     (
         "gradient_boosting",
         "Gradient boosting",
-        # scikit-learn's histogram gradient boosting: its fast, NaN-tolerant implementation.
-        lambda seed: HistGradientBoostingClassifier(class_weight="balanced", random_state=seed),
+        # scikit-learn's histogram gradient boosting (its fast implementation). Its default
+        # leaf of 20 rows cannot split a table of a few dozen cases: a tenth of them, at least 2.
+        lambda seed, rows: HistGradientBoostingClassifier(
+            class_weight="balanced", random_state=seed, min_samples_leaf=max(2, min(20, rows // 10))
+        ),
     ),
 )
 Logits = Callable[[np.ndarray], np.ndarray]
@@ -108,6 +112,10 @@ def column_slices(prep: TablePrep) -> dict[str, slice]:
     return slices
 
 
+def _cross_entropy(y: np.ndarray, logits: np.ndarray) -> float:
+    return float(-log_softmax(logits, axis=1)[np.arange(len(y)), y].mean())
+
+
 def permutation_importance(
     folds: list[tuple[Logits, np.ndarray, np.ndarray]],
     y: np.ndarray,
@@ -115,44 +123,60 @@ def permutation_importance(
     repeats: int = 5,
     seed: int | None = 0,
 ) -> list[dict[str, float]]:
-    """How much the out-of-fold AUC drops when one raw column is shuffled among each fold's
-    validation rows (Breiman 2001; its value and missing indicator, or its one-hot block, move
-    together): {"feature", "importance" (mean drop), "sd"}, largest first. `folds` holds each
-    fold's (logits function, validation rows, their model inputs)."""
+    """How much the out-of-fold cross-entropy (nats per case) grows when one raw column is
+    shuffled among each fold's validation rows (Breiman 2001; its value and missing
+    indicator, or its one-hot block, move together): {"feature", "importance" (mean growth),
+    "sd"}, largest first. Cross-entropy rather than AUC: with a few cases the AUC is often
+    1.0 whichever single column is shuffled (the others still rank the cases), while the
+    evidence each column adds still shows in the loss. `folds` holds each fold's (logits
+    function, validation rows, their model inputs)."""
     rng = np.random.default_rng(seed)
     pieces = [(rows, predict(x)) for predict, rows, x in folds]
     base = np.zeros((len(y), pieces[0][1].shape[1]))
     for rows, logits in pieces:
         base[rows] = logits
-    reference = macro_auc(y, softmax(base, axis=1))
+    reference = _cross_entropy(y, base)
     found = []
     for name in slices[0]:
-        drops = []
+        growths = []
         for _ in range(repeats):
             shuffled = base.copy()
             for (predict, rows, x), where in zip(folds, slices, strict=True):
                 moved = x.copy()
                 moved[:, where[name]] = x[rng.permutation(len(x))][:, where[name]]
                 shuffled[rows] = predict(moved)
-            drops.append(reference - macro_auc(y, softmax(shuffled, axis=1)))
-        found.append({"feature": name, "importance": float(np.mean(drops)),
-                      "sd": float(np.std(drops))})  # fmt: skip
+            growths.append(_cross_entropy(y, shuffled) - reference)
+        found.append({"feature": name, "importance": float(np.mean(growths)),
+                      "sd": float(np.std(growths))})  # fmt: skip
     return sorted(found, key=lambda item: -item["importance"])
+
+
+def _log_odds(logits: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """log(p_c / (1 - p_c)) of class `chosen` per row, from the logits (exact where p_c
+    rounds to 1): z_c − log Σ_{k≠c} exp z_k."""
+    z = logits.astype(np.float64)
+    rows = np.arange(len(chosen))
+    others = z.copy()
+    others[rows, chosen] = -np.inf
+    return z[rows, chosen] - logsumexp(others, axis=1)
 
 
 def contributions(
     predict: Logits, x: np.ndarray, reference: np.ndarray, slices: dict[str, slice], t: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-case occlusion effects: for each row and raw column, the predicted class's
-    probability minus what it becomes when that column's inputs are set to the training
-    average (`reference`, the average case). Positive: the column pushed this case towards its
-    predicted class. Returns (probabilities (rows, classes), effects (rows, columns))."""
-    probabilities = calibrated(predict(x), t)
+    """Per-case occlusion effects: for each row and raw column, how much the log-odds of the
+    predicted class fall when that column's inputs are set to the training average
+    (`reference`, the average case). Positive: the column pushed this case towards its
+    predicted class. Log-odds rather than probabilities: a confident prediction's probability
+    barely moves (0.999 → 0.99) while its evidence changes tenfold. Returns (probabilities
+    (rows, classes), effects (rows, columns))."""
+    logits = predict(x) / t
+    probabilities = softmax(logits, axis=1)
     chosen = probabilities.argmax(axis=1)
+    base = _log_odds(logits, chosen)
     effects = np.zeros((len(x), len(slices)))
     for j, where in enumerate(slices.values()):
         occluded = x.copy()
         occluded[:, where] = reference[where]
-        moved = calibrated(predict(occluded), t)[np.arange(len(x)), chosen]
-        effects[:, j] = probabilities[np.arange(len(x)), chosen] - moved
+        effects[:, j] = base - _log_odds(predict(occluded) / t, chosen)
     return probabilities, effects

@@ -115,7 +115,7 @@ def _train_table(config: TrainConfig, data: TableData, folds: int) -> Iterator[A
         best_epochs.append(result.best_epoch)
         histories.append(result.history)
         for key, _label, factory in BASELINES:
-            model = factory(config.seed or 0).fit(x_train, data.y[train_rows])
+            model = factory(config.seed or 0, len(train_rows)).fit(x_train, data.y[train_rows])
             proba = np.zeros((len(val_rows), k))
             proba[:, model.classes_] = model.predict_proba(x_val)
             baseline_oof[key][val_rows] = proba

@@ -38,6 +38,7 @@ from medgui.ui.measure.panel import MeasurementPanel
 from medgui.ui.models.training_workbench import TrainingWorkbench
 from medgui.ui.reporting.export_dialog import ExportWorkbench
 from medgui.ui.reporting.report_workbench import ReportWorkbench
+from medgui.ui.tables.cases_workbench import CasesWorkbench
 from medgui.ui.viewer.cine import CineControls
 from medgui.ui.viewer.slice_view import SliceView
 from medgui.ui.viewer.view_actions import ViewActions
@@ -147,6 +148,7 @@ class MainWindow(WindowMenus, QMainWindow):
         # Grow from seeds and propagation of labelled slices (Label menu).
         self.smart_labels = SmartLabelWorkbench(app)
         self.smart_labels.proposed.connect(self.training.show_proposal)
+        self.cases = CasesWorkbench(app)  # the case table, the table model and its results
         wheel_scrolls_docks(self)  # the wheel over a dock's plot scrolls the dock
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -309,6 +311,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.training.close()  # training stops within a batch
         self.reports.close()
         self.smart_labels.close()  # propagation stops within a batch
+        self.cases.close()
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.jobs.shutdown()

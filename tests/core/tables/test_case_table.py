@@ -47,7 +47,7 @@ def test_one_row_per_series_with_patient_shape_intensity_and_target(case_workspa
         row = by_patient[f"P{index:02d}"]
         assert row["class"] == ("malignant" if index % 2 else "benign")
         assert row["age_years"] == 2024 - (1950 + index) - 1 + 1  # born 1 Jan, seen 1 June
-        assert row["sex"] == "MF"[index % 2]
+        assert row["sex"] == "MF"[(index // 2) % 2]
         assert math.isnan(row["weight_kg"])  # not in the header: missing, not zero
         volume = _lesion_voxels(index) * np.prod(SPACING_XYZ)
         assert row["lesion_volume_mm3"] == pytest.approx(volume)
