@@ -86,3 +86,28 @@ def test_build_sort_filter_train_explain_and_open(qtbot, window, cases, wait_idl
         timeout=30_000,
     )
     wait_idle(window)
+
+
+def test_bad_choice_is_told_and_training_can_be_cancelled(qtbot, window, tmp_path):
+    dialogs = ScriptedDialogs().install(window.labels.dialogs)
+    assert window.labels.set_workspace(make_case_workspace(tmp_path, patients=6).root)
+    cases, panel = window.cases, window.cases.panel
+    cases.build("patient")
+    qtbot.waitUntil(lambda: cases.table is not None and not cases.busy, timeout=60_000)
+    assert sorted(row["id"] for row in cases.table.rows) == [f"P{i:02d}" for i in range(6)]
+    for i in range(panel.features.count()):
+        panel.features.item(i).setCheckState(Qt.CheckState.Unchecked)
+    panel.train.click()
+    qtbot.waitUntil(lambda: not cases.busy, timeout=60_000)
+    assert dialogs.warnings and "no feature columns" in dialogs.warnings[-1][1]
+    assert cases.result is None and panel.train.isEnabled()
+
+    panel._fill_features("class")
+    panel.epochs.setValue(5000)
+    panel.folds.setValue(2)
+    panel.train.click()
+    qtbot.waitUntil(lambda: len(panel._curves) > 0 and panel._curves[0].getData()[0] is not None,
+                    timeout=60_000)  # fmt: skip
+    panel.cancel.click()
+    qtbot.waitUntil(lambda: not cases.busy, timeout=30_000)  # within a batch, not 5000 epochs
+    assert cases.result is None and panel.build.isEnabled()
