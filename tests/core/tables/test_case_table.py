@@ -147,3 +147,30 @@ def test_features_command_writes_the_csv(case_workspace, tmp_path, capsys):
     assert float(rows[0]["lesion_volume_mm3"]) > 0
     assert main(["features", str(tmp_path), str(out)]) == 1  # not a workspace
     assert "not a medgui workspace" in capsys.readouterr().err
+
+
+def test_a_patient_with_two_series_tagged_differently(tmp_path):
+    from medgui.core.annotations.model import SeriesAnnotations
+    from medgui.core.dicom.write import SeriesInfo, write_dicom_series
+    from medgui.core.workspace.sources import find_series
+
+    workspace = make_case_workspace(tmp_path, patients=2)
+    first = next(workspace.load_series(k) for k in workspace.series_keys()
+                 if find_series(workspace.load_series(k)).patient_id == "P00")  # fmt: skip
+    header = find_series(first).instances[0]
+    info = SeriesInfo(patient_id="P00", study_instance_uid=header.study_instance_uid,
+                      series_number=2, accession_number=header.accession_number)  # fmt: skip
+    write_dicom_series(load_volume(find_series(first)), tmp_path / "second", info)
+    annotations = SeriesAnnotations.from_json(first.annotations)
+    annotations.tags.series_tag = "malignant"  # the first is benign
+    second = SeriesWork(info.series_instance_uid, info.series_instance_uid, "follow-up",
+                        [str(tmp_path / "second")], first.labelmap,
+                        annotations=annotations.to_json())  # fmt: skip
+    workspace.save_series(second)
+    assert len(build_case_table(workspace, "series").rows) == 3
+    for per in ("patient", "study"):
+        table = build_case_table(workspace, per)
+        rows = {row["patient_id"]: row for row in table.rows}
+        assert len(rows) == 2 and rows["P00"]["class"] == "" and rows["P01"]["class"]
+        assert any("tagged ['benign', 'malignant']; no target" in p for p in table.problems)
+        assert any("label 'lesion' is in series" in p for p in table.problems)
