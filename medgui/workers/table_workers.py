@@ -15,17 +15,20 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from superqt.utils import GeneratorWorker, thread_worker
 
 from medgui.core.tables.csvfile import is_missing
-from medgui.core.tables.table import CaseTable, build_case_table
 from medgui.core.workspace.audit import AuditLog
 from medgui.core.workspace.sources import find_series
 from medgui.core.workspace.store import Workspace
 from medgui.ml.training import events as te
 from medgui.workers.load_worker import ProgressWorker, _ClosingGeneratorWorker
+
+if TYPE_CHECKING:
+    from medgui.core.tables.table import CaseTable
 
 MODEL_NAME = "table"
 BATCH_INTERVAL_S = 0.1
@@ -48,6 +51,10 @@ class TableTrained:
 
 
 def _build(root: Path, per: str, progress=None) -> CaseTable:
+    # Imported here: the feature code (scikit-image) loads when a table is first built, not
+    # when the window opens.
+    from medgui.core.tables.table import build_case_table
+
     return build_case_table(Workspace(root), per, progress=progress)
 
 

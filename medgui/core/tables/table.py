@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medgui.core.tables.cases import LABEL_FEATURES, SeriesCase, measure_series
+from medgui.core.tables.cases import SeriesCase, measure_series
 from medgui.core.tables.columns import ID_COLUMNS, PATIENT_COLUMNS, PER, TARGET
 from medgui.core.tables.csvfile import join_csv, write_csv
 from medgui.core.workspace.store import Workspace
@@ -145,14 +145,3 @@ def build_case_table(
         columns = [*[c for c in columns if c != TARGET], TARGET]
         problems += joined
     return CaseTable(columns, rows, per, problems)
-
-
-__all__ = [
-    "ID_COLUMNS",
-    "LABEL_FEATURES",
-    "PER",
-    "TARGET",
-    "CaseTable",
-    "TableCancelled",
-    "build_case_table",
-]
