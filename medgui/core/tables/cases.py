@@ -80,13 +80,18 @@ def _measurement_columns(saved: list[dict[str, Any]], problems: list[str], key: 
 def _load_image(work: SeriesWork, problems: list[str]) -> tuple[Volume | None, Series | None]:
     """The series' image and scanned series (None each when it cannot be found or read: the
     shape features need only the label map)."""
+    series = None
     try:
         target = find_series(work)
+        series = target if isinstance(target, Series) else None
         volume = load_volume(target)
     except (ValueError, OSError) as error:
         problems.append(f"series {work.key}: no intensity features ({error})")
-        return None, None
-    return volume, target if isinstance(target, Series) else None
+        return None, series
+    if volume.is_color:  # intensity features are defined on one channel of calibrated values
+        problems.append(f"series {work.key}: a colour image: no intensity features")
+        return None, series
+    return volume, series
 
 
 def measure_series(work: SeriesWork) -> SeriesCase:
