@@ -53,6 +53,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="beats: WFDB records (NAME.hea + signal files) with reference annotations NAME.atr",
     )
+    data.add_argument(
+        "--table", metavar="CSV", help="table: a case table (one row per case) to learn from"
+    )
+    data.add_argument("--target", metavar="COLUMN", help="table: the column to predict")
+    data.add_argument(
+        "--id", default="id", metavar="COLUMN", help="table: the rows' id column (default: id)"
+    )
     p.add_argument(
         "--out",
         metavar="MODEL_DIR",
@@ -106,12 +113,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "input",
         help="segment: a series or image file; classify: image or folder; beats: a WFDB "
-        "record (.hea) or DICOM waveform",
+        "record (.hea) or DICOM waveform; table: a CSV of cases",
     )
     p.add_argument(
         "output",
-        help="segment: label map .nii.gz/.nrrd or DICOM SEG .dcm; classify: .json; beats: "
-        ".csv (sample, time_s, symbol) or a WFDB annotation file (.atr, .qrs...)",
+        help="segment: label map .nii.gz/.nrrd or DICOM SEG .dcm; classify, table: .json; "
+        "beats: .csv (sample, time_s, symbol) or a WFDB annotation file (.atr, .qrs...)",
     )
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, help="CPU threads for torch")
@@ -214,6 +221,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.task == "table" or args.table:
+        return _train_table(args)
     if args.workspace:
         from medgui.core.workspace.layout import WORKSPACE_FILE, is_workspace
         from medgui.core.workspace.store import Workspace
@@ -255,6 +264,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         for problem in result.model.card.split.get("info", {}).get("problems", []):
             print(f"warning: {problem}", file=sys.stderr)
         print(json.dumps(result.summary()))
+    return 0
+
+
+def _train_table(args: argparse.Namespace) -> int:
+    """`medgui train --task table`: cross-validated MLP and baselines on a CSV (one process)."""
+    from medgui.ml.tables.data import read_table
+    from medgui.ml.tables.train import DEFAULT_FOLDS, train_table
+
+    if args.task != "table" or not args.table or not args.target:
+        print("error: a case table needs --task table --table CSV --target COLUMN", file=sys.stderr)
+        return 2
+    data = read_table(args.table, args.target, args.id)
+    config = _config(args)
+    fresh = not Path(args.out).exists()
+    try:
+        folds = int(config.options.get("folds", DEFAULT_FOLDS))
+        result = _consume(train_table(config, data, folds=folds), True)
+    except BaseException:
+        if fresh:
+            shutil.rmtree(args.out, ignore_errors=True)
+        raise
+    print(json.dumps(result.summary()))
     return 0
 
 

@@ -26,10 +26,10 @@ from torch.utils.data import Dataset
 
 from medgui.core.annotations.model import SeriesAnnotations
 from medgui.core.image.volume import Volume
-from medgui.core.io.itk import is_itk_file
 from medgui.core.io.load import load_volume
-from medgui.core.io.scan import Series, scan
-from medgui.core.workspace.store import SeriesWork, Workspace
+from medgui.core.io.scan import Series
+from medgui.core.workspace.sources import find_series
+from medgui.core.workspace.store import Workspace
 from medgui.ml.classification.images import (
     DEFAULT_CT_WINDOW,
     files_below,
@@ -106,23 +106,6 @@ class ImageFolderSource:
                 f"{found.classes or 'none'}"
             )
         return found
-
-
-def find_series(work: SeriesWork) -> Series | str:
-    """What to load for a saved series: its NIfTI/NRRD/MHA file, or the scanned DICOM series
-    with its UID in one of its source folders. ValueError when it is not found."""
-    for source in map(Path, work.source_paths):
-        if source.is_file() and is_itk_file(source):
-            return str(source)
-        if not source.exists():
-            continue
-        series = [s for s in scan(source).image_series if s.uid in (work.uid, work.key)]
-        if series:
-            return series[0]
-    raise ValueError(
-        f"series {work.description or work.key}: its images are not found in "
-        f"{work.source_paths or 'any recorded folder'}"
-    )
 
 
 class WorkspaceSource:

@@ -250,6 +250,12 @@ class ModelCard:
                 f"Best {self.best.get('metric', 'metric')}: {shown} (epoch "
                 f"{self.best.get('epoch', '?')} of {len(self.epochs)})"
             )
+        comparison = self.extra.get("comparison")  # the table task: the model and its baselines
+        if isinstance(comparison, dict):
+            for name, scores in comparison.items():
+                if isinstance(scores, dict):
+                    shown = ", ".join(f"{k} {v:.3f}" for k, v in scores.items() if _is_number(v))
+                    lines.append(f"Cross-validated {name.replace('_', ' ')}: {shown}")
         total = self.durations_s.get("total")
         if _is_number(total):
             lines.append(f"Trained on {self.device or 'unknown device'} in {total / 60:.1f} min")

@@ -38,6 +38,9 @@ class TaskEntry:
     curve_metric: str
     curve_label: str
     flip_on: Any
+    # False for a task trained from its own panel (the table task: from the Cases dock, on a
+    # case table, not from the Training dock on label maps).
+    in_training_dock: bool = True
 
     @property
     def network_names(self) -> tuple[str, ...]:
@@ -75,6 +78,16 @@ TASKS: tuple[TaskEntry, ...] = (
         curve_metric="beat_f1",
         curve_label="Beat F1",
         flip_on=False,  # a mirrored ECG is no ECG
+    ),
+    TaskEntry(
+        "table",
+        "Case table",
+        "medgui.ml.tables.task:TableTask",
+        (NetworkEntry("mlp", "Multilayer perceptron"),),
+        curve_metric="auc",
+        curve_label="AUC",
+        flip_on=False,  # rows of numbers: nothing to mirror
+        in_training_dock=False,
     ),
 )
 

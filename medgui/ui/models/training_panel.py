@@ -52,7 +52,8 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.task = QComboBox()
         for name in task_names():
-            self.task.addItem(task_entry(name).label, name)
+            if task_entry(name).in_training_dock:
+                self.task.addItem(task_entry(name).label, name)
         self.labels = QListWidget()
         self.labels.setMaximumHeight(90)
         self.labels.setToolTip("The labels (or classes) of the series on show: what is learnt")

@@ -39,6 +39,7 @@ from medgui.ui.models.beat_learning import BeatLearning
 from medgui.ui.models.training_workbench import TrainingWorkbench
 from medgui.ui.reporting.export_dialog import ExportWorkbench
 from medgui.ui.reporting.report_workbench import ReportWorkbench
+from medgui.ui.tables.cases_workbench import CasesWorkbench
 from medgui.ui.text.workbench import ReportsWorkbench
 from medgui.ui.viewer.cine import CineControls
 from medgui.ui.viewer.slice_view import SliceView
@@ -152,6 +153,7 @@ class MainWindow(WindowMenus, QMainWindow):
         # Grow from seeds and propagation of labelled slices (Label menu).
         self.smart_labels = SmartLabelWorkbench(app)
         self.smart_labels.proposed.connect(self.training.show_proposal)
+        self.cases = CasesWorkbench(app)  # the case table, the table model and its results
         wheel_scrolls_docks(self)  # the wheel over a dock's plot scrolls the dock
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -314,6 +316,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.training.close()  # training stops within a batch
         self.reports.close()
         self.smart_labels.close()  # propagation stops within a batch
+        self.cases.close()
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.jobs.shutdown()
