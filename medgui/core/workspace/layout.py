@@ -7,6 +7,7 @@ line) builds its paths here.
       series/<series>/    one folder per series (see `store`), with its ``.autosave/`` slots
       signals/<record>/   one folder per signal record (see `beats`): ``beats.json``, its labels
       models/             the model registry (`medgui.ml.models.registry`)
+      synthetic/<class>/  generated images added to training (`synthetic`), never patient data
       audit.jsonl         the audit log (`audit`)
 """
 
@@ -22,6 +23,7 @@ AUDIT_FILE = "audit.jsonl"
 AUTOSAVE_DIR = ".autosave"  # inside each series folder
 SIGNALS_DIR = "signals"
 BEATS_FILE = "beats.json"  # inside each signal record's folder
+SYNTHETIC_DIR = "synthetic"
 
 
 def workspace_file(root: str | Path) -> Path:
@@ -42,6 +44,11 @@ def series_root(root: str | Path) -> Path:
 def models_dir(root: str | Path) -> Path:
     """The model registry's folder."""
     return Path(root) / MODELS_DIR
+
+
+def synthetic_dir(root: str | Path) -> Path:
+    """The generated images added to training, one folder per class."""
+    return Path(root) / SYNTHETIC_DIR
 
 
 def audit_path(root: str | Path) -> Path:
