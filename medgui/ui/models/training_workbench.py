@@ -26,6 +26,7 @@ from medgui.ui.common.app_context import AppContext
 from medgui.ui.common.dock_actions import dock_action, scrolled
 from medgui.ui.labeling.persistence import snapshot
 from medgui.ui.models.classify_panel import ClassifyController
+from medgui.ui.models.gallery import GalleryController
 from medgui.ui.models.model_panel import ModelPanel
 from medgui.ui.models.proposal_layer import ProposalLayer, ProposalModel
 from medgui.ui.models.training_panel import TrainingPanel
@@ -70,6 +71,7 @@ class TrainingWorkbench(QObject):
         self._build_docks()
         self._build_menu()
         self.classifier = ClassifyController(self)  # "Classify this slice" and its heat map
+        self.gallery = GalleryController(self)  # the GAN's generated images
         p, m = self.panel, self.model_panel
         p.start_requested.connect(self.start)
         p.cancel_requested.connect(self.cancel_training)
@@ -177,6 +179,11 @@ class TrainingWorkbench(QObject):
         if self.training:
             return
         session = self.labels.context.session
+        try:
+            unlabelled = self.panel.unlabelled(session.key if session is not None else None)
+        except ValueError as error:
+            self.panel.show_warning(str(error))
+            return
         work = volume = k = None
         if session is not None:
             key = session.key
@@ -184,6 +191,7 @@ class TrainingWorkbench(QObject):
             work = snapshot(session, measurements)
             volume, k = session.volume, self.axial_index(session.volume)
         request = TrainRequest(dict(config), self.workspace_root, work, volume, k, resume)
+        request.unlabelled = unlabelled
         self.request = request
         worker = train_worker(request)
         worker.yielded.connect(self._on_update)
