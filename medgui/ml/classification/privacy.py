@@ -7,10 +7,12 @@ a training image has (near) zero distance in any deterministic feature space.
 
 The threshold is relative to the training data: a generated image is a near-copy when it is
 closer to a training image than `COPY_QUANTILE` of the training images are to their own nearest
-other training image (leave-one-out). On the digits benchmark (bench_semi_supervised, 5
-labelled per class, GAN, 1.5 min) that flagged 2 % of generated images while their nearest
-training image in pixels was at least as far as the real images' 1st percentile: the rule is
-conservative (it flags more than pixel copies), which is the side to err on.
+other training image (leave-one-out). Measured on the digits (bench_semi_supervised: 5
+labelled per class, 1208 unlabelled, GAN 1.5 min): 0 of 500 generated images flagged, and in
+pixels (RMS, 0..1) the nearest training image of every generated one was at least 0.135 away
+(median 0.32) while 1 % of real unseen test digits lie within 0.077 of a training image. The
+1 % quantile thus sits below what unseen real images reach; an exact copy (distance 0) and the
+closest 1 % are refused (tests: a generator that returns a training image is always flagged).
 """
 
 from __future__ import annotations
