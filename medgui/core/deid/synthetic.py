@@ -10,11 +10,13 @@ reads too.
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
 import pydicom
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
+from pydicom.errors import InvalidDicomError
 
 SYNTHETIC_KEY = "medgui:synthetic"
 
@@ -32,8 +34,11 @@ def write_synthetic_png(image: np.ndarray, path: str | Path, class_name: str) ->
 
 def is_synthetic_file(path: str | Path) -> bool:
     """Whether `path` is an image marked synthetic: a PNG with the mark, or a DICOM file whose
-    Image Type says DERIVED and SYNTHETIC. False for anything unreadable."""
+    Image Type says DERIVED and SYNTHETIC. False for anything unreadable, and for what is no
+    regular file (reading a FIFO would hang)."""
     path = Path(path)
+    if not path.is_file():
+        return False
     try:
         if path.suffix.lower() == ".png":
             with Image.open(path) as image:
@@ -45,5 +50,8 @@ def is_synthetic_file(path: str | Path) -> bool:
         header = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["ImageType"])
         values = [str(v).upper() for v in header.get("ImageType", [])]
         return "DERIVED" in values and "SYNTHETIC" in values
-    except (OSError, UnidentifiedImageError, pydicom.errors.InvalidDicomError, ValueError):
-        return False
+    except (
+        OSError, UnidentifiedImageError, InvalidDicomError, ValueError, RecursionError,
+        EOFError, KeyError, struct.error,
+    ):  # fmt: skip
+        return False  # the export reports an unreadable file itself
