@@ -47,6 +47,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "DICOM series folders; classify: one sub-folder per class)",
     )
     data.add_argument("--labels", metavar="DIR", help="label maps named like their images")
+    data.add_argument(
+        "--unlabelled",
+        metavar="DIR",
+        help="classify with --method gan/fixmatch: unlabelled images (PNG, JPEG, DICOM; "
+        "searched recursively, all of the labelled images' size)",
+    )
     data.add_argument("--workspace", metavar="DIR", help="train on a medgui workspace instead")
     data.add_argument(
         "--records",
@@ -86,6 +92,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     networks = ", ".join(f"{t.name}: {', '.join(t.network_names)}" for t in TASKS)
     p.add_argument(
         "--model", default="", help=f"the task's network (default: the task's own; {networks})"
+    )
+    p.add_argument(
+        "--method",
+        choices=("supervised", "gan", "fixmatch"),
+        default="supervised",
+        help="classify: supervised (default), or learn from --unlabelled images too: gan (a "
+        "semi-supervised GAN that can also draw images: medgui generate) or fixmatch",
     )
     p.add_argument("--patience", type=int, default=10, help="early stopping (0: off)")
     p.add_argument("--no-augment", action="store_true")
@@ -129,6 +142,10 @@ def _config(args: argparse.Namespace):
     from medgui.ml.models.task import TrainConfig
 
     options = dict(args.option)
+    if args.method != "supervised":
+        if args.task != "classify":
+            raise ValueError(f"--method {args.method} is for --task classify")
+        options["method"] = args.method
     if args.flip:
         options.setdefault("flip", task_entry(args.task).flip_on)
     return TrainConfig(
@@ -217,12 +234,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from medgui.ml.models.task import get_task
     from medgui.ml.training import distributed
-    from medgui.ml.training.trainer import Trainer
+    from medgui.ml.training.trainer import trainer_for
 
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.task == "table" or args.table:
         return _train_table(args)
+    if args.unlabelled and args.task != "classify":
+        print("error: --unlabelled DIR is for --task classify", file=sys.stderr)
+        return 2
     if args.workspace:
         from medgui.core.workspace.layout import WORKSPACE_FILE, is_workspace
         from medgui.core.workspace.store import Workspace
@@ -230,13 +250,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not is_workspace(args.workspace):
             raise ValueError(f"{args.workspace}: not a medgui workspace (no {WORKSPACE_FILE})")
         sources: Any = Workspace(args.workspace)  # every task reads a Workspace
+        if args.unlabelled:
+            sources = {"source": sources, "unlabelled": args.unlabelled}
     elif args.records:
         if args.task != "beats":
             print("error: --records DIR is for --task beats", file=sys.stderr)
             return 2
         sources = Path(args.records)
     elif args.images:
-        sources = {"images": args.images, "labels": args.labels}
+        sources = {"images": args.images, "labels": args.labels, "unlabelled": args.unlabelled}
     else:
         print(
             "error: give --images DIR (with --labels DIR to segment), --records DIR (beats) "
@@ -249,7 +271,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     # A run that fails leaves no half-made model folder (its checkpoint, its split key) behind.
     fresh = not Path(args.out).exists()
     try:
-        trainer = Trainer(get_task(config.task), config, device=choice, distributed=context)
+        trainer = trainer_for(get_task(config.task), config, device=choice, distributed=context)
         resume = Path(args.out) / "checkpoint" if args.resume else None
         if context.is_main:
             print(f"device: {choice.reason}", file=sys.stderr)

@@ -69,6 +69,9 @@ class TrainRequest:
     # each epoch (the page on show; the window moves it as the user scrolls).
     signal: Signal | None = None
     preview_samples: tuple[int, int] | None = None
+    # Classification's unlabelled images (method gan/fixmatch): {"folder": DIR}, or
+    # {"series": [keys]} for the untagged slices of those saved series. None: none.
+    unlabelled: dict[str, Any] | None = None
 
 
 @dataclass
@@ -131,10 +134,21 @@ def _beat_preview(trainer, signal: Signal, window: tuple[int, int], epoch: int):
     return BeatPreview(epoch, signal.source, start, end, samples, symbols)
 
 
+def _sources(workspace: Workspace, unlabelled: dict[str, Any] | None):
+    """What the trainer reads: the workspace, with the unlabelled images when asked."""
+    if not unlabelled:
+        return workspace
+    if unlabelled.get("folder"):
+        return {"source": workspace, "unlabelled": str(unlabelled["folder"])}
+    from medgui.ml.classification.unlabelled import untagged_slices
+
+    return {"source": workspace, "unlabelled": untagged_slices(workspace, unlabelled["series"])}
+
+
 def _train(request: TrainRequest):
     from medgui.ml.models.registry import ModelRegistry
     from medgui.ml.models.task import TrainConfig, get_task
-    from medgui.ml.training.trainer import Trainer
+    from medgui.ml.training.trainer import trainer_for
 
     root = Path(request.workspace_root)
     workspace = Workspace(root)
@@ -144,10 +158,10 @@ def _train(request: TrainRequest):
     task = get_task(config.task)
     folder = checkpoint_dir(root, task.name)
     resume_from = folder if request.resume and can_resume(root, task.name) else None
-    trainer = Trainer(task, config, checkpoint_dir=folder)
+    trainer = trainer_for(task, config, checkpoint_dir=folder)
     freeze_once()
     yield DeviceChosen(trainer.choice.reason)
-    events = trainer.run(workspace, resume_from)
+    events = trainer.run(_sources(workspace, request.unlabelled), resume_from)
     last_batch = -math.inf
     try:
         for event in events:
@@ -173,7 +187,8 @@ def _train(request: TrainRequest):
                 registry = ModelRegistry(root)
                 name = request.model_name or task.name
                 state = {k: v.detach().cpu() for k, v in result.model.network.state_dict().items()}
-                version = registry.save_version(name, state, result.model.card)
+                extras = result.model.extras  # a GAN's generator and privacy features
+                version = registry.save_version(name, state, result.model.card, extras=extras)
                 card = result.model.card
                 AuditLog(root).record(
                     "model_trained",

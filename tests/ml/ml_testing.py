@@ -109,3 +109,32 @@ def classify_model(folder: Path) -> Path:
     config.options |= {"classes": card.classes, "in_channels": 1}
     torch.manual_seed(0)
     return TrainedModel(get_task("classify").build_network(config), card).save(folder)
+
+
+def write_digit_folders(
+    root: Path, classes: int = 3, labelled: int = 4, unlabelled: int = 60
+) -> tuple[Path, Path]:
+    """scikit-learn's bundled digits as 16×16 PNGs: `labelled` per class for the first
+    `classes` digits in ``root/labelled/<digit>/`` and `unlabelled` more of them (nested one
+    folder deep) in ``root/unlabelled/``; returns the two folders."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    taken: dict[int, int] = {}
+    left = unlabelled
+    for i, (image, target) in enumerate(zip(digits.images, digits.target, strict=True)):
+        if target >= classes:
+            continue
+        pixels = (np.kron(image / 16.0, np.ones((2, 2))) * 255).astype(np.uint8)
+        if taken.get(target, 0) < labelled:
+            taken[target] = taken.get(target, 0) + 1
+            folder = root / "labelled" / str(target)
+        elif left > 0:
+            left -= 1
+            folder = root / "unlabelled" / ("more" if i % 2 else "")
+        else:
+            break
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels).save(folder / f"{i:04d}.png")
+    return root / "labelled", root / "unlabelled"

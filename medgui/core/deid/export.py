@@ -28,6 +28,7 @@ from pydicom.errors import InvalidDicomError
 
 from medgui.core.deid.clean import Deidentifier, DeidOptions, burned_in_reason
 from medgui.core.deid.mapping import PseudonymMap
+from medgui.core.deid.synthetic import is_synthetic_file
 from medgui.core.deid.verify import Originals, VerificationReport, find_phi
 from medgui.core.util.atomic import atomic_writer
 from medgui.core.util.bounded_file import BoundedFile
@@ -95,6 +96,8 @@ def _sources(folder: Path, summary: DeidSummary) -> list[Path]:
                 summary.skipped.append(f"{path}: a DICOMDIR indexes the originals by name and ID")
             elif name.startswith("."):
                 summary.skipped.append(f"{path}: a hidden file")
+            elif is_synthetic_file(path):
+                summary.skipped.append(f"{path}: a generated (synthetic) image, no patient data")
             else:
                 files.append(path)
     return files

@@ -34,6 +34,7 @@ ACTIONS = frozenset(
         "model_run",
         "model_imported",
         "model_exported",
+        "synthetic_added",  # generated images added to training (no patient data)
         "report_written",
         "seg_exported",
         "sr_exported",

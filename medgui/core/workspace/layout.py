@@ -9,6 +9,7 @@ line) builds its paths here.
       models/             the model registry (`medgui.ml.models.registry`)
       reports/            one JSON file per imported report (see `reports`): text and study
       report_terms.txt    the user's own finding terms (`medgui.core.text.vocabulary`)
+      synthetic/<class>/  generated images added to training (`synthetic`), never patient data
       audit.jsonl         the audit log (`audit`)
 """
 
@@ -26,6 +27,7 @@ SIGNALS_DIR = "signals"
 BEATS_FILE = "beats.json"  # inside each signal record's folder
 REPORTS_DIR = "reports"
 REPORT_TERMS_FILE = "report_terms.txt"
+SYNTHETIC_DIR = "synthetic"
 
 
 def workspace_file(root: str | Path) -> Path:
@@ -46,6 +48,11 @@ def series_root(root: str | Path) -> Path:
 def models_dir(root: str | Path) -> Path:
     """The model registry's folder."""
     return Path(root) / MODELS_DIR
+
+
+def synthetic_dir(root: str | Path) -> Path:
+    """The generated images added to training, one folder per class."""
+    return Path(root) / SYNTHETIC_DIR
 
 
 def audit_path(root: str | Path) -> Path:

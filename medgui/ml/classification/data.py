@@ -30,6 +30,7 @@ from medgui.core.io.load import load_volume
 from medgui.core.io.scan import Series
 from medgui.core.workspace.sources import find_series
 from medgui.core.workspace.store import Workspace
+from medgui.core.workspace.synthetic import class_folder_name, synthetic_images
 from medgui.ml.classification.images import (
     DEFAULT_CT_WINDOW,
     files_below,
@@ -93,6 +94,8 @@ class ImageFolderSource:
                 found.colour |= info["colour"]
                 patient = info["patient_id"]
                 group = f"patient:{patient}" if patient else f"file:{path.relative_to(self.root)}"
+                if info["synthetic"]:  # generated: trains, never validates (see task)
+                    group = f"synthetic:{path.relative_to(self.root)}"
                 label = len(found.classes)
                 refs += [ImageRef(str(path), f, label, group) for f in range(info["frames"])]
             if refs:
@@ -163,7 +166,20 @@ class WorkspaceSource:
                 f"{self.workspace.root}: tagged images of at least two classes are needed, found "
                 f"{sorted({found.classes[i] for i in used}) or 'none'}"
             )
+        self._add_synthetic(found)
         return found
+
+    def _add_synthetic(self, found: Collected) -> None:
+        """The generated images the user added to training (`core.workspace.synthetic`)."""
+        by_folder = {class_folder_name(name): i for i, name in enumerate(found.classes)}
+        for folder, files in synthetic_images(self.workspace.root).items():
+            if folder not in by_folder:
+                found.problems.append(f"synthetic images of unknown class {folder!r}; left out")
+                continue
+            found.refs += [
+                ImageRef(str(f), 0, by_folder[folder], f"synthetic:{folder}/{f.name}")
+                for f in files
+            ]
 
 
 def stratified_group_split(

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from medgui.core.deid.synthetic import SYNTHETIC_KEY
 from medgui.core.dicom.header import read_instance_header, unusable_image_reason
 from medgui.core.dicom.pixels import decode_file, stored_range, to_modality
 
@@ -105,7 +106,8 @@ def files_below(folder: str | Path) -> list[Path]:
 
 def image_info(path: str | Path) -> dict:
     """What a file holds without decoding its pixels: {"frames", "colour", "patient_id",
-    "modality"}. ValueError naming the file and the reason if it is not a usable image."""
+    "modality", "synthetic" (a PNG that medgui generated)}. ValueError naming the file and the
+    reason if it is not a usable image."""
     path = Path(path)
     if is_dicom_file(path):
         header = read_instance_header(path)  # DicomReadError is a ValueError naming the file
@@ -117,13 +119,21 @@ def image_info(path: str | Path) -> dict:
             "colour": header.samples_per_pixel == 3 or header.photometric == "PALETTE COLOR",
             "patient_id": header.patient_id,
             "modality": header.modality,
+            "synthetic": False,
         }
     try:
         with Image.open(path) as image:
-            mode = image.mode
+            # Text chunks before the pixels are in `info` without decoding (see generate).
+            mode, synthetic = image.mode, image.info.get(SYNTHETIC_KEY) == "true"
     except (OSError, UnidentifiedImageError) as error:
         raise ValueError(f"{path}: not a readable image ({error})") from error
-    return {"frames": 1, "colour": mode in _COLOUR_MODES, "patient_id": "", "modality": ""}
+    return {
+        "frames": 1,
+        "colour": mode in _COLOUR_MODES,
+        "patient_id": "",
+        "modality": "",
+        "synthetic": synthetic,
+    }
 
 
 def _read_pil(path: Path) -> np.ndarray:

@@ -8,7 +8,12 @@ network from its card that way), else from the last `make_split`.
 
 Options (``TrainConfig.options``): "size" (input side, default per network), "in_channels"
 (1 or 3; default from the data), "classes" (fixes their order), "ct_window" ([centre, width]
-HU), "flip" ("none" by default, "horizontal", "both"), "rotate_deg", "intensity", "cache_mb".
+HU), "flip" ("none" by default, "horizontal", "both"), "rotate_deg", "intensity", "cache_mb",
+"method" ("supervised" by default; "gan" or "fixmatch" learn from unlabelled images too, given as
+``sources["unlabelled"]``: a folder or `unlabelled.UnlabelledSlices`; see `semi_trainer`).
+
+Labelled images marked synthetic (generated, see `generate`) always train, never validate, and
+are counted apart in the card.
 """
 
 from __future__ import annotations
@@ -45,9 +50,16 @@ from medgui.ml.classification.images import (
 from medgui.ml.classification.infer import classify_images
 from medgui.ml.classification.metrics import classification_metrics
 from medgui.ml.classification.networks import build_classifier, network_spec
+from medgui.ml.classification.unlabelled import (
+    SemiSupervisedDataset,
+    as_unlabelled,
+    check_one_size,
+)
 from medgui.ml.models.card import series_entry
 from medgui.ml.models.pseudonyms import key_folder, pseudonymise
 from medgui.ml.models.task import DataSplit, Task, TrainConfig, validation_problem
+
+METHODS = ("supervised", "gan", "fixmatch")
 
 
 def as_source(sources: Any) -> ImageFolderSource | WorkspaceSource:
@@ -60,6 +72,8 @@ def as_source(sources: Any) -> ImageFolderSource | WorkspaceSource:
         return WorkspaceSource(sources)
     if isinstance(sources, Mapping) and sources.get("workspace"):
         return WorkspaceSource(Workspace(sources["workspace"]))
+    if isinstance(sources, Mapping) and sources.get("source"):
+        return as_source(sources["source"])
     if isinstance(sources, Mapping) and sources.get("images"):
         return ImageFolderSource(sources["images"])
     if isinstance(sources, str | Path):
@@ -74,6 +88,20 @@ def _unit(groups: list[str]) -> str:
     return {"patient": "patients", "series": "series", "file": "files"}.get(
         kinds[0] if len(kinds) == 1 else "", "patients, series or files"
     )
+
+
+def method_of(config: TrainConfig, sources: Any) -> tuple[str, Any]:
+    """The method (`METHODS`) and its unlabelled source (None for "supervised"); ValueError when
+    they do not go together."""
+    method = str(config.options.get("method") or "supervised")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
+    unlabelled = sources.get("unlabelled") if isinstance(sources, Mapping) else None
+    if method == "supervised" and unlabelled:
+        raise ValueError("unlabelled images are used by the gan and fixmatch methods only")
+    if method != "supervised" and not unlabelled:
+        raise ValueError(f"method {method!r} needs unlabelled images (--unlabelled DIR)")
+    return method, unlabelled
 
 
 def _series_group(ref: ImageRef) -> str:
@@ -109,6 +137,14 @@ class ClassificationTask(Task):
         channels = int(config.options.get("in_channels") or self.channels)
         return build_classifier(config.model, channels, len(classes), self.input_size(config))
 
+    def trainer_class(self, config: TrainConfig) -> type | None:
+        """The semi-supervised trainer for "gan" and "fixmatch" (see `trainer.trainer_for`)."""
+        if config.options.get("method") in ("gan", "fixmatch"):
+            from medgui.ml.classification.semi_trainer import SemiSupervisedTrainer
+
+            return SemiSupervisedTrainer
+        return None
+
     def build_loss(self, config: TrainConfig) -> nn.Module:
         """Cross-entropy on the logits."""
         return nn.CrossEntropyLoss()
@@ -121,14 +157,23 @@ class ClassificationTask(Task):
                 "needs validation images to choose the best model"
             )
         options = config.options
+        method, unlabelled_source = method_of(config, sources)
         source = as_source(sources)
         if isinstance(source, WorkspaceSource):
             found: Collected = source.collect(options.get("classes"))
         else:
             found = source.collect()
+        unlabelled, colour = [], found.colour
+        if unlabelled_source:
+            unlabelled_source = as_unlabelled(unlabelled_source)
+            unlabelled, problems, unlabelled_colour = unlabelled_source.collect()
+            found.problems += problems
+            colour |= unlabelled_colour
+            found.series.update(getattr(unlabelled_source, "series", {}))
+            check_one_size(found.refs + unlabelled, found.series)
         self.classes = list(found.classes)
         self.best_confusion, self._best_accuracy = [], -math.inf  # a new run
-        self.channels = int(options.get("in_channels") or (3 if found.colour else 1))
+        self.channels = int(options.get("in_channels") or (3 if colour else 1))
         # The card travels with the model: patients are named by keyed hash (see pseudonyms).
         names = pseudonymise({r.group for r in found.refs}, key_folder(source, config.out_dir))
         found.refs = [replace(r, group=names[r.group]) for r in found.refs]
@@ -136,7 +181,8 @@ class ClassificationTask(Task):
             found.refs = [replace(r, group=_series_group(r)) for r in found.refs]
         votes: dict[str, Counter] = {}
         for ref in found.refs:
-            votes.setdefault(ref.group, Counter())[ref.label] += 1
+            if not ref.group.startswith("synthetic:"):
+                votes.setdefault(ref.group, Counter())[ref.label] += 1
         group_labels = {g: c.most_common(1)[0][0] for g, c in votes.items()}
         reason = validation_problem(
             len(group_labels), len({_series_group(r) for r in found.refs}), config.validation
@@ -153,6 +199,8 @@ class ClassificationTask(Task):
             # Every class has a single group: validate on one anyway rather than not at all.
             val_ids, train_ids = train_ids[-1:], train_ids[:-1]
             stratified = False
+        synthetic = sorted({r.group for r in found.refs if r.group.startswith("synthetic:")})
+        train_ids = sorted(train_ids + synthetic)  # generated images never validate
         val_set = set(val_ids)
         train_refs = [r for r in found.refs if r.group not in val_set]
         val_refs = [r for r in found.refs if r.group in val_set]
@@ -182,9 +230,18 @@ class ClassificationTask(Task):
             "channels": self.channels,
             "problems": found.problems,
             "tags_from_text": found.from_text,
+            "method": method,
+            "labelled_images": len(found.refs) - len(synthetic),
+            "unlabelled_images": len(unlabelled),
+            "synthetic_images": len(synthetic),
         }
+        train = ClassificationDataset(train_refs, augment=augment, **common)
+        if unlabelled:
+            train = SemiSupervisedDataset(
+                train, ClassificationDataset(unlabelled, augment=augment, **common)
+            )
         return DataSplit(
-            ClassificationDataset(train_refs, augment=augment, **common),
+            train,
             ClassificationDataset(val_refs, **common),
             train_ids,
             val_ids,
@@ -236,6 +293,10 @@ class ClassificationTask(Task):
             "split": {"train": split.train_ids, "val": split.val_ids, "info": split.info},
             "confusion": self.best_confusion,
             "tags_from_text": split.info.get("tags_from_text", 0),
+            "semi_supervised": {
+                k: split.info.get(k)
+                for k in ("method", "labelled_images", "unlabelled_images", "synthetic_images")
+            },
         }
 
     def infer_files(self, model_dir: Path, source: Path, output: Path) -> dict[str, str]:

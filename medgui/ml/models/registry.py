@@ -196,17 +196,27 @@ class ModelRegistry:
         return data["last"]
 
     def save_version(
-        self, name: str, state_dict: dict[str, Any], card: ModelCard, *, activate: bool = True
+        self,
+        name: str,
+        state_dict: dict[str, Any],
+        card: ModelCard,
+        *,
+        activate: bool = True,
+        extras: dict[str, dict[str, Any]] | None = None,
     ) -> ModelVersion:
         """Save a new version of `name` (the next number) with `state_dict` as safetensors and
         `card` (its name and version set here); it becomes the active one unless
-        `activate=False`."""
+        `activate=False`. `extras` are more weight files beside them ({file name: tensors}, e.g.
+        a GAN's generator); bundles carry only the classifier's weights and card."""
 
         def fill(staging: Path, number: int) -> None:
             card.name, card.model_version = name, number
             shown = staging.parent / f"v{number}"  # the staging folder's name means nothing
             with writing(shown / WEIGHTS), atomic_writer(staging / WEIGHTS) as temporary:
                 save_file(_plain_tensors(state_dict), temporary, metadata={"format": "pt"})
+            for file_name, tensors in (extras or {}).items():
+                with writing(shown / file_name), atomic_writer(staging / file_name) as temporary:
+                    save_file(_plain_tensors(tensors), temporary, metadata={"format": "pt"})
             with writing(shown / CARD):
                 _write_card(staging / CARD, card)
 

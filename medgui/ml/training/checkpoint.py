@@ -12,7 +12,7 @@ from __future__ import annotations
 import pickle
 import random
 import zipfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -177,14 +177,19 @@ class TrainedModel:
 
     network: torch.nn.Module
     card: ModelCard
+    #: Other weight files of the model ({file name: tensors}), e.g. a GAN's generator.
+    extras: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
 
     def save(self, model_dir: str | Path) -> Path:
-        """Write weights.safetensors and card.json into `model_dir` (a registry version's
-        layout, for `medgui train --out`); returns the folder."""
+        """Write weights.safetensors, card.json and the `extras` into `model_dir` (a registry
+        version's layout, for `medgui train --out`); returns the folder."""
         model_dir = Path(model_dir)
+        paths = [model_dir / name for name in self.extras]
         # Weights without their card are no model: a failed card write takes the weights too.
-        with writing(model_dir / CARD, model_dir / WEIGHTS):
+        with writing(model_dir / CARD, model_dir / WEIGHTS, *paths):
             save_weights(model_dir / WEIGHTS, cpu_state_dict(self.network))
+            for path, tensors in zip(paths, self.extras.values(), strict=True):
+                save_weights(path, tensors)
             atomic_write_json(model_dir / CARD, self.card.to_json())
         return model_dir
 

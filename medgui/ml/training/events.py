@@ -94,6 +94,18 @@ class Finished:
     result: TrainResult
 
 
+@dataclass
+class SamplesDrawn:
+    """A generative method's samples after an epoch: `grid` uint8 (rows, cols[, 3]) with one
+    row of `per_class` images per class (row i: `classes[i]`), each `side` pixels square."""
+
+    epoch: int
+    grid: Any  # a numpy array: no torch here
+    classes: list[str]
+    per_class: int
+    side: int
+
+
 #: Each event type and the handler method that receives it.
 HANDLERS: dict[type, str] = {
     DeviceChosen: "on_device_chosen",
@@ -102,6 +114,7 @@ HANDLERS: dict[type, str] = {
     EpochDone: "on_epoch_done",
     Message: "on_message",
     Finished: "on_finished",
+    SamplesDrawn: "on_samples_drawn",
 }
 
 

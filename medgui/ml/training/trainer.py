@@ -59,10 +59,18 @@ from medgui.ml.training.events import (  # noqa: F401 - re-exported: the trainer
     EpochStarted,
     Finished,
     Message,
+    SamplesDrawn,
     TrainResult,
 )
 
-Event = EpochStarted | BatchDone | EpochDone | Message | Finished  # what `run` yields
+Event = EpochStarted | BatchDone | EpochDone | Message | SamplesDrawn | Finished  # `run` yields
+
+
+def trainer_for(task: Task, config: TrainConfig, **kwargs: Any) -> Trainer:
+    """The trainer `task` asks for under `config` (its `trainer_class(config)`, e.g. a
+    semi-supervised one), else the `Trainer`."""
+    factory = getattr(task, "trainer_class", None)
+    return ((factory and factory(config)) or Trainer)(task, config, **kwargs)
 
 
 class Trainer:
@@ -303,12 +311,24 @@ class Trainer:
             "batch_size": self.batch_size,
             "split": {"train": list(split.train_ids), "val": list(split.val_ids)},
             **state,
+            **self._extra_state(),
         }
         save_checkpoint(self.checkpoint_dir / LAST, pack(*self._parts(), **facts))
 
     def _parts(self) -> tuple:
         """What a checkpoint holds the state of."""
         return self.network, self.optimizer, self.scheduler, self.scaler
+
+    def _extra_state(self) -> dict[str, Any]:
+        """More for the checkpoint (a subclass's other networks: tensors and plain values)."""
+        return {}
+
+    def _restore_extra(self, checkpoint: dict[str, Any]) -> None:
+        """Put back what `_extra_state` saved."""
+
+    def _model_extras(self, network: torch.nn.Module) -> dict[str, dict[str, torch.Tensor]]:
+        """Weight files saved beside the final model ({file name: tensors})."""
+        return {}
 
     def _restore(self, checkpoint: dict, folder: Path, state: dict):
         """Continue from `checkpoint` (read from `folder`); returns the best weights so far."""
@@ -319,6 +339,7 @@ class Trainer:
                 f"{self.task.name!r} {self.config.model!r}"
             )
         unpack(checkpoint, *self._parts())
+        self._restore_extra(checkpoint)
         state.update({k: checkpoint[k] for k in ("epoch", "best", "best_epoch", "history")})
         state["best_loss"] = checkpoint.get("best_loss", math.inf)
         self.batch_size = int(checkpoint["batch_size"])
@@ -356,9 +377,10 @@ class Trainer:
         if best_weights is not None:
             network.load_state_dict(best_weights)
         network.eval()
+        extras = self._model_extras(network)  # before the card, which may describe them
         seconds = time.monotonic() - started
         card = self.card(state["history"], state["best_epoch"], seconds)
-        trained, model_dir = TrainedModel(network, card), None
+        trained, model_dir = TrainedModel(network, card, extras), None
         if self.config.out_dir and self.context.is_main:
             model_dir = trained.save(self.config.out_dir)
         best = next((h for h in state["history"] if h["epoch"] == state["best_epoch"]), {})

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medgui.ui.models.semi_panel import SemiSupervisedBox
 from medgui.workers.catalogue import VALIDATION, task_entry, task_names
 
 _LOG_LINES = 200
@@ -91,6 +92,7 @@ class TrainingPanel(QWidget):
         form.addRow("", self.flip)
         form.addRow("Validation", self.validation)
         form.addRow("Options", self.options)
+        self.semi = SemiSupervisedBox()  # classification only: the method, unlabelled images
 
         self.start_button = QPushButton("Start")
         self.cancel_button = QPushButton("Cancel")
@@ -131,6 +133,7 @@ class TrainingPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.semi)
         layout.addLayout(buttons)
         layout.addWidget(self.warning)
         layout.addLayout(status)
@@ -152,6 +155,7 @@ class TrainingPanel(QWidget):
         for network in entry.networks:
             self.model.addItem(network.label, network.name)
         self.metric_plot.setTitle(f"Validation {entry.curve_label}")
+        self.semi.setVisible(entry.name == "classify")
 
     def set_labels(self, names: list[str]) -> None:
         """The labels (or classes) of the series on show."""
@@ -169,6 +173,8 @@ class TrainingPanel(QWidget):
             raise ValueError("options must be a JSON object")
         if self.flip.isChecked():
             options.setdefault("flip", task_entry(self.task.currentData()).flip_on)
+        if self.task.currentData() == "classify":
+            options.update(self.semi.options())
         minutes = self.minutes.value()
         return {
             "task": self.task.currentData(),
@@ -200,12 +206,20 @@ class TrainingPanel(QWidget):
             widget.setEnabled(not running)
         for widget in (self.learning_rate, self.augment, self.flip, self.validation, self.options):
             widget.setEnabled(not running)
+        self.semi.set_inputs_enabled(not running)
+
+    def unlabelled(self, series_key: str | None) -> dict[str, Any] | None:
+        """The unlabelled images the run reads (classification; see `SemiSupervisedBox`)."""
+        if self.task.currentData() != "classify":
+            return None
+        return self.semi.unlabelled(series_key)
 
     def reset(self, keep_history: bool = False) -> None:
         """A new run starts (a resumed one keeps its curves)."""
         if not keep_history:
             self.history = []
             self._redraw()
+        self.semi.reset(keep_history)
         self.show_warning("")
         self._run_epochs = self.epochs.value()  # until the trainer says (resumed runs too)
         self.epoch_label.setText("Epoch –")
@@ -244,8 +258,12 @@ class TrainingPanel(QWidget):
         self.epoch_label.setText(f"Epoch {event.epoch}/{self._run_epochs}")
         self.eta_label.setText(f"ETA {_eta_text(event.eta_s)}")
         self._redraw()
+        self.semi.on_epoch_done(event)
         shown = ", ".join(f"{k} {v:.4f}" for k, v in event.metrics.items() if math.isfinite(v))
         self.add_message(f"epoch {event.epoch}: {shown}" + (" (best)" if event.best else ""))
+
+    def on_samples_drawn(self, event) -> None:
+        self.semi.on_samples_drawn(event)
 
     def _redraw(self) -> None:
         def series(key: str) -> tuple[list[float], list[float]]:

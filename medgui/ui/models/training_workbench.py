@@ -26,6 +26,7 @@ from medgui.ui.common.app_context import AppContext
 from medgui.ui.common.dock_actions import dock_action, scrolled
 from medgui.ui.labeling.persistence import snapshot
 from medgui.ui.models.classify_panel import ClassifyController
+from medgui.ui.models.gallery import GalleryController
 from medgui.ui.models.model_panel import ModelPanel
 from medgui.ui.models.proposal_layer import ProposalLayer, ProposalModel
 from medgui.ui.models.training_panel import TrainingPanel
@@ -75,6 +76,7 @@ class TrainingWorkbench(QObject):
         self._build_docks()
         self._build_menu()
         self.classifier = ClassifyController(self)  # "Classify this slice" and its heat map
+        self.gallery = GalleryController(self)  # the GAN's generated images
         p, m = self.panel, self.model_panel
         p.start_requested.connect(self.start)
         p.cancel_requested.connect(self.cancel_training)
@@ -191,7 +193,14 @@ class TrainingWorkbench(QObject):
         if config.get("task") == "beats" and self.signal_training is not None:
             request = self.signal_training.train_request(config, resume)  # the ECG on show
         else:
+            session = self.labels.context.session
+            try:
+                unlabelled = self.panel.unlabelled(session.key if session is not None else None)
+            except ValueError as error:
+                self.panel.show_warning(str(error))
+                return
             request = self._image_request(config, resume)
+            request.unlabelled = unlabelled
         self.request = request
         worker = train_worker(request)
         worker.yielded.connect(self._on_update)

@@ -17,6 +17,7 @@ from medgui.ml.training.events import (
     EpochStarted,
     Finished,
     Message,
+    SamplesDrawn,
     dispatch,
 )
 
@@ -28,6 +29,7 @@ EVENTS = [
     BatchDone(epoch=1, batch=1, n_batches=3, loss=0.75, samples_per_s=10.0),
     EpochDone(epoch=1, metrics={"train_loss": 0.5, "dice": 0.25}, lr=1e-3, best=True, eta_s=3.0),
     Message("training without validation", warning=True),
+    SamplesDrawn(epoch=1, grid=[[0, 255]], classes=["a"], per_class=2, side=1),
     Finished(RESULT),
 ]
 
@@ -48,7 +50,7 @@ def test_every_event_type_reaches_its_own_handler():
         dispatch(event, recorder)
     expected = [
         "on_device_chosen", "on_epoch_started", "on_batch_done", "on_epoch_done",
-        "on_message", "on_finished",
+        "on_message", "on_samples_drawn", "on_finished",
     ]  # fmt: skip
     assert recorder.seen == list(zip(expected, EVENTS, strict=True))
     assert set(HANDLERS) == {type(event) for event in EVENTS}  # every type is covered here
@@ -64,7 +66,7 @@ def test_a_handler_without_the_method_ignores_the_event():
             return "shown"
 
     handler = OnlyMessages()
-    assert [dispatch(event, handler) for event in EVENTS] == [None] * 4 + ["shown", None]
+    assert [dispatch(event, handler) for event in EVENTS] == [None] * 4 + ["shown", None, None]
     assert handler.texts == ["warning: training without validation"]
 
 
