@@ -5,7 +5,9 @@ sized so one millimetre is ``dpi / 25.4`` screen pixels, whatever the widget's s
 speed, G gain, L layout (Shift: back), B/N/M/P filters (baseline, 50 Hz, 60 Hz, 40 Hz
 low-pass), Left/Right and the wheel scroll in time, Up/Down move down a tall page. Dragging on
 the page measures (interval ms, amplitude mV, rate bpm). With a `BeatSession` set, the beat keys
-of `beat_keys` label beats at the mouse's place on a trace.
+of `beat_keys` label beats at the mouse's place on a trace, and its `ViewLayer`s (rhythm
+episodes, beat selection and moves, the saliency band) draw over the traces and take the keys,
+drags, clicks and context-menu entries that are theirs before the view does.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtCore import Signal as QtSignal
 from PySide6.QtGui import QFont, QKeyEvent, QWheelEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
 from medgui.core.signals.beat_session import BeatSession
 from medgui.core.signals.ecg_layout import (
@@ -31,6 +33,9 @@ from medgui.core.signals.filters import FILTERS, apply_filters
 from medgui.core.signals.overview import minmax_decimate
 from medgui.core.signals.signal import Signal
 from medgui.ui.signals.beat_keys import apply_beat_key, is_beat_key
+from medgui.ui.signals.beat_mouse import BeatMouse
+from medgui.ui.signals.episode_layer import EpisodeLayer
+from medgui.ui.signals.view_layer import ViewLayer
 
 # Pink paper with red lines, as printed; the dark variant for reading rooms.
 PAPER = {
@@ -41,6 +46,7 @@ PAPER = {
     "label": "#000000",
     "beat": "#1f4fa0",
     "caliper": "#0a7a2a",
+    "selected": "#e08000",
 }
 DARK = {
     "background": "#101010",
@@ -50,6 +56,7 @@ DARK = {
     "label": "#e8e8e8",
     "beat": "#7fb0ff",
     "caliper": "#6fe08f",
+    "selected": "#ffb040",
 }
 FILTER_KEYS = {
     Qt.Key.Key_B: "baseline",
@@ -77,7 +84,14 @@ class _PaperBox(pg.ViewBox):
         ev.accept()
         start = self.mapSceneToView(ev.buttonDownScenePos())
         end = self.mapSceneToView(ev.scenePos())
-        self._view.set_caliper((start.x(), start.y()), (end.x(), end.y()))
+        start, end = (start.x(), start.y()), (end.x(), end.y())
+        if not self._view.layer_drag(ev, start, end):
+            self._view.set_caliper(start, end)
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph's name
+        ev.accept()
+        point = self.mapSceneToView(ev.scenePos())
+        self._view.page_clicked(ev, (point.x(), point.y()))
 
     def wheelEvent(self, ev, axis=None) -> None:  # noqa: N802 - pyqtgraph's name
         # The page never zooms (it is at true scale): the wheel scrolls in time instead.
@@ -108,6 +122,10 @@ class EcgView(QWidget):
         self.cells: list[Cell] = []
         self.session: BeatSession | None = None
         self.mouse_mm: tuple[float, float] | None = None  # the mouse on the page, in paper mm
+        self.layers: list[ViewLayer] = []
+        self.selected_beat: int | None = None  # the sample of the beat clicked on
+        self.context_menu: QMenu | None = None
+        self._dragging: ViewLayer | None = None
         # Before the page exists: its first resize already draws the grid.
         self._caliper_items: list[pg.GraphicsObject] = []
         self._grid_items: list[pg.GraphicsObject] = []
@@ -153,10 +171,15 @@ class EcgView(QWidget):
         """Draw `session`'s beats (in place of the record's annotations) and label with it."""
         self.session = session
         session.events.connect(self._session_event)
+        self.layers += [EpisodeLayer(self), BeatMouse(self)]  # a bar's end before a mark
+        self.redraw()
+
+    def add_layer(self, layer: ViewLayer) -> None:
+        self.layers.append(layer)
         self.redraw()
 
     def _session_event(self, name: str) -> None:
-        if name == "beats_changed":
+        if name in ("beats_changed", "episodes_changed"):
             self.redraw()
 
     def cycle(self, what: str, step: int = 1) -> None:
@@ -205,6 +228,8 @@ class EcgView(QWidget):
         self.cells = self.paper.cells(self.signal) if self.signal is not None else []
         if self.signal is not None:
             self._draw_traces()
+            for layer in self.layers:
+                layer.draw()
         self._fit_true_scale()
         self._move_region()
         self.status.setText(self._status_text())
@@ -237,10 +262,7 @@ class EcgView(QWidget):
         label_font.setBold(True)
         for row in {c.row for c in self.cells}:
             self._draw_calibration(paper.row_pitch_mm * (row + 0.5))
-        # Beat symbols go on the rows that span the page (the rhythm strip) when there are any,
-        # as on a printout; short cells would have them collide with the lead labels.
-        full = [c for c in self.cells if c.t1_s - c.t0_s >= paper.page_s - 1e-9]
-        annotated = full or self.cells
+        annotated = self.annotated_cells()
         for cell in self.cells:
             a = max(first, int(np.ceil(cell.t0_s * fs)))
             b = min(last, int(np.floor(cell.t1_s * fs)) + 1)
@@ -259,6 +281,13 @@ class EcgView(QWidget):
                 self.box.addItem(pg.PlotCurveItem([cell.x_mm] * 2, tick, pen=trace_pen))
             if cell in annotated:
                 self._draw_beats(cell, a, b)
+
+    def annotated_cells(self) -> list[Cell]:
+        """The cells beats and episodes are drawn on: the rows that span the page (the rhythm
+        strip) when there are any, as on a printout, where short cells would have them collide
+        with the lead labels."""
+        full = [c for c in self.cells if c.t1_s - c.t0_s >= self.paper.page_s - 1e-9]
+        return full or self.cells
 
     def _draw_calibration(self, y: float) -> None:
         """The 1 mV standardisation pulse at the left of a row: 0.2 s wide, `gain` mm tall."""
@@ -335,12 +364,48 @@ class EcgView(QWidget):
 
     def mouse_sample(self) -> int | None:
         """The record sample under the mouse, or None when it is on no trace."""
-        if self.signal is None or self.mouse_mm is None:
+        return None if self.mouse_mm is None else self.sample_at(*self.mouse_mm)
+
+    def sample_at(self, x_mm: float, y_mm: float) -> int | None:
+        """The record sample at paper point (`x_mm`, `y_mm`), or None when it is on no trace."""
+        if self.signal is None:
             return None
-        hit = self.paper.time_at(self.cells, *self.mouse_mm)
+        hit = self.paper.time_at(self.cells, x_mm, y_mm)
         if hit is None:
             return None
         return min(max(round(hit[1] * self.signal.fs_hz), 0), self.signal.n_samples - 1)
+
+    def say(self, text: str) -> None:
+        """Show `text` after the paper's settings in the status line."""
+        self.status.setText(f"{self._status_text()}   {text}")
+
+    def layer_drag(self, ev, start: tuple[float, float], end: tuple[float, float]) -> bool:
+        """Hand a left drag to the layer that takes it at its start; False: the caliper's."""
+        if ev.isStart():
+            mods = ev.modifiers()
+            self._dragging = next((la for la in self.layers if la.drag_start(start, mods)), None)
+        layer = self._dragging
+        if layer is None:
+            return False
+        if ev.isFinish():
+            self._dragging = None
+            layer.drag_end(end, ev.modifiers())
+        else:
+            layer.drag_move(end, ev.modifiers())
+        return True
+
+    def page_clicked(self, ev, at: tuple[float, float]) -> None:
+        """A left click goes to the layers; a right click opens their context menu."""
+        if ev.button() == Qt.MouseButton.RightButton:
+            self.mouse_mm = at
+            menu = self.context_menu = QMenu(self)
+            for layer in self.layers:
+                layer.menu_entries(menu, at)
+            if not menu.isEmpty():
+                menu.popup(ev.screenPos().toPoint())
+        elif ev.button() == Qt.MouseButton.LeftButton:
+            self.setFocus()
+            any(layer.click(at, ev.modifiers()) for layer in self.layers)
 
     def event(self, event: QEvent) -> bool:
         # Ctrl+Z is also the window's Edit → Undo (the image labels'): over the ECG it is ours.
@@ -352,10 +417,12 @@ class EcgView(QWidget):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
         key = event.key()
+        if any(layer.key(event) for layer in self.layers):
+            return
         if self.session is not None and is_beat_key(key, event.modifiers()):
             said = apply_beat_key(self.session, key, event.modifiers(), self.mouse_sample())
             if said:
-                self.status.setText(f"{self._status_text()}   {said}")
+                self.say(said)
             return
         cycles = {Qt.Key.Key_S: "speed", Qt.Key.Key_G: "gain", Qt.Key.Key_L: "layout"}
         step = -1 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1

@@ -309,6 +309,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.training.close()  # training stops within a batch
         self.reports.close()
         self.smart_labels.close()  # propagation stops within a batch
+        self.signals.image_only.bring_back()  # a record's hidden docks are not saved hidden
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.jobs.shutdown()
