@@ -97,7 +97,10 @@ class EpisodeLayer(ViewLayer):
                 if episode.end <= last:  # the handle that moves the end
                     pen = pg.mkPen(colour, width=3)
                     view.box.addItem(pg.PlotCurveItem([x1, x1], [top, top + BAR_MM], pen=pen))
-                label = pg.TextItem(episode.rhythm, color=colour.darker(160), anchor=(0, 0))
+                label = pg.TextItem(
+                    episode.rhythm, color=colour.darker(160), anchor=(0, 0),
+                    fill=pg.mkBrush(view.colours["background"]),
+                )  # fmt: skip
                 label.setFont(font)
                 label.setPos(x0 + 0.3, top - 0.4)
                 view.box.addItem(label)

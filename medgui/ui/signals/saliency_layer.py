@@ -1,4 +1,4 @@
-""""Why this class?": the part of the trace that drove a beat's class, drawn as a coloured band
+""" "Why this class?": the part of the trace that drove a beat's class, drawn as a coloured band
 along the bottom of the rhythm strip over the model's window around the beat (hot where the
 integrated gradients are large, clear where they are near zero).
 
@@ -14,21 +14,34 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QGraphicsRectItem, QMenu
 
 from medgui.ui.signals.beat_keys import nearest_beat
 from medgui.ui.signals.view_layer import Point, ViewLayer
 from medgui.workers.saliency_worker import saliency_worker
 
-BAND_MM = 3.0  # the band's height, just above the row's foot
-_COLOURS = pg.colormap.get("inferno")
+BAND_MM = 4.0  # the band's height, just above the row's foot
+# Clear paper where nothing drove the class, deepening blue where it did: blue stands out on the
+# red grid of the paper and the black trace.
+_COLOURS = pg.ColorMap(
+    [0.0, 0.15, 0.6, 1.0],
+    [(255, 255, 255, 0), (150, 190, 255, 110), (40, 90, 230, 210), (10, 20, 140, 255)],
+)
+
+
+_FRAME = (40, 90, 230, 160)
 
 
 def band_lut() -> np.ndarray:
     """(256, 4) RGBA: the colour map, more opaque the stronger the attribution."""
-    lut = _COLOURS.getLookupTable(0.0, 1.0, 256, alpha=True).astype(np.ubyte)
-    lut[:, 3] = np.linspace(25, 255, 256).astype(np.ubyte)
-    return lut
+    return _COLOURS.getLookupTable(0.0, 1.0, 256, alpha=True).astype(np.ubyte)
+
+
+def shown_values(values: np.ndarray) -> np.ndarray:
+    """What the band shows of the attribution: its fourth root. Attributions are heavy-tailed
+    (a beat's QRS holds nearly all of it; the P and T waves and the neighbours get 1/100 to
+    1/1000 of the peak), and on a linear scale all but the QRS would be clear paper."""
+    return np.clip(values, 0.0, 1.0) ** 0.25
 
 
 class SaliencyLayer(ViewLayer, QObject):
@@ -115,7 +128,7 @@ class SaliencyLayer(ViewLayer, QObject):
             inside = (times >= cell.t0_s) & (times <= cell.t1_s)
             if inside.sum() < 2:
                 continue
-            shown = values[inside]
+            shown = shown_values(values[inside])
             x0, _ = view.paper.to_mm(cell, times[inside][0], 0.0)
             x1, _ = view.paper.to_mm(cell, times[inside][-1], 0.0)
             foot = cell.y_mm + 0.5 * view.paper.row_pitch_mm - 0.3
@@ -123,6 +136,10 @@ class SaliencyLayer(ViewLayer, QObject):
             image.setRect(QRectF(float(x0), foot - BAND_MM, float(x1 - x0), BAND_MM))
             image.setZValue(-4)
             view.box.addItem(image)
+            frame = QGraphicsRectItem(image.mapRectToParent(image.boundingRect()))
+            frame.setPen(pg.mkPen(_FRAME, width=1))  # the window the model read
+            frame.setZValue(-4)
+            view.box.addItem(frame)
             caption = pg.TextItem(
                 f"why {result.symbol}", color=view.colours["selected"], anchor=(0, 1)
             )
