@@ -5,9 +5,8 @@ sized so one millimetre is ``dpi / 25.4`` screen pixels, whatever the widget's s
 speed, G gain, L layout (Shift: back), B/N/M/P filters (baseline, 50 Hz, 60 Hz, 40 Hz
 low-pass), Left/Right and the wheel scroll in time, Up/Down move down a tall page. Dragging on
 the page measures (interval ms, amplitude mV, rate bpm). With a `BeatSession` set, the beat keys
-of `beat_keys` label beats at the mouse's place on a trace, and its `ViewLayer`s (rhythm
-episodes, beat selection and moves, the saliency band) draw over the traces and take the keys,
-drags, clicks and context-menu entries that are theirs before the view does.
+of `beat_keys` label beats at the mouse's place on a trace; its layers (`view_layer`: episodes,
+beat moves, the saliency band) take their keys, drags and clicks first.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtCore import Signal as QtSignal
 from PySide6.QtGui import QFont, QKeyEvent, QWheelEvent
-from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from medgui.core.signals.beat_session import BeatSession
 from medgui.core.signals.ecg_layout import (
@@ -35,7 +34,7 @@ from medgui.core.signals.signal import Signal
 from medgui.ui.signals.beat_keys import apply_beat_key, is_beat_key
 from medgui.ui.signals.beat_mouse import BeatMouse
 from medgui.ui.signals.episode_layer import EpisodeLayer
-from medgui.ui.signals.view_layer import ViewLayer
+from medgui.ui.signals.view_layer import LayerHost
 
 # Pink paper with red lines, as printed; the dark variant for reading rooms.
 PAPER = {
@@ -84,9 +83,8 @@ class _PaperBox(pg.ViewBox):
         ev.accept()
         start = self.mapSceneToView(ev.buttonDownScenePos())
         end = self.mapSceneToView(ev.scenePos())
-        start, end = (start.x(), start.y()), (end.x(), end.y())
-        if not self._view.layer_drag(ev, start, end):
-            self._view.set_caliper(start, end)
+        if not self._view.layer_drag(ev, (start.x(), start.y()), (end.x(), end.y())):
+            self._view.set_caliper((start.x(), start.y()), (end.x(), end.y()))
 
     def mouseClickEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph's name
         ev.accept()
@@ -99,7 +97,7 @@ class _PaperBox(pg.ViewBox):
         self._view.scroll_to(self._view.paper.start_s - ev.delta() / 120 * _SCROLL_S)
 
 
-class EcgView(QWidget):
+class EcgView(LayerHost, QWidget):
     """The page (grid, traces, labels, beats, caliper) above an overview of the whole record."""
 
     caliper_measured = QtSignal(object)  # CaliperReading
@@ -122,10 +120,7 @@ class EcgView(QWidget):
         self.cells: list[Cell] = []
         self.session: BeatSession | None = None
         self.mouse_mm: tuple[float, float] | None = None  # the mouse on the page, in paper mm
-        self.layers: list[ViewLayer] = []
-        self.selected_beat: int | None = None  # the sample of the beat clicked on
-        self.context_menu: QMenu | None = None
-        self._dragging: ViewLayer | None = None
+        self._init_layers()
         # Before the page exists: its first resize already draws the grid.
         self._caliper_items: list[pg.GraphicsObject] = []
         self._grid_items: list[pg.GraphicsObject] = []
@@ -172,10 +167,6 @@ class EcgView(QWidget):
         self.session = session
         session.events.connect(self._session_event)
         self.layers += [EpisodeLayer(self), BeatMouse(self)]  # a bar's end before a mark
-        self.redraw()
-
-    def add_layer(self, layer: ViewLayer) -> None:
-        self.layers.append(layer)
         self.redraw()
 
     def _session_event(self, name: str) -> None:
@@ -282,13 +273,6 @@ class EcgView(QWidget):
             if cell in annotated:
                 self._draw_beats(cell, a, b)
 
-    def annotated_cells(self) -> list[Cell]:
-        """The cells beats and episodes are drawn on: the rows that span the page (the rhythm
-        strip) when there are any, as on a printout, where short cells would have them collide
-        with the lead labels."""
-        full = [c for c in self.cells if c.t1_s - c.t0_s >= self.paper.page_s - 1e-9]
-        return full or self.cells
-
     def _draw_calibration(self, y: float) -> None:
         """The 1 mV standardisation pulse at the left of a row: 0.2 s wide, `gain` mm tall."""
         top, x0, x1 = y - self.paper.gain_mm_mv, -CALIBRATION_MM + 2, -CALIBRATION_MM + 2 + 5
@@ -365,47 +349,6 @@ class EcgView(QWidget):
     def mouse_sample(self) -> int | None:
         """The record sample under the mouse, or None when it is on no trace."""
         return None if self.mouse_mm is None else self.sample_at(*self.mouse_mm)
-
-    def sample_at(self, x_mm: float, y_mm: float) -> int | None:
-        """The record sample at paper point (`x_mm`, `y_mm`), or None when it is on no trace."""
-        if self.signal is None:
-            return None
-        hit = self.paper.time_at(self.cells, x_mm, y_mm)
-        if hit is None:
-            return None
-        return min(max(round(hit[1] * self.signal.fs_hz), 0), self.signal.n_samples - 1)
-
-    def say(self, text: str) -> None:
-        """Show `text` after the paper's settings in the status line."""
-        self.status.setText(f"{self._status_text()}   {text}")
-
-    def layer_drag(self, ev, start: tuple[float, float], end: tuple[float, float]) -> bool:
-        """Hand a left drag to the layer that takes it at its start; False: the caliper's."""
-        if ev.isStart():
-            mods = ev.modifiers()
-            self._dragging = next((la for la in self.layers if la.drag_start(start, mods)), None)
-        layer = self._dragging
-        if layer is None:
-            return False
-        if ev.isFinish():
-            self._dragging = None
-            layer.drag_end(end, ev.modifiers())
-        else:
-            layer.drag_move(end, ev.modifiers())
-        return True
-
-    def page_clicked(self, ev, at: tuple[float, float]) -> None:
-        """A left click goes to the layers; a right click opens their context menu."""
-        if ev.button() == Qt.MouseButton.RightButton:
-            self.mouse_mm = at
-            menu = self.context_menu = QMenu(self)
-            for layer in self.layers:
-                layer.menu_entries(menu, at)
-            if not menu.isEmpty():
-                menu.popup(ev.screenPos().toPoint())
-        elif ev.button() == Qt.MouseButton.LeftButton:
-            self.setFocus()
-            any(layer.click(at, ev.modifiers()) for layer in self.layers)
 
     def event(self, event: QEvent) -> bool:
         # Ctrl+Z is also the window's Edit → Undo (the image labels'): over the ECG it is ours.
