@@ -68,12 +68,16 @@ def test_image_docks_hide_for_an_ecg_and_come_back_as_they_were(
         assert actions["import_annotations"].isEnabled()
         assert actions["export_annotations"].isEnabled()
         assert window.browser.isVisible()  # not an image-only dock
-        # L is "Show labels" over images; over the ECG it is the view's layout key again.
-        layout = view.paper.layout
+        # L "Show labels", S "Sphere", P "Brush" over images; over the ECG they are the view's
+        # layout, speed and low-pass keys again.
+        layout, speed = view.paper.layout, view.paper.speed_mm_s
+        lowpass = "lowpass40" in view.paper.filters  # the paper is kept between records
         view.setFocus()
         qtbot.waitUntil(view.hasFocus)
-        qtbot.keyClick(view, Qt.Key.Key_L)
-        assert view.paper.layout != layout
+        for key in (Qt.Key.Key_L, Qt.Key.Key_S, Qt.Key.Key_P):
+            qtbot.keyClick(view, key)
+        assert view.paper.layout != layout and view.paper.speed_mm_s != speed
+        assert ("lowpass40" in view.paper.filters) != lowpass
         window.open_path(single_series)
         qtbot.waitUntil(lambda: window.signals.showing_record is False, timeout=15_000)
         wait_shown(window)
