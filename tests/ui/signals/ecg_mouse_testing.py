@@ -25,7 +25,11 @@ def at_sample(view, sample: int, dy_mm: float = 0.0) -> tuple[float, float]:
 
 def hover(qtbot, view, sample: int) -> None:
     """Move the mouse over the rhythm strip's baseline at `sample`."""
-    qtbot.mouseMove(view.page, view.scene_point(*at_sample(view, sample)))
+    # Sent to the page itself: a moved system cursor reaches whichever window is on top, and
+    # after some other tests that is not this one.
+    none = Qt.MouseButton.NoButton
+    _send(view, QEvent.Type.MouseMove, QPointF(view.scene_point(*at_sample(view, sample))),
+          none, none, NO_MODS)  # fmt: skip
     qtbot.waitUntil(lambda: view.mouse_sample() is not None, timeout=5_000)
     assert abs(view.mouse_sample() - sample) <= view.signal.fs_hz * 0.012  # a pixel or so
 
