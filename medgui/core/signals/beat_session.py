@@ -217,6 +217,18 @@ class BeatSession:
         self._apply("Set episode end", episodes=episodes)
         return changed
 
+    def set_episode_rhythm(self, start: int, rhythm: str) -> Episode:
+        """Relabel the episode that starts at `start` as `rhythm` (such as "(AFIB")."""
+        episode = self.episode_at(start)
+        changed = Episode(episode.start, episode.end, rhythm.strip())
+        episodes = tuple(changed if e is episode else e for e in self.episodes)
+        self._apply(f"Relabel episode {changed.rhythm}", episodes=episodes)
+        return changed
+
+    def episode_covering(self, sample: int) -> Episode | None:
+        """The episode whose span holds `sample`, or None."""
+        return next((e for e in self.episodes if e.start <= sample < e.end), None)
+
     # WFDB files and whole-content changes.
 
     def replace_annotations(

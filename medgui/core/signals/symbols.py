@@ -71,3 +71,23 @@ def aami_class(symbol: str) -> str:
 #: The symbols that mark a beat (wfdb's beat annotation codes), as opposed to rhythm changes,
 #: noise and comments: what a QRS detector finds and what the `beats` task learns.
 BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
+
+#: The MIT-BIH rhythm names a rhythm episode is labelled with (the ``aux`` of a '+'
+#: annotation), and what each means: the menu the ECG view offers, in this order.
+RHYTHMS = {
+    "(N": "Normal sinus rhythm",
+    "(AFIB": "Atrial fibrillation",
+    "(AFL": "Atrial flutter",
+    "(AB": "Atrial bigeminy",
+    "(B": "Ventricular bigeminy",
+    "(T": "Ventricular trigeminy",
+    "(VT": "Ventricular tachycardia",
+    "(IVR": "Idioventricular rhythm",
+    "(VFL": "Ventricular flutter",
+    "(SVTA": "Supraventricular tachyarrhythmia",
+    "(SBR": "Sinus bradycardia",
+    "(BII": "2° heart block",
+    "(NOD": "Nodal (junctional) rhythm",
+    "(PREX": "Pre-excitation (WPW)",
+    "(P": "Paced rhythm",
+}

@@ -18,6 +18,7 @@ from medgui.core.signals.ecg_layout import EcgPaper
 from medgui.core.signals.signal import Signal
 from medgui.core.workspace.beats import load_beats, save_beats
 from medgui.ui.signals.ecg_view import EcgView
+from medgui.ui.signals.saliency_layer import SaliencyLayer
 
 
 def describe_record(name: str, signal: Signal) -> str:
@@ -42,6 +43,7 @@ class EcgPanel(QWidget):
         self.paper = EcgPaper()
         self.view: EcgView | None = None
         self.session: BeatSession | None = None
+        self.saliency: SaliencyLayer | None = None
         self.workspace_root: Path | None = None
         self.problem = ""  # why the saved labels could not be read or written, if they could not
         self.title = QLabel()
@@ -63,6 +65,8 @@ class EcgPanel(QWidget):
         self.session = self._open_session(signal)
         self.session.events.connect(self._session_event)
         self.view.set_session(self.session)
+        self.saliency = SaliencyLayer(self.view, self.workspace_root)
+        self.view.add_layer(self.saliency)
         self.title.setText(describe_record(name, signal))
         self.view.setFocus()
         self.record_shown.emit()
@@ -91,7 +95,7 @@ class EcgPanel(QWidget):
 
     def clear(self) -> None:
         """Drop the record on show (its samples can be hundreds of megabytes)."""
-        self.session = None
+        self.session = self.saliency = None
         if self.view is not None:
             self._layout.removeWidget(self.view)
             self.view.deleteLater()

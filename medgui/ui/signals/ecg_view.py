@@ -5,7 +5,8 @@ sized so one millimetre is ``dpi / 25.4`` screen pixels, whatever the widget's s
 speed, G gain, L layout (Shift: back), B/N/M/P filters (baseline, 50 Hz, 60 Hz, 40 Hz
 low-pass), Left/Right and the wheel scroll in time, Up/Down move down a tall page. Dragging on
 the page measures (interval ms, amplitude mV, rate bpm). With a `BeatSession` set, the beat keys
-of `beat_keys` label beats at the mouse's place on a trace.
+of `beat_keys` label beats at the mouse's place on a trace; its layers (`view_layer`: episodes,
+beat moves, the saliency band) take their keys, drags and clicks first.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from medgui.core.signals.filters import FILTERS, apply_filters
 from medgui.core.signals.overview import minmax_decimate
 from medgui.core.signals.signal import Signal
 from medgui.ui.signals.beat_keys import apply_beat_key, is_beat_key
+from medgui.ui.signals.beat_mouse import BeatMouse
+from medgui.ui.signals.episode_layer import EpisodeLayer
+from medgui.ui.signals.view_layer import LayerHost
 
 # Pink paper with red lines, as printed; the dark variant for reading rooms.
 PAPER = {
@@ -41,6 +45,7 @@ PAPER = {
     "label": "#000000",
     "beat": "#1f4fa0",
     "caliper": "#0a7a2a",
+    "selected": "#e08000",
 }
 DARK = {
     "background": "#101010",
@@ -50,6 +55,7 @@ DARK = {
     "label": "#e8e8e8",
     "beat": "#7fb0ff",
     "caliper": "#6fe08f",
+    "selected": "#ffb040",
 }
 FILTER_KEYS = {
     Qt.Key.Key_B: "baseline",
@@ -77,7 +83,13 @@ class _PaperBox(pg.ViewBox):
         ev.accept()
         start = self.mapSceneToView(ev.buttonDownScenePos())
         end = self.mapSceneToView(ev.scenePos())
-        self._view.set_caliper((start.x(), start.y()), (end.x(), end.y()))
+        if not self._view.layer_drag(ev, (start.x(), start.y()), (end.x(), end.y())):
+            self._view.set_caliper((start.x(), start.y()), (end.x(), end.y()))
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph's name
+        ev.accept()
+        point = self.mapSceneToView(ev.scenePos())
+        self._view.page_clicked(ev, (point.x(), point.y()))
 
     def wheelEvent(self, ev, axis=None) -> None:  # noqa: N802 - pyqtgraph's name
         # The page never zooms (it is at true scale): the wheel scrolls in time instead.
@@ -85,7 +97,7 @@ class _PaperBox(pg.ViewBox):
         self._view.scroll_to(self._view.paper.start_s - ev.delta() / 120 * _SCROLL_S)
 
 
-class EcgView(QWidget):
+class EcgView(LayerHost, QWidget):
     """The page (grid, traces, labels, beats, caliper) above an overview of the whole record."""
 
     caliper_measured = QtSignal(object)  # CaliperReading
@@ -109,6 +121,7 @@ class EcgView(QWidget):
         self.cells: list[Cell] = []
         self.session: BeatSession | None = None
         self.mouse_mm: tuple[float, float] | None = None  # the mouse on the page, in paper mm
+        self._init_layers()
         # Before the page exists: its first resize already draws the grid.
         self._caliper_items: list[pg.GraphicsObject] = []
         self._grid_items: list[pg.GraphicsObject] = []
@@ -154,10 +167,11 @@ class EcgView(QWidget):
         """Draw `session`'s beats (in place of the record's annotations) and label with it."""
         self.session = session
         session.events.connect(self._session_event)
+        self.layers += [EpisodeLayer(self), BeatMouse(self)]  # a bar's end before a mark
         self.redraw()
 
     def _session_event(self, name: str) -> None:
-        if name == "beats_changed":
+        if name in ("beats_changed", "episodes_changed"):
             self.redraw()
 
     def cycle(self, what: str, step: int = 1) -> None:
@@ -206,6 +220,8 @@ class EcgView(QWidget):
         self.cells = self.paper.cells(self.signal) if self.signal is not None else []
         if self.signal is not None:
             self._draw_traces()
+            for layer in self.layers:
+                layer.draw()
         self._fit_true_scale()
         self._move_region()
         self.status.setText(self._status_text())
@@ -239,10 +255,7 @@ class EcgView(QWidget):
         label_font.setBold(True)
         for row in {c.row for c in self.cells}:
             self._draw_calibration(paper.row_pitch_mm * (row + 0.5))
-        # Beat symbols go on the rows that span the page (the rhythm strip) when there are any,
-        # as on a printout; short cells would have them collide with the lead labels.
-        full = [c for c in self.cells if c.t1_s - c.t0_s >= paper.page_s - 1e-9]
-        annotated = full or self.cells
+        annotated = self.annotated_cells()
         for cell in self.cells:
             a = max(first, int(np.ceil(cell.t0_s * fs)))
             b = min(last, int(np.floor(cell.t1_s * fs)) + 1)
@@ -337,12 +350,7 @@ class EcgView(QWidget):
 
     def mouse_sample(self) -> int | None:
         """The record sample under the mouse, or None when it is on no trace."""
-        if self.signal is None or self.mouse_mm is None:
-            return None
-        hit = self.paper.time_at(self.cells, *self.mouse_mm)
-        if hit is None:
-            return None
-        return min(max(round(hit[1] * self.signal.fs_hz), 0), self.signal.n_samples - 1)
+        return None if self.mouse_mm is None else self.sample_at(*self.mouse_mm)
 
     def event(self, event: QEvent) -> bool:
         # Ctrl+Z is also the window's Edit → Undo (the image labels'): over the ECG it is ours.
@@ -354,10 +362,12 @@ class EcgView(QWidget):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
         key = event.key()
+        if any(layer.key(event) for layer in self.layers):
+            return
         if self.session is not None and is_beat_key(key, event.modifiers()):
             said = apply_beat_key(self.session, key, event.modifiers(), self.mouse_sample())
             if said:
-                self.status.setText(f"{self._status_text()}   {said}")
+                self.say(said)
             return
         cycles = {Qt.Key.Key_S: "speed", Qt.Key.Key_G: "gain", Qt.Key.Key_L: "layout"}
         step = -1 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1

@@ -317,6 +317,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.reports.close()
         self.smart_labels.close()  # propagation stops within a batch
         self.cases.close()
+        self.signals.image_only.bring_back()  # a record's hidden docks are not saved hidden
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.jobs.shutdown()
