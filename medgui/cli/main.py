@@ -128,6 +128,8 @@ def _cmd_view(args: argparse.Namespace) -> int:
         series=args.series,
         labels=args.labels,
         ecg_layout=args.ecg_layout,
+        slab_mm=args.slab,
+        projection=args.projection,
     )
     print(f"wrote {out}")
     return 0
@@ -197,6 +199,10 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", type=float, help="window centre (with --window)")
     p.add_argument("--layout", choices=("1", "3"), default="1")
     p.add_argument("--size", default="1024x768", help="image size WIDTHxHEIGHT")
+    p.add_argument("--slab", type=float, metavar="MM", help="thick-slab projections of MM mm")
+    p.add_argument(
+        "--projection", choices=("mip", "minip", "mean"), help="the slab's projection (mip)"
+    )
     p.add_argument(
         "--ecg-layout", choices=ECG_LAYOUTS, default="3x4+II", help="layout of a waveform (ECG)"
     )

@@ -39,6 +39,7 @@ from medgui.ui.models.training_workbench import TrainingWorkbench
 from medgui.ui.reporting.export_dialog import ExportWorkbench
 from medgui.ui.reporting.report_workbench import ReportWorkbench
 from medgui.ui.viewer.cine import CineControls
+from medgui.ui.viewer.slab_control import SlabControl
 from medgui.ui.viewer.slice_view import SliceView
 from medgui.ui.viewer.view_actions import ViewActions
 from medgui.ui.viewer.view_layout import ViewFactory, ViewLayout
@@ -97,6 +98,8 @@ class MainWindow(WindowMenus, QMainWindow):
         self.measurements.measurements_changed.connect(self._on_measurement)
         self.view_layout.state_changed.connect(self._follow_state)
         self.progress = TaskProgress(self)
+        self.slab_control = SlabControl(self.view_layout, self)
+        self.statusBar().addPermanentWidget(self.slab_control)
         self.statusBar().addPermanentWidget(CineControls(self.view_layout.cine, self))
         self.statusBar().addPermanentWidget(self.progress)
         self.progress.cancel_button.clicked.connect(self.cancel)

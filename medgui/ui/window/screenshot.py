@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QByteArray, QEventLoop, QIODevice, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from medgui.core.image.slab import DEFAULT_SLAB_MM, check_projection, check_thickness
 from medgui.core.image.viewer_state import LAYOUTS
 from medgui.core.image.windowing import CT_PRESETS
 from medgui.core.labels.io import load_with_labels
@@ -68,6 +69,8 @@ def render_screenshot(
     series: str | None = None,
     labels: str | Path | None = None,
     ecg_layout: str = "3x4+II",
+    slab_mm: float | None = None,
+    projection: str | None = None,
 ) -> Path:
     """Load `path` (a series folder, DICOM file or NIfTI/NRRD/MHA file), show it as the viewer
     would, and save the views as a PNG of `size` (width, height) pixels; returns the PNG path.
@@ -77,7 +80,8 @@ def render_screenshot(
     `level` (centre) together, or by default the one the viewer opens with. `layout` is "1"
     (one view) or "3" (axial, coronal, sagittal). Bad options raise ValueError naming them.
     `series` picks one series of a folder (UID, number or description); the label map `labels`,
-    or else one lying beside the series on its grid, is drawn over it.
+    or else one lying beside the series on its grid, is drawn over it. `projection` ("mip",
+    "minip", "mean") shows thick slabs of `slab_mm` (10 mm by default; a slab alone is a MIP).
 
     A waveform (`is_waveform_path`: WFDB, EDF, DICOM waveform) is drawn as ECG paper in
     `ecg_layout` instead; the image options do not apply to it.
@@ -97,6 +101,11 @@ def render_screenshot(
     width, height = (int(n) for n in size)
     if width < 16 or height < 16:
         raise ValueError(f"size must be at least 16×16 pixels, got {width}×{height}")
+    if slab_mm is not None:
+        check_thickness(slab_mm)
+        projection = projection or "mip"
+    if projection is not None:
+        check_projection(projection)
 
     _application()
     volume, labelmap = load_with_labels(path, series=series, labels=labels)
@@ -119,6 +128,9 @@ def render_screenshot(
         state.set_window(chosen.center, chosen.width)
     elif window is not None:
         state.set_window(level, window)
+    if projection is not None:
+        state.set_slab_mm(slab_mm or DEFAULT_SLAB_MM)
+        state.set_projection(projection)
     views.show()
     return _save_grab(views, out_png)
 
@@ -146,6 +158,10 @@ def render_ecg_screenshot(
 def _save_grab(widget, out_png: str | Path) -> Path:
     """Let `widget` settle, grab it and write the PNG atomically; the widget is closed."""
     _settle()
+    views = getattr(widget, "visible_views", dict)().values()
+    # A big slab is projected in a worker: wait for it rather than grab the view before it.
+    while any(getattr(view, "render_pending", False) for view in views):
+        _settle(20)
     QApplication.processEvents()
     out = Path(out_png)
     out.parent.mkdir(parents=True, exist_ok=True)
