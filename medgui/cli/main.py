@@ -197,7 +197,12 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", help="CT window preset: brain, subdural, stroke, lung, ...")
     p.add_argument("--window", type=float, help="window width (with --level)")
     p.add_argument("--level", type=float, help="window centre (with --window)")
-    p.add_argument("--layout", choices=("1", "3"), default="1")
+    p.add_argument(
+        "--layout",
+        choices=("1", "3", "3d", "4"),
+        default="1",
+        help="one view, three planes, the 3-D view, or three planes and 3-D",
+    )
     p.add_argument("--size", default="1024x768", help="image size WIDTHxHEIGHT")
     p.add_argument("--slab", type=float, metavar="MM", help="thick-slab projections of MM mm")
     p.add_argument(

@@ -26,7 +26,7 @@ from medgui.core.image.volume import Volume
 from medgui.core.image.windowing import WindowLevel, default_window
 from medgui.core.util.events import Callbacks
 
-LAYOUTS = ("1", "3")
+LAYOUTS = ("1", "3", "3d", "4")
 ROTATIONS = (0, 90, 180, 270)
 # Beyond these a slice is a few screen pixels or a few voxels per screen: never useful, and the
 # renderer's transforms lose precision at the extremes.
@@ -239,7 +239,8 @@ class ViewerState:
         return self._layout
 
     def set_layout(self, layout: str) -> None:
-        """Layout "1" shows the active plane alone, "3" axial, coronal and sagittal together."""
+        """Layout "1" shows the active plane alone, "3" axial, coronal and sagittal together,
+        "3d" the 3-D view alone and "4" the three planes and the 3-D view."""
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
         self._set("layout", layout)

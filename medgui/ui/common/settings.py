@@ -12,10 +12,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from medgui.core.image.viewer_state import LAYOUTS
 from medgui.core.image.windowing import WindowLevel
 
 MAX_RECENT = 10
-LAYOUTS = ("1", "3")
 
 _GEOMETRY = "window/geometry"
 _STATE = "window/state"

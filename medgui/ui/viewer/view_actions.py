@@ -34,6 +34,8 @@ class ViewActions(QObject):
         add = self._add
         add("layout_1", "One view", "Ctrl+1", lambda: view_layout.set_layout("1"), group=0)
         add("layout_3", "Three planes", "Ctrl+3", lambda: view_layout.set_layout("3"), group=0)
+        add("layout_4", "Three planes and 3-D", "Ctrl+4", partial(self._layout_3d, "4"), group=0)
+        add("layout_3d", "3-D view", "Ctrl+5", partial(self._layout_3d, "3d"), group=0)
         for plane, key in zip(Plane, ("Ctrl+Shift+A", "Ctrl+Shift+C", "Ctrl+Shift+S"), strict=True):
             slot = partial(self._call, "set_active_plane", plane)
             add(f"plane_{plane.value}", plane.value.capitalize(), key, slot, group=1)
@@ -72,7 +74,8 @@ class ViewActions(QObject):
         """Add the actions to `menu`, grouped."""
         a = self.actions
         groups = (
-            ("layout_1", "layout_3", "plane_axial", "plane_coronal", "plane_sagittal"),
+            ("layout_1", "layout_3", "layout_4", "layout_3d"),
+            ("plane_axial", "plane_coronal", "plane_sagittal"),
             ("reset", "fit", "invert", "flip_h", "flip_v", "rotate_cw", "rotate_ccw"),
         )
         for names in groups:
@@ -115,6 +118,12 @@ class ViewActions(QObject):
     def _fit(self) -> None:
         self._call("set_zoom", 1.0)
         self._call("set_pan", 0.0, 0.0)
+
+    def _layout_3d(self, layout: str) -> None:
+        try:
+            self._layout.set_layout(layout)
+        except ValueError:  # a layout without a 3-D view (a stand-in window)
+            self._sync()
 
     def _turn(self, degrees: int) -> None:
         if self._layout.state is not None:

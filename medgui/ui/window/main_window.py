@@ -36,6 +36,7 @@ from medgui.ui.labeling.workbench import LabelWorkbench
 from medgui.ui.measure.context import MeasurementContext, Tool
 from medgui.ui.measure.panel import MeasurementPanel
 from medgui.ui.models.training_workbench import TrainingWorkbench
+from medgui.ui.render3d import make_view3d
 from medgui.ui.reporting.export_dialog import ExportWorkbench
 from medgui.ui.reporting.report_workbench import ReportWorkbench
 from medgui.ui.viewer.cine import CineControls
@@ -82,7 +83,9 @@ class MainWindow(WindowMenus, QMainWindow):
         # One measurement context for the window: every view draws into it, the panel lists it.
         self.measurements = MeasurementContext(parent=self)
         factory = view_factory or partial(_slice_view, self.measurements)
-        self.view_layout = ViewLayout(factory, self)
+        # The 3-D view draws the labels' surfaces: the label workbench exists when it is built.
+        view3d = lambda: make_view3d(self.labels.context)  # noqa: E731
+        self.view_layout = ViewLayout(factory, self, view3d_factory=view3d)
         self.browser = SeriesBrowser(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
         self.problems = ProblemsPanel(self)

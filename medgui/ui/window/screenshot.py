@@ -7,6 +7,7 @@ test can check the rendered pixels against the window/level formula.
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QEventLoop, QIODevice, Qt, QTimer
@@ -23,6 +24,7 @@ from medgui.ui.common.theme import apply_dark_theme
 from medgui.ui.labeling.overlay import LabelOverlay
 from medgui.ui.labeling.session import LabelContext, LabelSession
 from medgui.ui.labeling.tools import LabelTools
+from medgui.ui.render3d import make_view3d
 from medgui.ui.signals.ecg_view import EcgView
 from medgui.ui.viewer.view_layout import ViewFactory, ViewLayout
 
@@ -46,9 +48,10 @@ def _settle(ms: int = _SETTLE_MS) -> None:
     loop.exec()
 
 
-def _show_labels(views: ViewLayout, volume, labelmap) -> None:
-    """Draw `labelmap` over every slice view, as the labeling workbench does."""
-    context, tools = LabelContext(views), LabelTools(views)
+def _show_labels(views: ViewLayout, volume, labelmap, context: LabelContext) -> None:
+    """Draw `labelmap` over every slice view (and as surfaces in a 3-D view), as the labeling
+    workbench does."""
+    tools = LabelTools(views)
     context.set_session(LabelSession(volume, labelmap=labelmap, parent=views), views.state)
     for view in views.views.values():
         if hasattr(view, "slice_group"):  # a stand-in view has nothing to draw on
@@ -78,7 +81,8 @@ def render_screenshot(
     `slice` is the slice index of the plane on show (the acquisition plane; default the middle
     one). The window is `preset` (a CT preset name, see `CT_PRESETS`), or `window` (width) and
     `level` (centre) together, or by default the one the viewer opens with. `layout` is "1"
-    (one view) or "3" (axial, coronal, sagittal). Bad options raise ValueError naming them.
+    (one view), "3" (axial, coronal, sagittal), "3d" (the 3-D view) or "4" (both). Bad options
+    raise ValueError naming them.
     `series` picks one series of a folder (UID, number or description); the label map `labels`,
     or else one lying beside the series on its grid, is drawn over it. `projection` ("mip",
     "minip", "mean") shows thick slabs of `slab_mm` (10 mm by default; a slab alone is a MIP).
@@ -109,13 +113,16 @@ def render_screenshot(
 
     _application()
     volume, labelmap = load_with_labels(path, series=series, labels=labels)
-    views = ViewLayout(view_factory)
+    # Made first: a 3-D view is built with the layout and follows the context's session.
+    context = LabelContext()
+    views = ViewLayout(view_factory, view3d_factory=partial(make_view3d, context))
+    context.setParent(views)
     views.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     views.resize(width, height)
     views.set_layout(layout)
     views.set_volume(volume)
     if labelmap is not None:
-        _show_labels(views, volume, labelmap)
+        _show_labels(views, volume, labelmap, context)
     state = views.state
     if slice is not None:
         plane = state.active_plane
@@ -158,8 +165,12 @@ def render_ecg_screenshot(
 def _save_grab(widget, out_png: str | Path) -> Path:
     """Let `widget` settle, grab it and write the PNG atomically; the widget is closed."""
     _settle()
-    views = getattr(widget, "visible_views", dict)().values()
-    # A big slab is projected in a worker: wait for it rather than grab the view before it.
+    views = list(getattr(widget, "visible_views", dict)().values())
+    view3d = getattr(widget, "view3d", None)
+    if view3d is not None and view3d.isVisible():
+        views.append(view3d)
+    # A big slab, the label surfaces are made in workers: wait for them rather than grab the
+    # views before them.
     while any(getattr(view, "render_pending", False) for view in views):
         _settle(20)
     QApplication.processEvents()
