@@ -40,6 +40,7 @@ from medgui.ui.render3d import make_view3d
 from medgui.ui.reporting.export_dialog import ExportWorkbench
 from medgui.ui.reporting.report_workbench import ReportWorkbench
 from medgui.ui.viewer.cine import CineControls
+from medgui.ui.viewer.dicom_overlays import DicomOverlays
 from medgui.ui.viewer.slab_control import SlabControl
 from medgui.ui.viewer.slice_view import SliceView
 from medgui.ui.viewer.view_actions import ViewActions
@@ -102,6 +103,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.view_layout.state_changed.connect(self._follow_state)
         self.progress = TaskProgress(self)
         self.slab_control = SlabControl(self.view_layout, self)
+        self.dicom_overlays = DicomOverlays(self.view_layout, self)
         self.statusBar().addPermanentWidget(self.slab_control)
         self.statusBar().addPermanentWidget(CineControls(self.view_layout.cine, self))
         self.statusBar().addPermanentWidget(self.progress)
