@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+from pydicom.errors import InvalidDicomError
 
 from medgui.core.image.volume import Volume
 
@@ -67,7 +68,7 @@ def read_overlays(path: str | Path, frame: int = 0) -> list[OverlayPlane]:
                 )
             )
         return planes
-    except (OSError, ValueError, KeyError, AttributeError, TypeError) as error:
+    except (OSError, ValueError, KeyError, AttributeError, TypeError, InvalidDicomError) as error:
         raise ValueError(f"{path}: could not read its overlay planes ({error})") from error
 
 

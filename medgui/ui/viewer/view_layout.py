@@ -95,6 +95,8 @@ class ViewLayout(QWidget):
             (self._side if plane is not Plane.AXIAL else self._main).addWidget(QWidget())
         self._main.addWidget(self._side)
         self._main.addWidget(QWidget())  # the 3-D view's slot
+        self._main.addWidget(QWidget())  # the comparison's slot (`set_comparison`)
+        self.comparison: QWidget | None = None
         # No stretch factors: without them a splitter that shrinks (a dock opens beside the
         # views) keeps its proportions, where with them it takes the room from the side views.
         self._stack = QStackedLayout()
@@ -133,11 +135,14 @@ class ViewLayout(QWidget):
     def _share_space(self) -> None:
         """Axial three fifths of the width, coronal and sagittal half the height each; with the
         3-D view, axial and 3-D two fifths each."""
-        width, height = self._main.width(), self._side.height()
+        total, height = self._main.width(), self._side.height()
+        # With a second series to compare, the views take half the width, as it does.
+        width = total // 2 if self.comparison is not None else total
         if self._layout == "4":
-            self._main.setSizes([width * 2 // 5, width // 5, width - width * 3 // 5])
+            sizes = [width * 2 // 5, width // 5, width - width * 3 // 5]
         else:
-            self._main.setSizes([width * 3 // 5, width - width * 3 // 5, 0])
+            sizes = [width * 3 // 5, width - width * 3 // 5, 0]
+        self._main.setSizes([*sizes, total - width])
         self._side.setSizes([height // 2, height - height // 2])
 
     def visible_views(self) -> dict[Plane, QWidget]:
@@ -321,9 +326,29 @@ class ViewLayout(QWidget):
         if with_3d and self.view3d is None:
             self._build_view3d()
         self._main.widget(2).setVisible(with_3d)
+        self._main.widget(3).setVisible(self.comparison is not None)
         if with_3d and not shown:
             self.view3d.setFocus()
         self._stack.setCurrentWidget(self._main)
+
+    def set_comparison(self, pane: QWidget | None) -> None:
+        """Show `pane` (a second series to compare with) at the right of the views, or none."""
+        old = self._main.replaceWidget(3, pane if pane is not None else QWidget(self))
+        if old is not None and old is not self.comparison:
+            old.deleteLater()  # an empty holder; a pane that goes is its owner's to delete
+        elif old is not None:
+            old.hide()
+            old.setParent(None)
+        self.comparison = pane
+        self._arrange()
+        if self._layout in ("3", "4"):
+            self._share_space()
+        else:  # the view on show and the pane half the width each
+            total = self._main.width()
+            axial = self.state is None or self.state.active_plane is Plane.AXIAL
+            sizes = [0, 0, 0, total - total // 2 if pane is not None else 0]
+            sizes[2 if self._layout == "3d" else 0 if axial else 1] = total - sizes[3]
+            self._main.setSizes(sizes)
 
     def _build_view3d(self) -> None:
         """The 3-D view, made once, the first time a layout shows it (VTK loads then)."""

@@ -46,6 +46,7 @@ from medgui.ui.viewer.slice_view import SliceView
 from medgui.ui.viewer.view_actions import ViewActions
 from medgui.ui.viewer.view_layout import ViewFactory, ViewLayout
 from medgui.ui.window.audit_workbench import AuditWorkbench
+from medgui.ui.window.compare_actions import CompareActions
 from medgui.ui.window.main_thread_gc import collect_on_main_thread
 from medgui.ui.window.menus import WindowMenus
 from medgui.ui.window.problems_panel import ProblemsPanel
@@ -152,6 +153,8 @@ class MainWindow(WindowMenus, QMainWindow):
         # Key images, File → Report… and its dialog.
         self.reports = ReportWorkbench(app)
         self.audit = AuditWorkbench(app)  # the workspace's audit log and its viewer
+        self.compare = CompareActions(app)  # View → Compare: a prior or another series beside
+        self.compare.populate(app.menu_holding("reset"))
         # Grow from seeds and propagation of labelled slices (Label menu).
         self.smart_labels = SmartLabelWorkbench(app)
         self.smart_labels.proposed.connect(self.training.show_proposal)
