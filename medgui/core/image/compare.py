@@ -1,6 +1,6 @@
 """Two series read side by side: `SeriesLink` keeps the second one's slice at the same position
 in patient coordinates as the first one's (plus an offset the user sets), and the two share
-window/level and zoom.
+window/level, zoom and thick-slab projection.
 
 Positions are the LPS coordinate along the plane's normal (z for axial, y for coronal, x for
 sagittal) of each slice's centre, as the slice views' "z = ... mm" readout shows it; the second
@@ -24,7 +24,8 @@ from medgui.core.image.volume import Volume
 from medgui.core.util.events import Callbacks
 
 _LPS_AXIS = {Plane.AXIAL: 2, Plane.CORONAL: 1, Plane.SAGITTAL: 0}
-SHARED = ("window", "zoom", "invert")
+# What the two series share: a prior is read with the same window, magnification and slab.
+SHARED = ("window", "zoom", "invert", "projection", "slab_mm")
 
 
 def slice_positions(volume: Volume, plane: Plane) -> np.ndarray:

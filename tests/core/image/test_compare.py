@@ -57,7 +57,7 @@ def test_the_offset_shifts_the_second_series_and_relinking_keeps_the_alignment()
         link.set_offset_mm(float("nan"))
 
 
-def test_window_level_and_zoom_are_shared_both_ways():
+def test_window_level_zoom_and_slab_are_shared_both_ways():
     current, prior = _pair()
     a, b = ViewerState(current), ViewerState(prior)
     a.set_window(40, 400)
@@ -69,6 +69,9 @@ def test_window_level_and_zoom_are_shared_both_ways():
     assert b.zoom == 2.5
     b.set_invert(True)
     assert a.invert
+    a.set_projection("mip")
+    a.set_slab_mm(20.0)
+    assert (b.projection, b.slab_mm) == ("mip", 20.0)
 
 
 def test_slice_positions_follow_the_geometry():
