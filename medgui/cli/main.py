@@ -130,6 +130,7 @@ def _cmd_view(args: argparse.Namespace) -> int:
         ecg_layout=args.ecg_layout,
         slab_mm=args.slab,
         projection=args.projection,
+        render3d=args.render3d.replace("-", " ") if args.render3d else None,
     )
     print(f"wrote {out}")
     return 0
@@ -207,6 +208,11 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     p.add_argument("--slab", type=float, metavar="MM", help="thick-slab projections of MM mm")
     p.add_argument(
         "--projection", choices=("mip", "minip", "mean"), help="the slab's projection (mip)"
+    )
+    p.add_argument(
+        "--render3d",
+        choices=("bone", "soft-tissue", "vessels", "mip"),
+        help="volume rendering in the 3-D view (--layout 3d or 4)",
     )
     p.add_argument(
         "--ecg-layout", choices=ECG_LAYOUTS, default="3x4+II", help="layout of a waveform (ECG)"

@@ -11,6 +11,10 @@ if TYPE_CHECKING:
 
     from medgui.ui.labeling.session import LabelContext
 
+# The 3-D view's volume renderings: none, the CT presets (`scene.VOLUME_PRESETS`), maximum
+# intensity. Here, so that options can be checked without loading VTK.
+VOLUME_MODES = ("off", "bone", "soft tissue", "vessels", "mip")
+
 
 def make_view3d(labels: LabelContext | None = None, parent: QWidget | None = None) -> QWidget:
     """A new `View3D` drawing the surfaces of `labels`' session (VTK is imported now)."""

@@ -43,6 +43,7 @@ from vtkmodules.vtkRenderingCore import (  # noqa: E402
 from vtkmodules.vtkRenderingVolumeOpenGL2 import vtkSmartVolumeMapper  # noqa: E402
 
 from medgui.core.image.volume import Volume  # noqa: E402
+from medgui.ui.render3d import VOLUME_MODES  # noqa: E402
 from medgui.ui.render3d.surfaces import Surface  # noqa: E402
 
 # CT transfer functions (HU → colour, HU → opacity), as 3D Slicer's presets of the same names.
@@ -65,7 +66,6 @@ VOLUME_PRESETS = {
         ((100, 0.0), (180, 0.25), (400, 0.7), (1000, 0.8)),
     ),
 }
-VOLUME_MODES = ("off", *VOLUME_PRESETS, "mip")
 BACKGROUND = (0.08, 0.09, 0.11)
 MARKER_RADIUS_MM = 3.0
 

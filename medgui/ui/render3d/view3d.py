@@ -22,7 +22,8 @@ from medgui.core.image.viewer_state import ViewerState
 from medgui.core.image.volume import Volume
 from medgui.core.util.events import unsubscribe
 from medgui.ui.labeling.session import LabelContext, LabelSession
-from medgui.ui.render3d.scene import VOLUME_MODES, Scene
+from medgui.ui.render3d import VOLUME_MODES
+from medgui.ui.render3d.scene import Scene
 from medgui.ui.render3d.surfaces import update_surfaces
 from medgui.workers.view_workers import display_worker
 
@@ -116,7 +117,9 @@ class View3D(QWidget):
             self._render_timer.start()
 
     def set_mode(self, mode: str) -> None:
-        """The volume rendering: a `scene.VOLUME_MODES` name."""
+        """The volume rendering: one of `VOLUME_MODES`; ValueError naming them otherwise."""
+        if mode not in VOLUME_MODES:
+            raise ValueError(f"volume mode must be one of {', '.join(VOLUME_MODES)}, got {mode!r}")
         self.mode.setCurrentIndex(self.mode.findData(mode))
 
     # Drawing.

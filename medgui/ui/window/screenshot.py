@@ -24,7 +24,7 @@ from medgui.ui.common.theme import apply_dark_theme
 from medgui.ui.labeling.overlay import LabelOverlay
 from medgui.ui.labeling.session import LabelContext, LabelSession
 from medgui.ui.labeling.tools import LabelTools
-from medgui.ui.render3d import make_view3d
+from medgui.ui.render3d import VOLUME_MODES, make_view3d
 from medgui.ui.signals.ecg_view import EcgView
 from medgui.ui.viewer.view_layout import ViewFactory, ViewLayout
 
@@ -74,6 +74,7 @@ def render_screenshot(
     ecg_layout: str = "3x4+II",
     slab_mm: float | None = None,
     projection: str | None = None,
+    render3d: str | None = None,
 ) -> Path:
     """Load `path` (a series folder, DICOM file or NIfTI/NRRD/MHA file), show it as the viewer
     would, and save the views as a PNG of `size` (width, height) pixels; returns the PNG path.
@@ -86,6 +87,7 @@ def render_screenshot(
     `series` picks one series of a folder (UID, number or description); the label map `labels`,
     or else one lying beside the series on its grid, is drawn over it. `projection` ("mip",
     "minip", "mean") shows thick slabs of `slab_mm` (10 mm by default; a slab alone is a MIP).
+    `render3d` is the 3-D view's volume rendering ("bone", "soft tissue", "vessels", "mip").
 
     A waveform (`is_waveform_path`: WFDB, EDF, DICOM waveform) is drawn as ECG paper in
     `ecg_layout` instead; the image options do not apply to it.
@@ -110,6 +112,10 @@ def render_screenshot(
         projection = projection or "mip"
     if projection is not None:
         check_projection(projection)
+    if render3d is not None and layout not in ("3d", "4"):
+        raise ValueError("a volume rendering needs the 3-D view: --layout 3d or 4")
+    if render3d is not None and render3d not in VOLUME_MODES:
+        raise ValueError(f"volume rendering must be one of {', '.join(VOLUME_MODES)}")
 
     _application()
     volume, labelmap = load_with_labels(path, series=series, labels=labels)
@@ -138,6 +144,8 @@ def render_screenshot(
     if projection is not None:
         state.set_slab_mm(slab_mm or DEFAULT_SLAB_MM)
         state.set_projection(projection)
+    if render3d is not None:
+        views.view3d.set_mode(render3d)
     views.show()
     return _save_grab(views, out_png)
 

@@ -177,6 +177,11 @@ def test_layout_3d_screenshot_from_the_command_line(demo_study, tmp_path, qapp):
     pixels = _pixels(QImage(str(out)))
     assert pixels.shape == (300, 400, 3)
     assert _near(pixels, (221, 130, 101)) > 100  # the liver's colour
+    bone = tmp_path / "bone.png"
+    assert main([*args, "--layout", "3d", "--render3d", "bone", "--size", "400x300",
+                 "--screenshot", str(bone)]) == 0  # fmt: skip
+    assert not np.array_equal(_pixels(QImage(str(bone))), pixels)
+    assert main([*args, "--render3d", "bone", "--screenshot", str(bone)]) == 1  # layout 1
     four = tmp_path / "4.png"
     assert main([*args, "--layout", "4", "--size", "600x300", "--screenshot", str(four)]) == 0
     assert QImage(str(four)).width() == 600
