@@ -1,6 +1,7 @@
 """`View3D`: the 3-D view of the layouts "3d" and "4". VTK draws offscreen (`scene.Scene`) and
 this widget shows the frame; mouse drags and the wheel move VTK's camera (left rotate, right
-zoom, middle or Shift+left pan), a click on a surface moves the shared crosshair there.
+zoom, middle or Shift+left pan; R faces the patient again), a click on a surface moves the
+shared crosshair there.
 
 Label surfaces follow the label session, throttled: an edit starts a worker at once that
 contours again the labels it touched; edits made while one runs are gathered and go in the next
@@ -14,7 +15,7 @@ import dataclasses
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QVBoxLayout, QWidget
 
@@ -266,6 +267,25 @@ class View3D(QWidget):
             return False
         self._state.set_crosshair(tuple(self._volume.world_to_voxel(lps)))
         return True
+
+    def event(self, event) -> bool:
+        # R is also the window's "Reset display" shortcut: in this view it is the camera's.
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and event.key() == Qt.Key.Key_R
+            and not event.modifiers()
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event) -> None:
+        """R faces the patient again with the whole volume in view; other keys go on."""
+        if event.key() == Qt.Key.Key_R and not event.modifiers():
+            self.scene.reset_camera()
+            self.request_render()
+        else:
+            super().keyPressEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         self.scene.zoom(ZOOM_PER_NOTCH ** (event.angleDelta().y() / 120))

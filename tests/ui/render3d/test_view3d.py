@@ -94,8 +94,14 @@ def test_label_surfaces_rotate_zoom_pan_and_pick(qtbot, demo_3d, artifacts):
         QTest.mouseMove(view3d, centre + QPoint(0, -10 * step))
     QTest.mouseRelease(view3d, right, Qt.KeyboardModifier.NoModifier, centre + QPoint(0, -50))
     assert np.linalg.norm(np.array(camera.GetPosition()) - focal) < np.linalg.norm(turned - focal)
-    view3d.scene.reset_camera()
-    view3d.request_render()
+    QTest.mousePress(view3d, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier, centre)
+    QTest.mouseMove(view3d, centre + QPoint(30, 30))
+    QTest.mouseRelease(view3d, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier,
+                       centre + QPoint(30, 30))  # fmt: skip
+    assert np.linalg.norm(np.array(camera.GetFocalPoint()) - focal) > 5  # panned
+    qtbot.keyClick(view3d, K.Key_R)
+    np.testing.assert_allclose(camera.GetFocalPoint(), focal, atol=1e-6)
+    np.testing.assert_allclose(camera.GetPosition(), position, atol=1e-6)
     qtbot.waitUntil(lambda: not view3d.render_pending)
 
     # A click on the liver's front moves the crosshair onto the liver.

@@ -98,7 +98,12 @@ def test_the_prior_side_by_side_linked_by_position(
     centre = pane.view.shown_values[24, 24]
     assert abs(centre - (40 + 2 * pane.link.position(1))) < 6
 
-    # Opening another series ends the comparison.
+    # Another plane: the pane shows it too, linked along its own normal.
+    state.set_active_plane(Plane.CORONAL)
+    assert pane.view.plane is Plane.CORONAL and pane.link.plane is Plane.CORONAL
+    state.set_slice(Plane.CORONAL, 30)
+    assert pane.link.position(1) == pytest.approx(pane.link.position(0))
+
     window.menu_actions["compare_stop"].trigger()
     assert compare.pane is None and layout.comparison is None
 
