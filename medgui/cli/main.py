@@ -128,6 +128,9 @@ def _cmd_view(args: argparse.Namespace) -> int:
         series=args.series,
         labels=args.labels,
         ecg_layout=args.ecg_layout,
+        slab_mm=args.slab,
+        projection=args.projection,
+        render3d=args.render3d.replace("-", " ") if args.render3d else None,
     )
     print(f"wrote {out}")
     return 0
@@ -195,8 +198,22 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", help="CT window preset: brain, subdural, stroke, lung, ...")
     p.add_argument("--window", type=float, help="window width (with --level)")
     p.add_argument("--level", type=float, help="window centre (with --window)")
-    p.add_argument("--layout", choices=("1", "3"), default="1")
+    p.add_argument(
+        "--layout",
+        choices=("1", "3", "3d", "4"),
+        default="1",
+        help="one view, three planes, the 3-D view, or three planes and 3-D",
+    )
     p.add_argument("--size", default="1024x768", help="image size WIDTHxHEIGHT")
+    p.add_argument("--slab", type=float, metavar="MM", help="thick-slab projections of MM mm")
+    p.add_argument(
+        "--projection", choices=("mip", "minip", "mean"), help="the slab's projection (mip)"
+    )
+    p.add_argument(
+        "--render3d",
+        choices=("bone", "soft-tissue", "vessels", "mip"),
+        help="volume rendering in the 3-D view (--layout 3d or 4)",
+    )
     p.add_argument(
         "--ecg-layout", choices=ECG_LAYOUTS, default="3x4+II", help="layout of a waveform (ECG)"
     )

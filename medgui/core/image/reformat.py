@@ -144,7 +144,16 @@ def extract_slice(
         raise IndexError(f"{plane.value} slice {index} is outside 0..{n - 1}")
     cut: list[slice | int] = [slice(None)] * source.ndim
     cut[2 - layout.normal] = index
-    view = source[tuple(cut)]
+    return _orient(layout, source[tuple(cut)])
+
+
+def orient_cut(volume: Volume, plane: Plane, cut: np.ndarray) -> np.ndarray:
+    """An array cut across `plane`'s normal axis (the array with that axis removed, e.g. a
+    projection along it) oriented for display exactly as `extract_slice` orients a slice."""
+    return _orient(_layout(volume, plane), cut)
+
+
+def _orient(layout: _Layout, view: np.ndarray) -> np.ndarray:
     # The remaining array axes keep [k, j, i] order, so the higher index axis comes first.
     if layout.row < layout.col:
         view = view.swapaxes(0, 1)

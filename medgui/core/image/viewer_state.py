@@ -21,11 +21,12 @@ from collections.abc import Callable
 from typing import Any
 
 from medgui.core.image.reformat import Plane, normal_axis, plane_for_axis
+from medgui.core.image.slab import DEFAULT_SLAB_MM, check_projection, check_thickness
 from medgui.core.image.volume import Volume
 from medgui.core.image.windowing import WindowLevel, default_window
 from medgui.core.util.events import Callbacks
 
-LAYOUTS = ("1", "3")
+LAYOUTS = ("1", "3", "3d", "4")
 ROTATIONS = (0, 90, 180, 270)
 # Beyond these a slice is a few screen pixels or a few voxels per screen: never useful, and the
 # renderer's transforms lose precision at the extremes.
@@ -79,6 +80,8 @@ class ViewerState:
         # Open on the plane the volume was acquired in: the one without through-plane blur.
         self._active_plane = plane_for_axis(volume, 2)
         self._cine_fps = DEFAULT_CINE_FPS
+        self._projection: str | None = None  # None: plain slices, else a `slab.PROJECTIONS` one
+        self._slab_mm = DEFAULT_SLAB_MM
 
     def _set(self, name: str, value: Any) -> None:
         if getattr(self, f"_{name}") == value:
@@ -210,6 +213,25 @@ class ViewerState:
             raise ValueError(f"rotation must be a multiple of 90 degrees, got {degrees!r}")
         self._set("rotate", int(turned))
 
+    # Thick slabs.
+
+    @property
+    def projection(self) -> str | None:
+        """The slab projection on show ("mip", "minip", "mean"), or None for plain slices."""
+        return self._projection
+
+    def set_projection(self, projection: str | None) -> None:
+        """Show thick-slab projections of `slab_mm` (None: plain slices)."""
+        self._set("projection", None if projection is None else check_projection(projection))
+
+    @property
+    def slab_mm(self) -> float:
+        """The slab thickness in millimetres (kept while projections are off)."""
+        return self._slab_mm
+
+    def set_slab_mm(self, thickness_mm: float) -> None:
+        self._set("slab_mm", check_thickness(thickness_mm))
+
     # Layout and playback.
 
     @property
@@ -217,7 +239,8 @@ class ViewerState:
         return self._layout
 
     def set_layout(self, layout: str) -> None:
-        """Layout "1" shows the active plane alone, "3" axial, coronal and sagittal together."""
+        """Layout "1" shows the active plane alone, "3" axial, coronal and sagittal together,
+        "3d" the 3-D view alone and "4" the three planes and the 3-D view."""
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
         self._set("layout", layout)

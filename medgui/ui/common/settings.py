@@ -12,10 +12,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from medgui.core.image.viewer_state import LAYOUTS
 from medgui.core.image.windowing import WindowLevel
 
 MAX_RECENT = 10
-LAYOUTS = ("1", "3")
 
 _GEOMETRY = "window/geometry"
 _STATE = "window/state"
@@ -24,6 +24,7 @@ _RECENT = "files/recent"
 _LAYOUT = "view/layout"
 _PRESETS = "view/user_presets"
 _DEMO_OFFERED = "app/demo_opened_once"
+_SMOOTH = "view/smooth_zoomed"
 
 
 class AppSettings:
@@ -118,6 +119,13 @@ class AppSettings:
 
     def set_demo_opened_once(self) -> None:
         self.store.setValue(_DEMO_OFFERED, "true")
+
+    def smooth_display(self) -> bool:
+        """Whether zoomed slices are drawn with bilinear interpolation (off: nearest pixel)."""
+        return str(self.store.value(_SMOOTH, "false")).lower() == "true"
+
+    def set_smooth_display(self, smooth: bool) -> None:
+        self.store.setValue(_SMOOTH, "true" if smooth else "false")
 
     def sync(self) -> None:
         """Write pending changes to disk now (QSettings otherwise writes on its own schedule)."""

@@ -8,6 +8,7 @@ panel only watches the shared `MeasurementContext` and calls it.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSignalBlocker, Qt
+from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -75,14 +76,23 @@ class MeasurementPanel(QWidget):
         header.setStretchLastSection(True)
         self.delete_button = QPushButton("Delete", self)
         self.delete_button.setToolTip("Delete the selected measurement (Delete)")
+        self.copy_button = QPushButton("Copy", self)
+        self.copy_button.setToolTip(
+            "Copy every measurement as tab-separated text, for a spreadsheet (Ctrl+C)"
+        )
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.delete_button)
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.addWidget(self.tools)
         column.addWidget(self.table)
-        column.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignRight)
+        column.addLayout(buttons)
 
         self.table.itemSelectionChanged.connect(self._on_row_selected)
         self.delete_button.clicked.connect(context.delete_selected)
+        self.copy_button.clicked.connect(self.copy)
         self.table.installEventFilter(self)  # Delete / Backspace in the table
         context.measurements_changed.connect(self.refresh)
         context.bound.connect(self.refresh)
@@ -95,11 +105,24 @@ class MeasurementPanel(QWidget):
         if event.type() == QEvent.Type.KeyPress and event.key() in delete_keys:
             self.context.delete_selected()
             return True
+        if event.type() == QEvent.Type.KeyPress and event.matches(QKeySequence.StandardKey.Copy):
+            self.copy()
+            return True
         return super().eventFilter(watched, event)
 
     def uids(self) -> list[str]:
         """The measurement uids in table order."""
         return [self.table.item(row, 0).data(_UID_ROLE) for row in range(self.table.rowCount())]
+
+    def tsv(self) -> str:
+        """The table as tab-separated text, a header row first: what `copy` puts on the
+        clipboard (a spreadsheet pastes it into cells)."""
+        rows = [list(COLUMNS)] + [self.row_texts(row) for row in range(self.table.rowCount())]
+        return "".join("\t".join(t.replace("\t", " ") for t in row) + "\n" for row in rows)
+
+    def copy(self) -> None:
+        """Put every measurement on the clipboard as tab-separated text."""
+        QGuiApplication.clipboard().setText(self.tsv())
 
     def row_texts(self, row: int) -> list[str]:
         """The texts of table row `row`."""

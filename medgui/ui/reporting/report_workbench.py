@@ -18,6 +18,7 @@ from medgui.reports.model_section import ModelRun
 from medgui.ui.common.app_context import AppContext
 from medgui.ui.common.error_dialog import log_caught
 from medgui.ui.labeling.persistence import snapshot
+from medgui.ui.reporting.key_image_marks import KeyImageMarks
 from medgui.ui.reporting.report_dialog import ReportDialog, key_image_text
 from medgui.workers.report_worker import ReportRequest, build_report_worker, write_report_worker
 
@@ -40,6 +41,7 @@ class ReportWorkbench(QObject):
         self._session = None
         self._build_menu()
         self.context.session_changed.connect(self._on_session)
+        self.marks = KeyImageMarks(self.context, app.view_layout, self)
         app.measurements.measurements_changed.connect(lambda *_: self._refresh_if_shown())
 
     def _build_menu(self) -> None:

@@ -67,11 +67,14 @@ def slice_lines(
     *,
     frame: bool = False,
     preset: str | None = None,
+    slab: str | None = None,
 ) -> list[str]:
     """Bottom-left: "Im k/n" (1-based; "Fr" for time frames), slice position, W/L (after the
     name of the `preset` it is, if any) and zoom (screen pixels per image pixel, in percent;
-    no zoom line for None)."""
+    no zoom line for None). `slab` names a thick-slab projection on show ("MIP 10 mm")."""
     lines = [f"{'Fr' if frame else 'Im'} {index + 1}/{n_slices}"]
+    if slab:
+        lines.append(slab)
     if position is not None:
         axis, mm = position
         lines.append(f"{axis} = {mm:.2f} mm")

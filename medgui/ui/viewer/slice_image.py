@@ -114,6 +114,7 @@ class SliceImageItem(QGraphicsItem):
         super().__init__(parent)
         self.image: np.ndarray | None = None
         self.qimage: QImage | None = None
+        self.smooth = False  # bilinear when scaled (a setting), else each pixel a square
         self._rect = QRectF()
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
 
@@ -144,6 +145,8 @@ class SliceImageItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         if self.qimage is not None:
+            if self.smooth:
+                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawImage(self._rect, self.qimage)
 
 

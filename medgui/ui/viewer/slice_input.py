@@ -15,13 +15,15 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeyEvent
 
 from medgui.core.image.reformat import slice_pixel_to_voxel
+from medgui.core.image.slab import next_projection, step_thickness
 from medgui.core.image.windowing import CT_PRESETS
 from medgui.ui.measure.context import TOOL_SHORTCUTS, Tool
 
 KEYS_HELP = (
     "Up/Left/PageUp/Home and Down/Right/PageDown/End scroll slices; R reset, F fit, I invert, "
     "H/V flip, Ctrl+R / Ctrl+Shift+R rotate, X crosshair, 1–8 CT presets, 0 or A automatic "
-    "window; W window/level, M ruler, N angle, E ellipse, B rectangle; Delete removes the "
+    "window; D thick slab (MIP, MinIP, mean, off), + / - slab thicker / thinner; "
+    "W window/level, M ruler, N angle, E ellipse, B rectangle; Delete removes the "
     "selected measurement, Esc stops drawing."
 )
 WHEEL_STEP = 120  # one notch of a standard mouse wheel
@@ -187,13 +189,17 @@ class SliceInput:
         context, K = view.measurements.context, Qt.Key
         actions = {
             K.Key_R: state.reset,
-            K.Key_F: view.fit,
+            K.Key_F: lambda: (state.set_zoom(1.0), state.set_pan(0.0, 0.0)),
             K.Key_I: lambda: state.set_invert(not state.invert),
             K.Key_H: lambda: state.set_flip_h(not state.flip_h),
             K.Key_V: lambda: state.set_flip_v(not state.flip_v),
             K.Key_X: view.toggle_crosshair,
-            K.Key_0: view.auto_window,
-            K.Key_A: view.auto_window,
+            K.Key_0: state.use_default_window,
+            K.Key_A: state.use_default_window,
+            K.Key_D: lambda: state.set_projection(next_projection(state.projection)),
+            K.Key_Plus: lambda: state.set_slab_mm(step_thickness(state.slab_mm, 1)),
+            K.Key_Equal: lambda: state.set_slab_mm(step_thickness(state.slab_mm, 1)),
+            K.Key_Minus: lambda: state.set_slab_mm(step_thickness(state.slab_mm, -1)),
             K.Key_Delete: context.delete_selected,
             K.Key_Backspace: context.delete_selected,
             K.Key_Escape: self._escape,

@@ -29,6 +29,7 @@ from medgui.core.image.reformat import (
     slice_pixel_to_voxel,
     voxel_to_slice_pixel,
 )
+from medgui.core.image.slab import slab_label
 from medgui.core.image.viewer_state import ViewerState
 from medgui.core.image.volume import Volume
 from medgui.core.image.windowing import preset_name
@@ -44,6 +45,7 @@ from medgui.ui.viewer.overlays import (
     series_lines,
     slice_lines,
 )
+from medgui.ui.viewer.slab_values import SlabValues
 from medgui.ui.viewer.slice_image import (
     SliceGraphicsView,
     SliceImageItem,
@@ -118,6 +120,8 @@ class SliceView(QWidget):
         self._render_timer.timeout.connect(self._render)
         self._loading_timer = QTimer(self, singleShot=True, interval=LOADING_REFRESH_MS)
         self._loading_timer.timeout.connect(self._request_render)
+        self.slab = SlabValues(self)
+        self.slab.ready.connect(self._request_render)
         self.box.sigResized.connect(self._apply_range)
         # A view deleted without set_volume(None) must not stay subscribed to the state.
         self.destroyed.connect(partial(unsubscribe, state, self._on_state_event))
@@ -145,9 +149,14 @@ class SliceView(QWidget):
         return self._index
 
     @property
+    def shown_values(self) -> np.ndarray | None:
+        """The values on show: the slice, or the slab's projection."""
+        return self._values
+
+    @property
     def render_pending(self) -> bool:
-        """Whether a state change has not been drawn yet."""
-        return self._rendered != self._generation
+        """Whether a state change has not been drawn yet (a slab may be in a worker)."""
+        return self._rendered != self._generation or self.slab.pending
 
     # The main window's API.
 
@@ -155,6 +164,7 @@ class SliceView(QWidget):
         """Show `volume` (the one `state` was made for), or clear the view with None."""
         context = self.measurements.context
         self._volume = volume
+        self.slab.invalidate()
         if volume is None:
             if self._connected:
                 self._state.events.disconnect(self._on_state_event)
@@ -185,6 +195,7 @@ class SliceView(QWidget):
         cut through every slice)."""
         if self._volume is None:
             return
+        self.slab.invalidate()
         if self._normal == 2:
             if k == self._state.slice_index(self._plane):
                 self._request_render()
@@ -201,16 +212,6 @@ class SliceView(QWidget):
         """Draw a pending render now."""
         if self.render_pending or self._render_timer.isActive():
             self._render()
-
-    def fit(self) -> None:
-        """Fit the slice to the view (zoom 1, no pan)."""
-        self._state.set_zoom(1.0)
-        self._state.set_pan(0.0, 0.0)
-
-    def auto_window(self) -> None:
-        """The automatic window: the header's, else from percentiles."""
-        if self._volume is not None:
-            self._state.use_default_window()
 
     def toggle_crosshair(self) -> None:
         """Show or hide the crosshair lines."""
@@ -254,7 +255,10 @@ class SliceView(QWidget):
         # A view, not a copy: a loader thread may be writing these voxels now, which is safe
         # because the display lookup covers every value the dtype can hold (and other dtypes
         # are copied by `window_to_uint8` first); a slice that lands is rendered again.
-        self._values = extract_slice(volume, self._plane, self._index)
+        values = self.slab.values(volume, self._state, self._plane, self._index)
+        if values is None:
+            return  # a big slab is projected in a worker; `slab.ready` renders again
+        self._values = values
         state = self._state
         self.image_item.set_image(
             to_display(self._values, state.window, state.invert, volume.is_color)
@@ -320,7 +324,9 @@ class SliceView(QWidget):
         window = None if volume.is_color and volume.array.dtype == np.uint8 else self._state.window
         frame = bool(volume.metadata.get("frames_are_time")) and self._normal == 2
         args = (self._index, n, position, window)
+        slab = None if volume.is_color else self._state.projection
         kw = {"frame": frame, "preset": preset_name(window, volume.modality) if window else None}
+        kw["slab"] = slab_label(slab, self._state.slab_mm) if slab else None
         lines, compact = slice_lines(*args, magnification, **kw), slice_lines(*args, None, **kw)
         self.overlay.set_corner("bottom_left", lines, compact)
 
@@ -344,7 +350,7 @@ class SliceView(QWidget):
         if name == "slice_index":
             if value[0] is self._plane:
                 self._request_render()
-        elif name in ("window", "invert"):
+        elif name in ("window", "invert", "projection", "slab_mm"):
             self._request_render()
         elif name == "crosshair":
             self._update_crosshair()
@@ -354,8 +360,6 @@ class SliceView(QWidget):
             self._apply_geometry()
         elif name in ("active_plane", "layout"):
             self._update_active()
-
-    # Mouse and keys (see `slice_input`).
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         self._mouse_scene = QPointF(scene_pos)

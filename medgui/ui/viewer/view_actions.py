@@ -4,15 +4,17 @@ the `ViewLayout`'s current `ViewerState`."""
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMenu
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
 from medgui.core.image.reformat import Plane
 from medgui.core.image.viewer_state import LAYOUTS, ViewerState
 from medgui.core.image.windowing import CT_PRESETS
+from medgui.core.util.atomic import atomic_write_bytes
 from medgui.ui.common.settings import AppSettings
 from medgui.ui.viewer.view_layout import ViewLayout
 
@@ -34,6 +36,8 @@ class ViewActions(QObject):
         add = self._add
         add("layout_1", "One view", "Ctrl+1", lambda: view_layout.set_layout("1"), group=0)
         add("layout_3", "Three planes", "Ctrl+3", lambda: view_layout.set_layout("3"), group=0)
+        add("layout_4", "Three planes and 3-D", "Ctrl+4", partial(self._layout_3d, "4"), group=0)
+        add("layout_3d", "3-D view", "Ctrl+5", partial(self._layout_3d, "3d"), group=0)
         for plane, key in zip(Plane, ("Ctrl+Shift+A", "Ctrl+Shift+C", "Ctrl+Shift+S"), strict=True):
             slot = partial(self._call, "set_active_plane", plane)
             add(f"plane_{plane.value}", plane.value.capitalize(), key, slot, group=1)
@@ -51,6 +55,8 @@ class ViewActions(QObject):
         # 0 is the slice view's key for it (as 1–8 are the presets'); shown, not claimed.
         add("default_window", "Automatic window\t0", None, self._default_window)
         add("save_preset", "Save window as preset…", None, self._save_preset)
+        add("smooth", "Smooth zoomed images (bilinear)", None, self._smooth, checkable=True)
+        add("export_png", "Export view as PNG…", "Ctrl+Shift+E", self._ask_export)
         self.presets_menu = QMenu("Presets")
         self.presets_menu.aboutToShow.connect(self._fill_presets)
         view_layout.state_changed.connect(self._watch)
@@ -72,8 +78,10 @@ class ViewActions(QObject):
         """Add the actions to `menu`, grouped."""
         a = self.actions
         groups = (
-            ("layout_1", "layout_3", "plane_axial", "plane_coronal", "plane_sagittal"),
-            ("reset", "fit", "invert", "flip_h", "flip_v", "rotate_cw", "rotate_ccw"),
+            ("layout_1", "layout_3", "layout_4", "layout_3d"),
+            ("plane_axial", "plane_coronal", "plane_sagittal"),
+            ("reset", "fit", "invert", "flip_h", "flip_v", "rotate_cw", "rotate_ccw", "smooth"),
+            ("export_png",),
         )
         for names in groups:
             for name in names:
@@ -116,6 +124,12 @@ class ViewActions(QObject):
         self._call("set_zoom", 1.0)
         self._call("set_pan", 0.0, 0.0)
 
+    def _layout_3d(self, layout: str) -> None:
+        try:
+            self._layout.set_layout(layout)
+        except ValueError:  # a layout without a 3-D view (a stand-in window)
+            self._sync()
+
     def _turn(self, degrees: int) -> None:
         if self._layout.state is not None:
             self._layout.state.set_rotate(self._layout.state.rotate + degrees)
@@ -135,6 +149,44 @@ class ViewActions(QObject):
         if ok and name.strip():
             self._settings.set_user_preset(name.strip(), state.window)
 
+    def _smooth(self, smooth: bool) -> None:
+        self._settings.set_smooth_display(smooth)
+        self._apply_smooth()
+
+    def _apply_smooth(self) -> None:
+        smooth = self._settings.smooth_display()
+        for view in self._layout.views.values():
+            item = getattr(view, "image_item", None)  # a stand-in view has none
+            if item is not None and item.smooth != smooth:
+                item.smooth = smooth
+                item.update()
+
+    def export_png(self, path: str | Path) -> Path:
+        """Save the views on show (slice views and 3-D view, as laid out) as a PNG at `path`;
+        OSError naming the file when it cannot be written."""
+        for view in self._layout.visible_views().values():
+            getattr(view, "flush", lambda: None)()
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        encoded = self._layout.grab().save(buffer, "PNG")
+        buffer.close()
+        if not encoded:
+            raise OSError(f"{path}: could not encode the PNG")
+        return atomic_write_bytes(Path(path), data.data())
+
+    def _ask_export(self) -> None:
+        if self._layout.state is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self._layout, "Export view as PNG", "view.png", "PNG images (*.png)"
+        )
+        if path:
+            try:
+                self.export_png(path if path.lower().endswith(".png") else path + ".png")
+            except OSError as error:
+                QMessageBox.warning(self._layout, "Export view", str(error))
+
     def _watch(self, state: ViewerState | None) -> None:
         if self._watched is not None:
             self._watched.events.disconnect(self._on_state_event)
@@ -148,6 +200,7 @@ class ViewActions(QObject):
         # stay disabled once made so before the first series opened.
         self.presets_menu.setEnabled(state is not None)
         self._fill_presets()
+        self._apply_smooth()
         self._sync()
 
     def _on_state_event(self, name: str, value: Any) -> None:
@@ -160,6 +213,7 @@ class ViewActions(QObject):
         if state is not None:
             checks.update({f"plane_{p.value}": state.active_plane is p for p in Plane})
             checks.update(invert=state.invert, flip_h=state.flip_h, flip_v=state.flip_v)
+        checks["smooth"] = self._settings.smooth_display()
         for name, checked in checks.items():
             action = self.actions[name]
             blocked = action.blockSignals(True)

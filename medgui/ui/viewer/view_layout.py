@@ -1,4 +1,5 @@
-"""The central widget: one slice view, or axial, coronal and sagittal side by side.
+"""The central widget: one slice view, or axial, coronal and sagittal side by side, the 3-D
+view alone ("3d") or beside the three planes ("4").
 
 All views of a volume share one `ViewerState`, so the crosshair, window and zoom are linked and
 a layout switch keeps them. A `ViewerState` belongs to one volume, so opening another volume
@@ -27,6 +28,10 @@ from medgui.ui.viewer.cine import CineController
 from medgui.ui.viewer.slice_image import prepare_display
 
 ViewFactory = Callable[[ViewerState, Plane], QWidget]
+# Makes the 3-D view (`ui.render3d.make_view3d`, above this package): it has
+# ``set_volume(volume | None, state | None)``; built the first time a layout shows it.
+View3DFactory = Callable[[], QWidget]
+WITH_3D = ("3d", "4")
 
 PLACEHOLDER_TEXT = (
     "Open a file (Ctrl+O) or a folder (Ctrl+Shift+O), drop one here, "
@@ -42,8 +47,9 @@ def slice_view_factory(state: ViewerState, plane: Plane) -> QWidget:
 
 
 class ViewLayout(QWidget):
-    """Shows the loaded volume in layout "1" (the active plane) or "3" (axial large on the
-    left, coronal and sagittal stacked on the right), or a hint when nothing is loaded.
+    """Shows the loaded volume in layout "1" (the active plane), "3" (axial large on the
+    left, coronal and sagittal stacked on the right), "3d" (the 3-D view) or "4" (the three
+    planes and the 3-D view on the right), or a hint when nothing is loaded.
 
     `view_factory(state, plane)` makes each view (the real `SliceView` by default); a view must
     have ``set_volume(volume | None)`` and ``slice_updated(k)``.
@@ -52,9 +58,17 @@ class ViewLayout(QWidget):
     state_changed = Signal(object)  # the new ViewerState, or None
     layout_changed = Signal(str)
 
-    def __init__(self, view_factory: ViewFactory | None = None, parent: QWidget | None = None):
+    def __init__(
+        self,
+        view_factory: ViewFactory | None = None,
+        parent: QWidget | None = None,
+        *,
+        view3d_factory: View3DFactory | None = None,
+    ):
         super().__init__(parent)
         self._factory = view_factory or slice_view_factory
+        self._view3d_factory = view3d_factory
+        self.view3d: QWidget | None = None
         self.state: ViewerState | None = None
         self.volume: Volume | None = None
         self.views: dict[Plane, QWidget] = {}
@@ -80,6 +94,9 @@ class ViewLayout(QWidget):
             # Empty holders keep the splitter slots (and their sizes) between volumes.
             (self._side if plane is not Plane.AXIAL else self._main).addWidget(QWidget())
         self._main.addWidget(self._side)
+        self._main.addWidget(QWidget())  # the 3-D view's slot
+        self._main.addWidget(QWidget())  # the comparison's slot (`set_comparison`)
+        self.comparison: QWidget | None = None
         # No stretch factors: without them a splitter that shrinks (a dock opens beside the
         # views) keeps its proportions, where with them it takes the room from the side views.
         self._stack = QStackedLayout()
@@ -98,6 +115,8 @@ class ViewLayout(QWidget):
         """Switch layout; with a volume this goes through the shared state."""
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+        if layout in WITH_3D and self._view3d_factory is None:
+            raise ValueError(f"layout {layout!r} needs a 3-D view, and this one has none")
         if self.state is not None:
             self.state.set_layout(layout)
         else:
@@ -108,22 +127,29 @@ class ViewLayout(QWidget):
         self._layout = layout
         self._arrange()
         if changed:
-            if layout == "3":
+            if layout in ("3", "4"):
                 # After the splitters have handled the views being shown (queued child events).
                 QTimer.singleShot(0, self._main, self._share_space)
             self.layout_changed.emit(layout)
 
     def _share_space(self) -> None:
-        """Axial three fifths of the width, coronal and sagittal half the height each."""
-        width, height = self._main.width(), self._side.height()
-        self._main.setSizes([width * 3 // 5, width - width * 3 // 5])
+        """Axial three fifths of the width, coronal and sagittal half the height each; with the
+        3-D view, axial and 3-D two fifths each."""
+        total, height = self._main.width(), self._side.height()
+        # With a second series to compare, the views take half the width, as it does.
+        width = total // 2 if self.comparison is not None else total
+        if self._layout == "4":
+            sizes = [width * 2 // 5, width // 5, width - width * 3 // 5]
+        else:
+            sizes = [width * 3 // 5, width - width * 3 // 5, 0]
+        self._main.setSizes([*sizes, total - width])
         self._side.setSizes([height // 2, height - height // 2])
 
     def visible_views(self) -> dict[Plane, QWidget]:
         """The views the current layout shows."""
-        if self.state is None:
+        if self.state is None or self._layout == "3d":
             return {}
-        if self._layout == "3":
+        if self._layout in ("3", "4"):
             return dict(self.views)
         return {self.state.active_plane: self.views[self.state.active_plane]}
 
@@ -157,6 +183,8 @@ class ViewLayout(QWidget):
                 plane: self._factory(self.state, plane) for plane in Plane if plane not in pending
             }
         self.cine.set_state(self.state)
+        if self.view3d is not None:
+            self.view3d.set_volume(volume, self.state)
         # The layout is complete before any view draws, so a view may already ask about it.
         # A progressive one is put on show on the next turn and draws on the one after:
         # building a view, showing it (its first layout and resize) and its first render are
@@ -263,6 +291,8 @@ class ViewLayout(QWidget):
             return
         state.refresh_default_window()
         self._show_in_views(volume)
+        if self.view3d is not None:
+            self.view3d.set_volume(volume, state)  # the voxels it was given were still landing
 
     def _show_in_views(self, volume: Volume | None) -> None:
         """The views on show get `volume` now; the others one per later turn of the event
@@ -292,4 +322,38 @@ class ViewLayout(QWidget):
         for plane, view in self.views.items():
             view.setVisible(plane in shown)
         self._side.setVisible(any(p in shown for p in (Plane.CORONAL, Plane.SAGITTAL)))
+        with_3d = self._layout in WITH_3D
+        if with_3d and self.view3d is None:
+            self._build_view3d()
+        self._main.widget(2).setVisible(with_3d)
+        self._main.widget(3).setVisible(self.comparison is not None)
+        if with_3d and not shown:
+            self.view3d.setFocus()
         self._stack.setCurrentWidget(self._main)
+
+    def set_comparison(self, pane: QWidget | None) -> None:
+        """Show `pane` (a second series to compare with) at the right of the views, or none."""
+        old = self._main.replaceWidget(3, pane if pane is not None else QWidget(self))
+        if old is not None and old is not self.comparison:
+            old.deleteLater()  # an empty holder; a pane that goes is its owner's to delete
+        elif old is not None:
+            old.hide()
+            old.setParent(None)
+        self.comparison = pane
+        self._arrange()
+        if self._layout in ("3", "4"):
+            self._share_space()
+        else:  # the view on show and the pane half the width each
+            total = self._main.width()
+            axial = self.state is None or self.state.active_plane is Plane.AXIAL
+            sizes = [0, 0, 0, total - total // 2 if pane is not None else 0]
+            sizes[2 if self._layout == "3d" else 0 if axial else 1] = total - sizes[3]
+            self._main.setSizes(sizes)
+
+    def _build_view3d(self) -> None:
+        """The 3-D view, made once, the first time a layout shows it (VTK loads then)."""
+        self.view3d = self._view3d_factory()
+        old = self._main.replaceWidget(2, self.view3d)
+        if old is not None:
+            old.deleteLater()
+        self.view3d.set_volume(self.volume, self.state)

@@ -37,15 +37,19 @@ from medgui.ui.measure.context import MeasurementContext, Tool
 from medgui.ui.measure.panel import MeasurementPanel
 from medgui.ui.models.beat_learning import BeatLearning
 from medgui.ui.models.training_workbench import TrainingWorkbench
+from medgui.ui.render3d import make_view3d
 from medgui.ui.reporting.export_dialog import ExportWorkbench
 from medgui.ui.reporting.report_workbench import ReportWorkbench
 from medgui.ui.tables.cases_workbench import CasesWorkbench
 from medgui.ui.text.workbench import ReportsWorkbench
 from medgui.ui.viewer.cine import CineControls
+from medgui.ui.viewer.dicom_overlays import DicomOverlays
+from medgui.ui.viewer.slab_control import SlabControl
 from medgui.ui.viewer.slice_view import SliceView
 from medgui.ui.viewer.view_actions import ViewActions
 from medgui.ui.viewer.view_layout import ViewFactory, ViewLayout
 from medgui.ui.window.audit_workbench import AuditWorkbench
+from medgui.ui.window.compare_actions import CompareActions
 from medgui.ui.window.main_thread_gc import collect_on_main_thread
 from medgui.ui.window.menus import WindowMenus
 from medgui.ui.window.problems_panel import ProblemsPanel
@@ -84,7 +88,9 @@ class MainWindow(WindowMenus, QMainWindow):
         # One measurement context for the window: every view draws into it, the panel lists it.
         self.measurements = MeasurementContext(parent=self)
         factory = view_factory or partial(_slice_view, self.measurements)
-        self.view_layout = ViewLayout(factory, self)
+        # The 3-D view draws the labels' surfaces: the label workbench exists when it is built.
+        view3d = lambda: make_view3d(self.labels.context)  # noqa: E731
+        self.view_layout = ViewLayout(factory, self, view3d_factory=view3d)
         self.browser = SeriesBrowser(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
         self.problems = ProblemsPanel(self)
@@ -100,6 +106,9 @@ class MainWindow(WindowMenus, QMainWindow):
         self.measurements.measurements_changed.connect(self._on_measurement)
         self.view_layout.state_changed.connect(self._follow_state)
         self.progress = TaskProgress(self)
+        self.slab_control = SlabControl(self.view_layout, self)
+        self.dicom_overlays = DicomOverlays(self.view_layout, self)
+        self.statusBar().addPermanentWidget(self.slab_control)
         self.statusBar().addPermanentWidget(CineControls(self.view_layout.cine, self))
         self.statusBar().addPermanentWidget(self.progress)
         self.progress.cancel_button.clicked.connect(self.cancel)
@@ -150,6 +159,8 @@ class MainWindow(WindowMenus, QMainWindow):
         self.reports = ReportWorkbench(app)
         self.audit = AuditWorkbench(app)  # the workspace's audit log and its viewer
         self.report_text = ReportsWorkbench(app)  # imported reports, findings, tags from text
+        self.compare = CompareActions(app)  # View → Compare: a prior or another series beside
+        self.compare.populate(app.menu_holding("reset"))
         # Grow from seeds and propagation of labelled slices (Label menu).
         self.smart_labels = SmartLabelWorkbench(app)
         self.smart_labels.proposed.connect(self.training.show_proposal)

@@ -7,11 +7,13 @@ test can check the rendered pixels against the window/level formula.
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QEventLoop, QIODevice, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from medgui.core.image.slab import DEFAULT_SLAB_MM, check_projection, check_thickness
 from medgui.core.image.viewer_state import LAYOUTS
 from medgui.core.image.windowing import CT_PRESETS
 from medgui.core.labels.io import load_with_labels
@@ -22,6 +24,7 @@ from medgui.ui.common.theme import apply_dark_theme
 from medgui.ui.labeling.overlay import LabelOverlay
 from medgui.ui.labeling.session import LabelContext, LabelSession
 from medgui.ui.labeling.tools import LabelTools
+from medgui.ui.render3d import VOLUME_MODES, make_view3d
 from medgui.ui.signals.ecg_view import EcgView
 from medgui.ui.viewer.view_layout import ViewFactory, ViewLayout
 
@@ -45,9 +48,10 @@ def _settle(ms: int = _SETTLE_MS) -> None:
     loop.exec()
 
 
-def _show_labels(views: ViewLayout, volume, labelmap) -> None:
-    """Draw `labelmap` over every slice view, as the labeling workbench does."""
-    context, tools = LabelContext(views), LabelTools(views)
+def _show_labels(views: ViewLayout, volume, labelmap, context: LabelContext) -> None:
+    """Draw `labelmap` over every slice view (and as surfaces in a 3-D view), as the labeling
+    workbench does."""
+    tools = LabelTools(views)
     context.set_session(LabelSession(volume, labelmap=labelmap, parent=views), views.state)
     for view in views.views.values():
         if hasattr(view, "slice_group"):  # a stand-in view has nothing to draw on
@@ -68,6 +72,9 @@ def render_screenshot(
     series: str | None = None,
     labels: str | Path | None = None,
     ecg_layout: str = "3x4+II",
+    slab_mm: float | None = None,
+    projection: str | None = None,
+    render3d: str | None = None,
 ) -> Path:
     """Load `path` (a series folder, DICOM file or NIfTI/NRRD/MHA file), show it as the viewer
     would, and save the views as a PNG of `size` (width, height) pixels; returns the PNG path.
@@ -75,9 +82,12 @@ def render_screenshot(
     `slice` is the slice index of the plane on show (the acquisition plane; default the middle
     one). The window is `preset` (a CT preset name, see `CT_PRESETS`), or `window` (width) and
     `level` (centre) together, or by default the one the viewer opens with. `layout` is "1"
-    (one view) or "3" (axial, coronal, sagittal). Bad options raise ValueError naming them.
+    (one view), "3" (axial, coronal, sagittal), "3d" (the 3-D view) or "4" (both). Bad options
+    raise ValueError naming them.
     `series` picks one series of a folder (UID, number or description); the label map `labels`,
-    or else one lying beside the series on its grid, is drawn over it.
+    or else one lying beside the series on its grid, is drawn over it. `projection` ("mip",
+    "minip", "mean") shows thick slabs of `slab_mm` (10 mm by default; a slab alone is a MIP).
+    `render3d` is the 3-D view's volume rendering ("bone", "soft tissue", "vessels", "mip").
 
     A waveform (`is_waveform_path`: WFDB, EDF, DICOM waveform) is drawn as ECG paper in
     `ecg_layout` instead; the image options do not apply to it.
@@ -97,16 +107,28 @@ def render_screenshot(
     width, height = (int(n) for n in size)
     if width < 16 or height < 16:
         raise ValueError(f"size must be at least 16×16 pixels, got {width}×{height}")
+    if slab_mm is not None:
+        check_thickness(slab_mm)
+        projection = projection or "mip"
+    if projection is not None:
+        check_projection(projection)
+    if render3d is not None and layout not in ("3d", "4"):
+        raise ValueError("a volume rendering needs the 3-D view: --layout 3d or 4")
+    if render3d is not None and render3d not in VOLUME_MODES:
+        raise ValueError(f"volume rendering must be one of {', '.join(VOLUME_MODES)}")
 
     _application()
     volume, labelmap = load_with_labels(path, series=series, labels=labels)
-    views = ViewLayout(view_factory)
+    # Made first: a 3-D view is built with the layout and follows the context's session.
+    context = LabelContext()
+    views = ViewLayout(view_factory, view3d_factory=partial(make_view3d, context))
+    context.setParent(views)
     views.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     views.resize(width, height)
     views.set_layout(layout)
     views.set_volume(volume)
     if labelmap is not None:
-        _show_labels(views, volume, labelmap)
+        _show_labels(views, volume, labelmap, context)
     state = views.state
     if slice is not None:
         plane = state.active_plane
@@ -119,6 +141,11 @@ def render_screenshot(
         state.set_window(chosen.center, chosen.width)
     elif window is not None:
         state.set_window(level, window)
+    if projection is not None:
+        state.set_slab_mm(slab_mm or DEFAULT_SLAB_MM)
+        state.set_projection(projection)
+    if render3d is not None:
+        views.view3d.set_mode(render3d)
     views.show()
     return _save_grab(views, out_png)
 
@@ -146,6 +173,14 @@ def render_ecg_screenshot(
 def _save_grab(widget, out_png: str | Path) -> Path:
     """Let `widget` settle, grab it and write the PNG atomically; the widget is closed."""
     _settle()
+    views = list(getattr(widget, "visible_views", dict)().values())
+    view3d = getattr(widget, "view3d", None)
+    if view3d is not None and view3d.isVisible():
+        views.append(view3d)
+    # A big slab, the label surfaces are made in workers: wait for them rather than grab the
+    # views before them.
+    while any(getattr(view, "render_pending", False) for view in views):
+        _settle(20)
     QApplication.processEvents()
     out = Path(out_png)
     out.parent.mkdir(parents=True, exist_ok=True)
