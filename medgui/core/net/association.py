@@ -1,0 +1,122 @@
+"""One DIMSE association with a node, and errors that say which node refused what and why.
+
+pynetdicom reports a failed association as a flag; the reason (the peer's A-ASSOCIATE-RJ, a
+refused connection, a timeout) is only logged. Here it becomes an `ArchiveError` naming the
+node: the rejection's source and reason are read from the PDU itself, and a connection that
+never opened is tried once more with a plain socket to learn the system's reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pynetdicom import AE, evt
+from pynetdicom.association import Association
+from pynetdicom.pdu import A_ASSOCIATE_RJ
+from pynetdicom.status import code_to_category
+
+from medgui.core.net.nodes import ArchiveError, Node
+
+# pynetdicom logs every identifier (names, IDs, dates) at debug level: no PHI in logs.
+logging.getLogger("pynetdicom").setLevel(logging.WARNING)
+
+DEFAULT_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 5.0  # a node that is down is reported within this
+
+
+def tls_context(node: Node) -> ssl.SSLContext:
+    """A client context that verifies the peer's certificate (and its host name)."""
+    return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=node.ca_file or None)
+
+
+def status_text(status) -> str:
+    """A DIMSE status as words: `0xA700 (Failure)` and the peer's error comment, if any."""
+    code = int(getattr(status, "Status", -1))
+    if code < 0:
+        return "no response (timed out or the association was aborted)"
+    comment = str(status.get("ErrorComment", "") or "")
+    return f"status 0x{code:04X} ({code_to_category(code)})" + (f": {comment}" if comment else "")
+
+
+def _connection_problem(node: Node, timeout_s: float) -> str | None:
+    """Why no connection opens to `node` (refused, timed out, unknown host), or None."""
+    try:
+        with socket.create_connection((node.host, node.port), timeout=timeout_s):
+            return None
+    except TimeoutError:
+        return f"no answer within {timeout_s:g} s"
+    except OSError as error:
+        return error.strerror or str(error)
+
+
+@contextmanager
+def open_association(
+    node: Node,
+    calling_ae: str,
+    contexts: list[tuple[str, list[str] | None]],
+    *,
+    roles: list | None = None,
+    handlers: list | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> Iterator[Association]:
+    """An established association with `node` offering `contexts` (abstract syntax, transfer
+    syntaxes or None for the defaults); released (or aborted on error) when the block ends."""
+    ae = AE(ae_title=calling_ae)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout_s
+    ae.connection_timeout = min(CONNECT_TIMEOUT_S, timeout_s)
+    for abstract, syntaxes in contexts:
+        if syntaxes:
+            ae.add_requested_context(abstract, syntaxes)
+        else:
+            ae.add_requested_context(abstract)
+    rejection: list[A_ASSOCIATE_RJ] = []
+
+    def on_pdu(event) -> None:
+        if isinstance(event.pdu, A_ASSOCIATE_RJ):
+            rejection.append(event.pdu)
+
+    tls = (tls_context(node), node.host) if node.tls else None
+    try:
+        assoc = ae.associate(
+            node.host,
+            node.port,
+            ae_title=node.ae_title,
+            ext_neg=roles or None,
+            evt_handlers=[(evt.EVT_PDU_RECV, on_pdu), *(handlers or [])],
+            tls_args=tls,
+        )
+    except (OSError, ssl.SSLError) as error:
+        raise ArchiveError(f"{node.label()}: cannot connect ({error})") from error
+    if not assoc.is_established:
+        if rejection:
+            pdu = rejection[0]
+            raise ArchiveError(
+                f"{node.label()}: association rejected by the {pdu.source_str} "
+                f"({pdu.reason_str}); check the called AE title {node.ae_title!r} and that "
+                f"the archive knows our AE title {calling_ae!r}"
+            )
+        reason = _connection_problem(node, ae.connection_timeout)
+        if reason is None:
+            raise ArchiveError(
+                f"{node.label()}: the connection opened but no association was made "
+                "(the peer aborted it or is not a DICOM service)"
+            )
+        raise ArchiveError(f"{node.label()}: cannot connect ({reason})")
+    try:
+        yield assoc
+    except BaseException:
+        assoc.abort()
+        raise
+    else:
+        if assoc.is_established:
+            assoc.release()
+
+
+def require_context(assoc: Association, node: Node, abstract: str, what: str) -> None:
+    """ArchiveError unless the peer accepted `abstract` (it does not offer that service)."""
+    if not any(cx.abstract_syntax == abstract for cx in assoc.accepted_contexts):
+        raise ArchiveError(f"{node.label()}: the archive does not offer {what}")
