@@ -13,7 +13,7 @@ from medgui.core.signals.ecg_layout import LAYOUTS as ECG_LAYOUTS
 # train/infer import torch only when run (medgui.cli.ml), so the other commands start fast.
 COMMANDS = (
     "scan", "convert", "demo-data", "view", "index", "train", "infer", "propagate", "deid", "sr",
-    "report", "selftest",
+    "report", "selftest", "pacs",
 )  # fmt: skip
 _SERIES_HELP = "the series to use when the folder holds several (`medgui scan PATH` lists them)"
 
@@ -210,11 +210,12 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     # Each further command lives in its own module (imported here, run lazily).
     from medgui.cli import export as cli_export
     from medgui.cli import ml as cli_ml
+    from medgui.cli import pacs as cli_pacs
     from medgui.cli import propagate as cli_propagate
     from medgui.cli import report as cli_report
     from medgui.cli import selftest
 
-    for module in (cli_ml, cli_propagate, cli_export, cli_report, selftest):
+    for module in (cli_ml, cli_propagate, cli_export, cli_report, selftest, cli_pacs):
         module.add_commands(sub)
     return parser
 
