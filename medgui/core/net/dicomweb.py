@@ -151,9 +151,11 @@ class WebClient:
         progress: Progress | None = None,
         cancelled: Cancelled | None = None,
         series_done=None,
-        **_dimse_only,
+        method: str = "wado",
+        listener_port: int = 0,
     ) -> RetrieveResult:
-        """WADO-RS, series by series, streamed: each instance lands as it arrives."""
+        """WADO-RS, series by series, streamed: each instance lands as it arrives. `method`
+        and `listener_port` (C-GET/C-MOVE choices of `DimseClient.retrieve`) do not apply."""
 
         def fetch(series: str, _instances, stop: Cancelled) -> tuple[int, str]:
             stream = self._api.iter_series(study_uid, series, media_types=_AS_STORED)

@@ -36,6 +36,7 @@ from medgui.ui.labeling.workbench import LabelWorkbench
 from medgui.ui.measure.context import MeasurementContext, Tool
 from medgui.ui.measure.panel import MeasurementPanel
 from medgui.ui.models.training_workbench import TrainingWorkbench
+from medgui.ui.net.archive_workbench import ArchiveWorkbench
 from medgui.ui.reporting.export_dialog import ExportWorkbench
 from medgui.ui.reporting.report_workbench import ReportWorkbench
 from medgui.ui.viewer.cine import CineControls
@@ -144,6 +145,7 @@ class MainWindow(WindowMenus, QMainWindow):
         # Key images, File → Report… and its dialog.
         self.reports = ReportWorkbench(app)
         self.audit = AuditWorkbench(app)  # the workspace's audit log and its viewer
+        self.archive = ArchiveWorkbench(app)  # the PACS: query, retrieve, send (File menu)
         # Grow from seeds and propagation of labelled slices (Label menu).
         self.smart_labels = SmartLabelWorkbench(app)
         self.smart_labels.proposed.connect(self.training.show_proposal)
@@ -309,6 +311,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.training.close()  # training stops within a batch
         self.reports.close()
         self.smart_labels.close()  # propagation stops within a batch
+        self.archive.close()  # a retrieve stops at its next instance, keeping what arrived
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.jobs.shutdown()
