@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import ssl
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -73,10 +78,12 @@ class OrthancServer:
     http_port: int
     move_port: int  # where Orthanc sends C-MOVE results for AE title MEDGUI
     process: subprocess.Popen | None = None
+    tls: TlsFiles | None = None  # DICOM TLS with these certificates
 
     @property
     def dimse_address(self) -> str:
-        return f"dicom://{ARCHIVE_AET}@127.0.0.1:{self.dicom_port}"
+        scheme = "dicoms" if self.tls else "dicom"
+        return f"{scheme}://{ARCHIVE_AET}@127.0.0.1:{self.dicom_port}"
 
     @property
     def web_address(self) -> str:
@@ -99,7 +106,18 @@ class OrthancServer:
         return self.rest("/tools/find", json.dumps(query).encode())
 
     def config(self) -> dict:
-        return {
+        tls = {}
+        if self.tls is not None:
+            # DICOM TLS only: Orthanc 1.10's own HTTPS (SslEnabled) crashes at the first request
+            # with this system's OpenSSL 3, so HTTPS goes through `https_front` instead.
+            tls = {
+                "DicomTlsEnabled": True,
+                "DicomTlsCertificate": str(self.tls.server_cert),
+                "DicomTlsPrivateKey": str(self.tls.server_key),
+                "DicomTlsTrustedCertificates": str(self.tls.ca),
+                "DicomTlsRemoteCertificateRequired": False,
+            }
+        return tls | {
             "Name": "medgui-test",
             "StorageDirectory": str(self.root / "storage"),
             "IndexDirectory": str(self.root / "index"),
@@ -136,7 +154,10 @@ class OrthancServer:
     def _answers_echo(self) -> bool:
         ae = AE(ae_title=OUR_AET)
         ae.add_requested_context(Verification)
-        assoc = ae.associate("127.0.0.1", self.dicom_port, ae_title=ARCHIVE_AET)
+        tls = None
+        if self.tls is not None:
+            tls = (ssl.create_default_context(cafile=str(self.tls.ca)), "127.0.0.1")
+        assoc = ae.associate("127.0.0.1", self.dicom_port, ae_title=ARCHIVE_AET, tls_args=tls)
         if not assoc.is_established:
             return False
         status = assoc.send_c_echo()
@@ -153,22 +174,110 @@ class OrthancServer:
                 self.process.wait()
 
 
-@pytest.fixture(scope="session")
-def orthanc(tmp_path_factory):
-    """A running Orthanc holding the test data (see the module's docstring)."""
+def require_orthanc() -> None:
     if not ORTHANC.exists() or not DICOMWEB_PLUGIN.exists():
         pytest.skip(
             f"Orthanc is not installed ({ORTHANC} and {DICOMWEB_PLUGIN}; "
             "apt-get install orthanc orthanc-dicomweb)"
         )
-    root = tmp_path_factory.mktemp("orthanc")
-    server = OrthancServer(root, free_port(), free_port(), free_port())
+
+
+@contextmanager
+def running_orthanc(root: Path, tls: TlsFiles | None = None, files=()):
+    """An Orthanc in `root` on free ports, holding `files`, stopped when the block ends."""
+    server = OrthancServer(root, free_port(), free_port(), free_port(), tls=tls)
     try:
         server.start()
-        server.upload(MR_FILES + OTHER_FILES)
+        server.upload(files)
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def orthanc(tmp_path_factory):
+    """A running Orthanc holding the test data (see the module's docstring)."""
+    require_orthanc()
+    with running_orthanc(tmp_path_factory.mktemp("orthanc"), files=MR_FILES + OTHER_FILES) as s:
+        yield s
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """A test CA and a server certificate it signed for 127.0.0.1 (PEM files)."""
+
+    ca: Path
+    server_cert: Path
+    server_key: Path
+
+    @classmethod
+    def make(cls, folder: Path) -> TlsFiles:
+        """Made with the openssl command (skips when there is none)."""
+        if shutil.which("openssl") is None:
+            pytest.skip("the openssl command is needed to make the TLS test certificates")
+        ca, key = folder / "ca.pem", folder / "server.key"
+        cert = folder / "server.pem"
+        ext = folder / "ext.cnf"
+        ext.write_text("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
+        steps = (
+            f"req -x509 -newkey rsa:2048 -nodes -keyout {folder}/ca.key -out {ca} -days 2 "
+            "-subj /CN=medgui-test-CA",
+            f"req -newkey rsa:2048 -nodes -keyout {key} -out {folder}/server.csr "
+            "-subj /CN=127.0.0.1",
+            f"x509 -req -in {folder}/server.csr -CA {ca} -CAkey {folder}/ca.key "
+            f"-CAcreateserial -out {cert} -days 2 -extfile {ext}",
+        )
+        for step in steps:
+            subprocess.run(["openssl", *step.split()], check=True, capture_output=True)
+        return cls(ca, cert, key)
+
+
+class _Forward(BaseHTTPRequestHandler):
+    """Passes each request on to `target` (plain HTTP) and its answer back."""
+
+    target = ""
+
+    def _forward(self) -> None:
+        length = int(self.headers.get("Content-Length", 0) or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host",)}
+        request = urllib.request.Request(
+            self.target + self.path, data=body, headers=headers, method=self.command
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                status, answer_headers, payload = answer.status, answer.headers, answer.read()
+        except urllib.error.HTTPError as error:
+            status, answer_headers, payload = error.code, error.headers, error.read()
+        self.send_response(status)
+        for key, value in answer_headers.items():
+            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = _forward
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+
+@contextmanager
+def https_front(server: OrthancServer, tls: TlsFiles):
+    """An HTTPS front for Orthanc's HTTP port (as nginx is in many hospitals); its base URL."""
+    handler = type("Forward", (_Forward,), {"target": f"http://127.0.0.1:{server.http_port}"})
+    front = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tls.server_cert, tls.server_key)
+    front.socket = context.wrap_socket(front.socket, server_side=True)
+    thread = threading.Thread(target=front.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{front.server_address[1]}/dicom-web"
+    finally:
+        front.shutdown()
+        front.server_close()
 
 
 def no_temporaries(folder: Path) -> bool:

@@ -43,10 +43,17 @@ def status_text(status) -> str:
 
 
 def _connection_problem(node: Node, timeout_s: float) -> str | None:
-    """Why no connection opens to `node` (refused, timed out, unknown host), or None."""
+    """Why no connection opens to `node` (refused, timed out, unknown host, a TLS handshake
+    that failed: an untrusted certificate, a peer that does not speak TLS), or None."""
     try:
-        with socket.create_connection((node.host, node.port), timeout=timeout_s):
+        with socket.create_connection((node.host, node.port), timeout=timeout_s) as plain:
+            if node.tls:
+                tls_context(node).wrap_socket(plain, server_hostname=node.host).close()
             return None
+    except ssl.SSLCertVerificationError as error:
+        return f"TLS: certificate verify failed, {error.verify_message}; is its CA file set?"
+    except ssl.SSLError as error:
+        return f"TLS handshake failed: {error.reason or error}"
     except TimeoutError:
         return f"no answer within {timeout_s:g} s"
     except OSError as error:

@@ -60,14 +60,22 @@ def _http_reason(error: requests.RequestException) -> str:
     return str(error)
 
 
-class _PlainWildcards(HTTPAdapter):
-    """Sends QIDO-RS wildcards (* ?), the name separator (^) and list commas unencoded."""
+class _ArchiveAdapter(HTTPAdapter):
+    """Sends QIDO-RS wildcards (* ?), the name separator (^) and list commas unencoded, and
+    verifies HTTPS against the node's CA file when it has one: requests lets
+    $REQUESTS_CA_BUNDLE override a session's `verify`, so it is set on each request here."""
+
+    def __init__(self, ca_file: str = "") -> None:
+        super().__init__()
+        self.ca_file = ca_file
 
     def send(self, request, *args, **kwargs):
         base, mark, query = request.url.partition("?")
         for encoded, plain in _PLAIN_IN_QUERY.items():
             query = query.replace(encoded, plain).replace(encoded.lower(), plain)
         request.url = base + mark + query
+        if self.ca_file:
+            kwargs["verify"] = self.ca_file
         return super().send(request, *args, **kwargs)
 
 
@@ -78,8 +86,7 @@ class WebClient:
         self.node = node
         session = requests.Session()
         for scheme in ("http://", "https://"):
-            session.mount(scheme, _PlainWildcards())
-        session.verify = node.ca_file or True
+            session.mount(scheme, _ArchiveAdapter(node.ca_file))
         headers = {}
         if node.auth == "basic":
             session.auth = (node.username, node.secret)

@@ -28,7 +28,7 @@ def test_a_url_node_gets_the_dicomweb_client(web):
 
 
 def test_qido_search_with_wildcards_dates_and_modality(web):
-    # Orthanc matches "Doe*" only when the * reaches it unencoded (see _PlainWildcards).
+    # Orthanc matches "Doe*" only when the * reaches it unencoded (see _ArchiveAdapter).
     doe = web.find_studies(Query(patient_name="Doe*", modality="MR"))
     assert {s.description for s in doe} == {"Brain-MRA", "Brain", "Carotids"}
     assert {s.patient_id for s in doe} == {DOE_ID}
