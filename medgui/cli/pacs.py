@@ -214,7 +214,11 @@ def _cmd_listen(args: argparse.Namespace) -> int:
     aet = args.aet or settings.calling_ae
     port = args.port if args.port is not None else settings.listener_port
     landing = Landing(args.out)
-    landing.on_arrival = lambda: print(f"received {landing.done} instance(s)", flush=True)
+
+    def arrived(path: Path | None, why: str) -> None:
+        print(f"received {path}" if path else f"rejected {why}", flush=True)
+
+    landing.on_arrival = arrived
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with StorageListener(landing, aet, port) as listener:

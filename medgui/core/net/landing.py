@@ -56,8 +56,9 @@ class Landing:
         self.already_had: list[Path] = []
         self.arrived: set[str] = set()  # SOP Instance UIDs kept (written or already there)
         self.rejected: dict[str, str] = {}  # SOP Instance UID (or "?") -> reason
-        # Called after each instance, kept or rejected (a retrieve's progress), on any thread.
-        self.on_arrival: Callable[[], None] | None = None
+        # Called after each instance, on any thread: (its file, "") when kept (or already
+        # there), (None, the reason) when rejected. A retrieve's progress, the listener's news.
+        self.on_arrival: Callable[[Path | None, str], None] | None = None
 
     def path_for(self, study: str, series: str, sop: str) -> Path:
         return self.root / study / series / f"{sop}.dcm"
@@ -74,7 +75,7 @@ class Landing:
             path = self.path_for(_uid(ds, "StudyInstanceUID"), _uid(ds, "SeriesInstanceUID"), sop)
             if path.is_file():
                 self.note_present(path)
-                self._arrival()
+                self._arrival(path)
                 return path
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_writer(path) as temporary:
@@ -83,17 +84,17 @@ class Landing:
         except InstanceRejected as error:
             with self._lock:
                 self.rejected[sop] = str(error)
-            self._arrival()
+            self._arrival(None, f"instance {sop}: {error}")
             raise
         with self._lock:
             self.written.append(path)
             self.arrived.add(sop)
-        self._arrival()
+        self._arrival(path)
         return path
 
-    def _arrival(self) -> None:
+    def _arrival(self, path: Path | None, why: str = "") -> None:
         if self.on_arrival is not None:
-            self.on_arrival()
+            self.on_arrival(path, why)
 
     def note_present(self, path: Path) -> None:
         """Count `path`, already on disk, as arrived."""
@@ -109,7 +110,7 @@ class Landing:
             return False
         for path in paths:
             self.note_present(path)
-        self._arrival()
+        self._arrival(paths[-1])
         return True
 
     def accept_dataset(self, ds: pydicom.Dataset) -> Path:

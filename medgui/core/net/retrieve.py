@@ -47,7 +47,7 @@ def retrieve_series_by_series(
         raise ArchiveError(f"{node}: the archive lists no instances for {series_uid or study_uid}")
     stop = cancelled or (lambda: False)
     if progress is not None:
-        landing.on_arrival = lambda: progress(landing.done, len(expected))
+        landing.on_arrival = lambda _path, _why: progress(landing.done, len(expected))
     errors: list[str] = []
     server_failures = 0
     for uid, instances in plan.items():

@@ -4,8 +4,10 @@ Retrieved studies land in the local store (`<data folder>/archive/<StudyUID>/<Se
 the first series that is complete is scanned (so indexed) and opened at once, and the whole
 study is listed in the series browser when the retrieve ends. A retrieve that ends short,
 cancelled or failed, says what is missing in the dock and the status bar; what arrived stays.
-Send is not de-identified by default: results go back to the hospital's archive, where a SEG or
-SR must keep the patient and study it belongs to; a research archive gets the checkbox.
+The optional listener (off by default) lands what is sent to our AE title in the same store
+and lists each study as it arrives. Send is not de-identified by default: results go back to
+the hospital's archive, where a SEG or SR must keep the patient and study it belongs to; a
+research archive gets the checkbox.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog
 
 from medgui.core.io.index import data_dir
 from medgui.core.net.nodes import ArchiveSettings, load_settings, save_settings
 from medgui.ui.common.app_context import AppContext
 from medgui.ui.net.archive_panel import ArchivePanel
+from medgui.workers.archive_listener import ArchiveListener
 from medgui.workers.archive_worker import (
     ArchiveWorker,
     RetrieveRequest,
@@ -30,6 +33,8 @@ from medgui.workers.archive_worker import (
     send,
     verify,
 )
+
+_RESCAN_MS = 300
 
 
 def _choose_files(parent) -> list[str]:
@@ -60,9 +65,19 @@ class ArchiveWorkbench(QObject):
         self._worker: ArchiveWorker | None = None
         self._opened_first = False
         self._study_uid = ""  # of the series on show, for "Send study on show"
+        self.listener = ArchiveListener(self)
+        self.listener.received.connect(self._received)
+        self.listener.rejected.connect(lambda why: self.panel.say(f"Receiving: rejected {why}"))
+        self._resume_listening = False
+        self._arrived_study = ""
+        self._rescan = QTimer(self)  # one scan per burst of received instances
+        self._rescan.setSingleShot(True)
+        self._rescan.setInterval(_RESCAN_MS)
+        self._rescan.timeout.connect(lambda: self._scan_when_idle(Path(self._arrived_study)))
         panel = self.panel
         panel.nodes.saved.connect(self._save)
         panel.nodes.verify_requested.connect(self.verify)
+        panel.nodes.listen.toggled.connect(self.set_listening)
         panel.search_requested.connect(self.search)
         panel.retrieve_requested.connect(self.retrieve)
         panel.cancel_requested.connect(self.cancel)
@@ -122,6 +137,28 @@ class ArchiveWorkbench(QObject):
         if worker is self._worker:
             self._worker = None
             self.panel.set_busy(False)
+            if self._resume_listening:
+                self._resume_listening = False
+                self.set_listening(True)
+
+    def set_listening(self, on: bool) -> None:
+        """Run (or stop) our storage SCP on the form's port, as our AE title."""
+        if not on:
+            self.listener.stop()
+            self.panel.say("Stopped receiving")
+            return
+        try:
+            form = self.panel.nodes
+            self.listener.start(self.store, form.our_ae_title(), form.port.value())
+        except ValueError as error:  # an AE title that is not valid, a port in use
+            self.panel.say(f"Cannot receive: {error}")
+            self.panel.nodes.listen.setChecked(False)
+            return
+        self.panel.say(f"Receiving on port {self.listener.port}; studies go to {self.store}")
+
+    def _received(self, study_folder: str) -> None:
+        self._arrived_study = study_folder
+        self._rescan.start()
 
     def cancel(self) -> None:
         """Ask the running call to stop at its next instance (what arrived is kept)."""
@@ -158,6 +195,9 @@ class ArchiveWorkbench(QObject):
     def retrieve(self) -> None:
         """Retrieve the selected study (or series) into the local store."""
         chosen, selected = self._node(), self.panel.selection()
+        if self.busy:
+            self.panel.say("Wait for the running archive call to end, or cancel it")
+            return
         if selected is None:
             self.panel.say("Select a study or series to retrieve")
             return
@@ -174,6 +214,10 @@ class ArchiveWorkbench(QObject):
             nodes.port.value(),
         )
         self._opened_first = False
+        if request.method == "move" and self.listener.port and not request.node.is_web:
+            # The C-MOVE brings its own storage SCP on this port, which the retrieve follows.
+            self.listener.stop()
+            self._resume_listening = True
         worker = self._run(
             f"Retrieving from {chosen[0].label()}",
             retrieve,
@@ -258,3 +302,4 @@ class ArchiveWorkbench(QObject):
 
     def close(self) -> None:
         self.cancel()
+        self.listener.stop()

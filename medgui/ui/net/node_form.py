@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -53,6 +54,11 @@ class NodeForm(QGroupBox):
         self.port.setValue(settings.listener_port)
         self.method = QComboBox(self)
         self.method.addItems(list(METHODS))
+        self.listen = QCheckBox("Receive on our storage port while medgui runs", self)
+        self.listen.setToolTip(
+            "A storage SCP (off by default): studies an archive or a modality sends to our AE "
+            "title land in the local store and show in the series browser"
+        )
         self.save_button = QPushButton("Save", self)
         self.remove_button = QPushButton("Remove", self)
         self.verify_button = QPushButton("Verify", self)
@@ -69,6 +75,7 @@ class NodeForm(QGroupBox):
         form.addRow("Our AE title", self.calling_ae)
         form.addRow("Our storage port", self.port)
         form.addRow("Retrieve by", self.method)
+        form.addRow(self.listen)
         buttons = QHBoxLayout()
         for button in (self.save_button, self.remove_button, self.verify_button):
             buttons.addWidget(button)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pydicom
 import pytest
 from dicom_testing import PYDICOM_DATA
-from orthanc_testing import ANGIO_SERIES, BRAIN_MRA
+from orthanc_testing import ANGIO_SERIES, BRAIN_MRA, MR_FILES, free_port
 
-from medgui.core.net.nodes import load_settings
+from medgui.core.net.dimse import DimseClient
+from medgui.core.net.nodes import load_settings, parse_address
 
 
 @pytest.fixture
@@ -118,3 +119,26 @@ def test_errors_name_the_node_and_the_reason(archive, qtbot, orthanc):
     archive.panel.fields["dates"].setText("2003")
     archive.panel.search_button.click()
     assert "YYYYMMDD" in archive.panel.log.toPlainText()
+
+
+def test_the_listener_is_off_by_default_and_shows_what_arrives(window, qtbot, tmp_path):
+    wb = window.archive
+    wb.store = tmp_path / "store"
+    form = wb.panel.nodes
+    assert not form.listen.isChecked() and wb.listener.port == 0
+    port = free_port()
+    form.port.setValue(port)
+    form.listen.setChecked(True)
+    assert wb.listener.port == port
+    mra = [p for p in MR_FILES if p.parent.name == "MR700"]  # the ANGIO series, 7 files
+    node = parse_address(f"dicom://MEDGUI@127.0.0.1:{port}")
+    assert DimseClient(node, "MODALITY").send(mra).sent == 7
+    qtbot.waitUntil(
+        lambda: (
+            window.scan is not None and sum(s.number_of_images for s in window.scan.series) == 7
+        ),
+        timeout=20_000,
+    )
+    assert {s.study_uid for s in window.scan.series} == {BRAIN_MRA}
+    form.listen.setChecked(False)
+    assert wb.listener.port == 0
