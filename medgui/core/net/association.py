@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -73,8 +74,10 @@ def open_association(
     """An established association with `node` offering `contexts` (abstract syntax, transfer
     syntaxes or None for the defaults); released (or aborted on error) when the block ends."""
     ae = AE(ae_title=calling_ae)
-    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout_s
-    ae.connection_timeout = min(CONNECT_TIMEOUT_S, timeout_s)
+    ae.dimse_timeout = ae.network_timeout = timeout_s
+    # An archive answers an association request in milliseconds: a node that is down or hung
+    # is reported within CONNECT_TIMEOUT_S, however long a query may take once it answers.
+    ae.acse_timeout = ae.connection_timeout = min(CONNECT_TIMEOUT_S, timeout_s)
     for abstract, syntaxes in contexts:
         if syntaxes:
             ae.add_requested_context(abstract, syntaxes)
@@ -87,6 +90,7 @@ def open_association(
             rejection.append(event.pdu)
 
     tls = (tls_context(node), node.host) if node.tls else None
+    start = time.monotonic()
     try:
         assoc = ae.associate(
             node.host,
@@ -105,6 +109,10 @@ def open_association(
                 f"{node.label()}: association rejected by the {pdu.source_str} "
                 f"({pdu.reason_str}); check the called AE title {node.ae_title!r} and that "
                 f"the archive knows our AE title {calling_ae!r}"
+            )
+        if time.monotonic() - start >= ae.acse_timeout:
+            raise ArchiveError(
+                f"{node.label()}: no answer to the association request within {ae.acse_timeout:g} s"
             )
         reason = _connection_problem(node, ae.connection_timeout)
         if reason is None:

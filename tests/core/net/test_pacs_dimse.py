@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import time
 
 import numpy as np
@@ -141,6 +142,18 @@ def test_a_node_that_is_down_is_named_within_five_seconds(orthanc):
     ):
         DimseClient(node, OUR_AET).echo()
     assert time.monotonic() - start < 5
+
+
+def test_a_node_that_accepts_but_never_answers_is_named_within_five_seconds():
+    """A hung archive: the TCP connection opens (the socket listens) but nothing answers."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        node = parse_address(f"dicom://HUNG@127.0.0.1:{silent.getsockname()[1]}")
+        start = time.monotonic()
+        with pytest.raises(ArchiveError, match="no answer to the association request within 5 s"):
+            DimseClient(node, OUR_AET).echo()
+        assert time.monotonic() - start < 6
 
 
 def test_a_wrong_called_ae_title_is_rejected_and_said_so(orthanc):

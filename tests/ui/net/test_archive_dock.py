@@ -4,9 +4,11 @@ cancel, send."""
 
 from __future__ import annotations
 
+import json
+
 import pydicom
 import pytest
-from dicom_testing import PYDICOM_DATA
+from dicom_testing import PYDICOM_DATA, PYDICOM_FILES
 from orthanc_testing import ANGIO_SERIES, BRAIN_MRA, MR_FILES, free_port
 
 from medgui.core.net.dimse import DimseClient
@@ -105,6 +107,25 @@ def test_send_files_reports_each(archive, orthanc, qtbot):
     _wait_idle(qtbot, archive)
     assert "sent 1 of 1 file(s)" in archive.panel.log.toPlainText()
     assert orthanc.find_instance(str(pydicom.dcmread(seg).SOPInstanceUID))
+
+
+def test_send_the_study_on_show_as_a_de_identified_copy(window, archive, orthanc, qtbot, tmp_path):
+    source = tmp_path / "mr" / "MR_small.dcm"
+    source.parent.mkdir()
+    source.write_bytes((PYDICOM_FILES / "MR_small.dcm").read_bytes())
+    window.open_path(source.parent)
+    qtbot.waitUntil(lambda: window.volume is not None and not window.busy, timeout=20_000)
+    name = str(pydicom.dcmread(source).PatientName)
+    query = json.dumps({"Level": "Instance", "Query": {"PatientName": name}}).encode()
+    before = len(orthanc.rest("/tools/find", query))
+    total = orthanc.rest("/statistics")["CountInstances"]
+    assert not archive.panel.deidentify.isChecked()  # off by default (see the workbench)
+    archive.panel.deidentify.setChecked(True)
+    archive.panel.send_study_button.click()
+    _wait_idle(qtbot, archive)
+    assert "sent 1 of 1 file(s)" in archive.panel.log.toPlainText()
+    assert orthanc.rest("/statistics")["CountInstances"] == total + 1
+    assert len(orthanc.rest("/tools/find", query)) == before  # the name did not go
 
 
 def test_errors_name_the_node_and_the_reason(archive, qtbot, orthanc):
