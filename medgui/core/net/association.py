@@ -26,6 +26,7 @@ from medgui.core.net.nodes import ArchiveError, Node
 logging.getLogger("pynetdicom").setLevel(logging.WARNING)
 
 DEFAULT_TIMEOUT_S = 10.0
+PENDING = (0xFF00, 0xFF01)  # a C-FIND match, or a C-GET/C-MOVE sub-operation done
 CONNECT_TIMEOUT_S = 5.0  # a node that is down is reported within this
 
 
@@ -34,11 +35,14 @@ def tls_context(node: Node) -> ssl.SSLContext:
     return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=node.ca_file or None)
 
 
-def status_text(status) -> str:
-    """A DIMSE status as words: `0xA700 (Failure)` and the peer's error comment, if any."""
+def status_text(status, assoc: Association | None = None) -> str:
+    """A DIMSE status as words: `0xA700 (Failure)` and the peer's error comment, if any. No
+    status means the archive closed the association without answering (Orthanc does that to
+    a calling AE title it does not know) or did not answer within the timeout."""
     code = int(getattr(status, "Status", -1))
     if code < 0:
-        return "no response (timed out or the association was aborted)"
+        ours = f" (does it accept our AE title {assoc.requestor.ae_title!r}?)" if assoc else ""
+        return f"no answer: the archive closed the association or timed out{ours}"
     comment = str(status.get("ErrorComment", "") or "")
     return f"status 0x{code:04X} ({code_to_category(code)})" + (f": {comment}" if comment else "")
 

@@ -18,6 +18,7 @@ from pynetdicom.sop_class import (
 
 from medgui.core.net.association import (
     DEFAULT_TIMEOUT_S,
+    PENDING,
     open_association,
     require_context,
     status_text,
@@ -35,7 +36,6 @@ from medgui.core.net.query import (
     StudyMatch,
 )
 
-_PENDING = (0xFF00, 0xFF01)
 _MAX_CONTEXTS = 127  # PS3.8: at most 128 presentation contexts in one association
 PATIENT_KEYS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex",
                 "NumberOfPatientRelatedStudies")  # fmt: skip
@@ -70,7 +70,9 @@ class DimseClient:
         with self.associate([(Verification, None)]) as assoc:
             status = assoc.send_c_echo()
             if getattr(status, "Status", -1) != 0:
-                raise ArchiveError(f"{self.node.label()}: echo failed, {status_text(status)}")
+                raise ArchiveError(
+                    f"{self.node.label()}: echo failed, {status_text(status, assoc)}"
+                )
         return time.perf_counter() - start
 
     def find(self, ds: Dataset, model=StudyRootQueryRetrieveInformationModelFind) -> list[Dataset]:
@@ -80,13 +82,13 @@ class DimseClient:
             require_context(assoc, self.node, model, "this query (C-FIND) model")
             for status, found in assoc.send_c_find(ds, model):
                 code = getattr(status, "Status", -1)
-                if code in _PENDING:
+                if code in PENDING:
                     if found is not None:
                         matches.append(found)
                 elif code != 0:
                     level = ds.QueryRetrieveLevel.lower()
                     raise ArchiveError(
-                        f"{self.node.label()}: {level} query failed, {status_text(status)}"
+                        f"{self.node.label()}: {level} query failed, {status_text(status, assoc)}"
                     )
         return matches
 

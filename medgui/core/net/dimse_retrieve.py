@@ -15,7 +15,7 @@ from pynetdicom.sop_class import (
     StudyRootQueryRetrieveInformationModelMove,
 )
 
-from medgui.core.net.association import require_context, status_text
+from medgui.core.net.association import PENDING, require_context, status_text
 from medgui.core.net.landing import Cancelled, Landing, Progress, RetrieveResult
 from medgui.core.net.nodes import ArchiveError
 from medgui.core.net.query import InstanceMatch
@@ -23,7 +23,6 @@ from medgui.core.net.retrieve import retrieve_series_by_series
 from medgui.core.net.scp import StorageListener, store_handler
 
 METHODS = ("get", "move")
-_PENDING = (0xFF00, 0xFF01)
 _MAX_STORAGE_CONTEXTS = 126  # 128 less the C-GET context, less one spare
 
 
@@ -78,14 +77,14 @@ def _run(client, assoc, responses, stop: Cancelled, what: str) -> tuple[int, str
         if stop():
             assoc.abort()
             return 0, ""
-        if getattr(response, "Status", -1) not in _PENDING:
+        if getattr(response, "Status", -1) not in PENDING:
             status = response
     code = getattr(status, "Status", -1)
     failed = int(status.get("NumberOfFailedSuboperations", 0) or 0) if code >= 0 else 0
     # Success, warning (some sub-operations failed: counted) and cancelled are not errors.
     if code in (0x0000, 0xB000, 0xFE00):
         return failed, ""
-    return failed, f"{client.node.label()}: {what} failed, {status_text(status)}"
+    return failed, f"{client.node.label()}: {what} failed, {status_text(status, assoc)}"
 
 
 def _get_series(

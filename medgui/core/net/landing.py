@@ -60,8 +60,11 @@ class Landing:
         # there), (None, the reason) when rejected. A retrieve's progress, the listener's news.
         self.on_arrival: Callable[[Path | None, str], None] | None = None
 
+    def series_folder(self, study: str, series: str) -> Path:
+        return self.root / study / series
+
     def path_for(self, study: str, series: str, sop: str) -> Path:
-        return self.root / study / series / f"{sop}.dcm"
+        return self.series_folder(study, series) / f"{sop}.dcm"
 
     def accept(self, data: bytes) -> Path:
         """Keep one Part 10 encoded instance; its path. InstanceRejected says why it was not."""

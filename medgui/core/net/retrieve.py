@@ -64,7 +64,7 @@ def retrieve_series_by_series(
         server_failures += failed
         if error:
             errors.append(error)
-        folder = landing.path_for(study_uid, uid, "x").parent
+        folder = landing.series_folder(study_uid, uid)
         if series_done is not None and not stop() and folder.is_dir():
             series_done(folder)
     result = landing.result(node, expected)

@@ -162,6 +162,12 @@ def test_a_wrong_called_ae_title_is_rejected_and_said_so(orthanc):
         DimseClient(node, OUR_AET).find_studies(Query())
 
 
+def test_a_calling_ae_title_the_archive_does_not_know_is_suspected(orthanc):
+    stranger = DimseClient(parse_address(orthanc.dimse_address), "STRANGER")
+    with pytest.raises(ArchiveError, match="does it accept our AE title 'STRANGER'"):
+        stranger.find_studies(Query())
+
+
 def test_an_unknown_study_is_named(client, tmp_path):
     with pytest.raises(ArchiveError, match=r"has no study 1\.2\.3\.999"):
         client.retrieve("1.2.3.999", Landing(tmp_path))
