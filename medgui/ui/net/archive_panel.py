@@ -42,11 +42,13 @@ class ArchivePanel(QWidget):
     retrieve_requested = Signal()
     send_study_requested = Signal()
     send_files_requested = Signal()
+    send_export_requested = Signal()
     cancel_requested = Signal()
 
     def __init__(self, settings: ArchiveSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.nodes = NodeForm(settings, self)
+        self.last_export: list[str] = []
         self.fields = {
             key: QLineEdit(self)
             for key in ("patient_name", "patient_id", "dates", "modality", "accession",
@@ -80,6 +82,9 @@ class ArchivePanel(QWidget):
         )
         self.send_study_button = QPushButton("Send study on show", self)
         self.send_files_button = QPushButton("Send files…", self)
+        self.send_export_button = QPushButton("Send last export", self)
+        self.send_export_button.setToolTip("the SEG and SR that File → Export… wrote last")
+        self.send_export_button.setEnabled(False)
         self.log = QPlainTextEdit(self)
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
@@ -92,9 +97,10 @@ class ArchivePanel(QWidget):
             row.addWidget(widget)
         layout.addLayout(row)
         row = QHBoxLayout()
-        for widget in (self.send_study_button, self.send_files_button, self.deidentify):
+        for widget in (self.send_study_button, self.send_files_button, self.send_export_button):
             row.addWidget(widget)
         layout.addLayout(row)
+        layout.addWidget(self.deidentify)
         layout.addWidget(self.log, stretch=1)
         self.search_button.clicked.connect(self.search_requested)
         self.retrieve_button.clicked.connect(self.retrieve_requested)
@@ -102,6 +108,7 @@ class ArchivePanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.send_study_button.clicked.connect(self.send_study_requested)
         self.send_files_button.clicked.connect(self.send_files_requested)
+        self.send_export_button.clicked.connect(self.send_export_requested)
 
     def query(self) -> Query:
         """The query the form describes; ValueError for a date that is not YYYYMMDD."""
@@ -143,6 +150,7 @@ class ArchivePanel(QWidget):
         for button in (self.search_button, self.retrieve_button, self.send_study_button,
                        self.send_files_button, self.nodes.verify_button):  # fmt: skip
             button.setEnabled(not busy)
+        self.send_export_button.setEnabled(not busy and bool(self.last_export))
         self.cancel_button.setEnabled(busy)
         self.progress.setVisible(busy)
         if busy:

@@ -83,6 +83,7 @@ class ArchiveWorkbench(QObject):
         panel.cancel_requested.connect(self.cancel)
         panel.send_study_requested.connect(self.send_study)
         panel.send_files_requested.connect(self.send_files)
+        panel.send_export_requested.connect(lambda: self._send(self.panel.last_export))
         app.jobs.volume_loaded.connect(self._on_loaded)
 
     @property
@@ -278,6 +279,13 @@ class ArchiveWorkbench(QObject):
         files = self.choose_files(self.app.shell)
         if files:
             self._send(files)
+
+    def set_last_export(self, paths: list) -> None:
+        """Remember what File → Export… wrote (its SEG and SR), for "Send last export"."""
+        self.panel.last_export = [str(p) for p in paths]
+        self.panel.send_export_button.setEnabled(bool(paths) and not self.busy)
+        if paths:
+            self.panel.say(f"Ready to send the last export: {', '.join(map(str, paths))}")
 
     def _send(self, files: list[str]) -> None:
         chosen = self._node()

@@ -146,6 +146,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.reports = ReportWorkbench(app)
         self.audit = AuditWorkbench(app)  # the workspace's audit log and its viewer
         self.archive = ArchiveWorkbench(app)  # the PACS: query, retrieve, send (File menu)
+        self.exports.exported.connect(self.archive.set_last_export)  # "Send last export"
         # Grow from seeds and propagation of labelled slices (Label menu).
         self.smart_labels = SmartLabelWorkbench(app)
         self.smart_labels.proposed.connect(self.training.show_proposal)

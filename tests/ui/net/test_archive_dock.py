@@ -9,8 +9,11 @@ import json
 import pydicom
 import pytest
 from dicom_testing import PYDICOM_DATA, PYDICOM_FILES
+from label_testing import open_demo_labelled
 from orthanc_testing import ANGIO_SERIES, BRAIN_MRA, MR_FILES, free_port
 
+from medgui.core.annotations.measurements import Ruler
+from medgui.core.image.reformat import Plane
 from medgui.core.net.dimse import DimseClient
 from medgui.core.net.nodes import load_settings, parse_address
 
@@ -163,3 +166,28 @@ def test_the_listener_is_off_by_default_and_shows_what_arrives(window, qtbot, tm
     assert {s.study_uid for s in window.scan.series} == {BRAIN_MRA}
     form.listen.setChecked(False)
     assert wb.listener.port == 0
+
+
+def test_label_export_and_send_the_seg_and_sr_back(
+    qtbot, window, archive, orthanc, demo_study, wait_idle, tmp_path
+):
+    """The end of the reading: labels and a measurement exported as SEG and SR (File →
+    Export…), sent back with one click, and found in the archive."""
+    lab = open_demo_labelled(qtbot, window, demo_study, wait_idle, tmp_path / "workspace")
+    ruler = Ruler(plane=Plane.AXIAL, slice_index=40, spacing_mm=(1.0, 1.0), p0=(60, 60),
+                  p1=(60, 140), label="trunk width")  # fmt: skip
+    window.measurements.store.add(lab.session.key, ruler)
+    assert not archive.panel.send_export_button.isEnabled()
+    window.menu_actions["export"].trigger()
+    dialog = window.exports.dialog
+    dialog.folder_edit.setText(str(tmp_path / "export"))
+    dialog.seg_box.setChecked(True)
+    dialog.sr_box.setChecked(True)
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: not window.exports.running, timeout=120_000)
+    assert archive.panel.send_export_button.isEnabled()
+    archive.panel.send_export_button.click()
+    _wait_idle(qtbot, archive)
+    assert "sent 2 of 2 file(s)" in archive.panel.log.toPlainText()
+    for path in window.exports.result.written:
+        assert orthanc.find_instance(str(pydicom.dcmread(path).SOPInstanceUID))
