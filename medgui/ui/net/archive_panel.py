@@ -17,6 +17,9 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -29,6 +32,7 @@ from medgui.ui.net.node_form import NodeForm
 
 COLUMNS = ("Patient", "ID", "Date", "Modality", "Accession", "Description", "Images")
 _UID_ROLE = Qt.ItemDataRole.UserRole
+_RESULT_ROWS_PX, _LOG_PX = 170, 110  # room for a few studies; the log scrolls
 
 
 def _date(value: str) -> str:
@@ -68,6 +72,7 @@ class ArchivePanel(QWidget):
         self.results = QTreeWidget(self)
         self.results.setHeaderLabels(COLUMNS)
         self.results.setSelectionMode(QTreeWidget.SelectionMode.SingleSelection)
+        self.results.setMinimumHeight(_RESULT_ROWS_PX)
         self.retrieve_button = QPushButton("Retrieve", self)
         self.retrieve_button.setToolTip("the selected study, or the selected series only")
         self.cancel_button = QPushButton("Cancel", self)
@@ -88,9 +93,21 @@ class ArchivePanel(QWidget):
         self.log = QPlainTextEdit(self)
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
+        self.log.setMaximumHeight(_LOG_PX)
+        # The node is set up once, the query is used every time: tabs leave the room to the
+        # studies found.
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(query, "Query")
+        scroll = QScrollArea(self)  # the node form's height does not set the tabs' height
+        scroll.setWidget(self.nodes)
+        scroll.setWidgetResizable(True)
+        self.tabs.addTab(scroll, "Node")
+        self.tabs.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        if not settings.nodes:
+            self.tabs.setCurrentIndex(1)  # nothing to query yet
+        self.nodes.saved.connect(self._after_save)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.nodes)
-        layout.addWidget(query)
+        layout.addWidget(self.tabs)
         layout.addWidget(self.results, stretch=2)
         row = QHBoxLayout()
         for widget in (self.retrieve_button, self.cancel_button, self.progress):
@@ -109,6 +126,10 @@ class ArchivePanel(QWidget):
         self.send_study_button.clicked.connect(self.send_study_requested)
         self.send_files_button.clicked.connect(self.send_files_requested)
         self.send_export_button.clicked.connect(self.send_export_requested)
+
+    def _after_save(self) -> None:
+        if self.nodes.settings.nodes:
+            self.tabs.setCurrentIndex(0)  # a node to query: on to the query
 
     def query(self) -> Query:
         """The query the form describes; ValueError for a date that is not YYYYMMDD."""

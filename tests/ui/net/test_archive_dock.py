@@ -52,6 +52,7 @@ def test_a_node_is_saved_and_verified(archive, qtbot):
 def test_query_retrieve_and_the_series_shows_in_the_browser(window, archive, qtbot, artifacts):
     window.archive.show()
     panel = archive.panel
+    assert panel.tabs.currentIndex() == 0  # the query tab, once a node is saved
     panel.fields["patient_name"].setText("Doe*")
     panel.fields["accession"].setText("2")
     panel.search_button.click()
@@ -82,6 +83,7 @@ def test_query_retrieve_and_the_series_shows_in_the_browser(window, archive, qtb
     window.load(angio)
     qtbot.waitUntil(lambda: window.volume is not None and not window.busy, timeout=20_000)
     qtbot.waitUntil(lambda: "ANGIO" in window.windowTitle(), timeout=20_000)
+    study.setExpanded(True)
     window.grab().save(str(artifacts / "archive_retrieved.png"))
 
 
