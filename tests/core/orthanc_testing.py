@@ -236,8 +236,14 @@ class _Forward(BaseHTTPRequestHandler):
     """Passes each request on to `target` (plain HTTP) and its answer back."""
 
     target = ""
+    authorization = ""  # when set, requests without this Authorization header get 401
 
     def _forward(self) -> None:
+        if self.authorization and self.headers.get("Authorization") != self.authorization:
+            self.send_response(401, "Unauthorized")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         length = int(self.headers.get("Content-Length", 0) or 0)
         body = self.rfile.read(length) if length else None
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host",)}
@@ -264,9 +270,11 @@ class _Forward(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def https_front(server: OrthancServer, tls: TlsFiles):
-    """An HTTPS front for Orthanc's HTTP port (as nginx is in many hospitals); its base URL."""
-    handler = type("Forward", (_Forward,), {"target": f"http://127.0.0.1:{server.http_port}"})
+def https_front(server: OrthancServer, tls: TlsFiles, authorization: str = ""):
+    """An HTTPS front for Orthanc's HTTP port (as nginx is in many hospitals), which asks for
+    `authorization` when given; its base URL."""
+    target = f"http://127.0.0.1:{server.http_port}"
+    handler = type("Forward", (_Forward,), {"target": target, "authorization": authorization})
     front = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tls.server_cert, tls.server_key)

@@ -3,6 +3,7 @@ a TLS front to it; the server's certificate verified (a test CA made with openss
 
 from __future__ import annotations
 
+import base64
 from dataclasses import replace
 
 import pytest
@@ -53,3 +54,18 @@ def test_plain_dicom_to_a_tls_port_fails_clearly(tls_orthanc):
     plain = tls_orthanc.dimse_address.replace("dicoms://", "dicom://")
     with pytest.raises(ArchiveError, match=r"127\.0\.0\.1"):
         client_for(parse_address(plain), OUR_AET).echo()
+
+
+@pytest.mark.parametrize(
+    ("auth", "header"),
+    [("bearer", "Bearer token-1"), ("basic", "Basic " + base64.b64encode(b"ann:token-1").decode())],
+)
+def test_dicomweb_login_is_sent_and_a_refusal_named(tls_orthanc, auth, header, monkeypatch):
+    with https_front(tls_orthanc, tls_orthanc.tls, authorization=header) as url:
+        node = replace(parse_address(url), ca_file=str(tls_orthanc.tls.ca), auth=auth,
+                       username="ann")  # fmt: skip
+        with pytest.raises(ArchiveError, match="HTTP 401"):
+            client_for(node, OUR_AET).echo()  # no secret
+        monkeypatch.setenv("MEDGUI_PACS_SECRET", "token-1")
+        (study,) = client_for(node.with_secret(), OUR_AET).find_studies(Query(patient_id="1CT1"))
+        assert study.patient_id == "1CT1"
