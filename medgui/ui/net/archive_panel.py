@@ -106,6 +106,7 @@ class ArchivePanel(QWidget):
         if not settings.nodes:
             self.tabs.setCurrentIndex(1)  # nothing to query yet
         self.nodes.saved.connect(self._after_save)
+        self.nodes.problem.connect(self.say)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         layout.addWidget(self.results, stretch=2)

@@ -28,10 +28,12 @@ _NEW = "(new node)"
 
 
 class NodeForm(QGroupBox):
-    """Choose, edit, save, remove and verify a node; `saved` after `settings` changed."""
+    """Choose, edit, save, remove and verify a node; `saved` after `settings` changed,
+    `problem(text)` when what the form says cannot be saved."""
 
     saved = Signal()
     verify_requested = Signal()
+    problem = Signal(str)
 
     def __init__(self, settings: ArchiveSettings, parent: QWidget | None = None) -> None:
         super().__init__("Archive node", parent)
@@ -81,7 +83,7 @@ class NodeForm(QGroupBox):
             buttons.addWidget(button)
         form.addRow(buttons)
         self.choice.currentTextChanged.connect(self._show)
-        self.save_button.clicked.connect(self.save)
+        self.save_button.clicked.connect(self._save_clicked)
         self.remove_button.clicked.connect(self.remove)
         self.verify_button.clicked.connect(self.verify_requested)
         self._fill()
@@ -133,6 +135,12 @@ class NodeForm(QGroupBox):
         self.settings.put(node)
         self._fill(node.name)
         self.saved.emit()
+
+    def _save_clicked(self) -> None:
+        try:
+            self.save()
+        except ValueError as error:
+            self.problem.emit(f"Not saved: {error}")
 
     def remove(self) -> None:
         self.settings.remove(self.choice.currentText())

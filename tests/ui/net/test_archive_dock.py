@@ -142,6 +142,10 @@ def test_errors_name_the_node_and_the_reason(archive, qtbot, orthanc):
     form.address.setText("not an address")
     form.verify_button.click()
     assert "is not a node" in archive.panel.log.toPlainText()
+    form.address.setText("dicom://A_TITLE_MUCH_TOO_LONG@host:104")
+    form.save_button.click()
+    assert "Not saved: " in archive.panel.log.toPlainText()
+    assert [n.name for n in load_settings().nodes] == ["test"]
     archive.panel.fields["dates"].setText("2003")
     archive.panel.search_button.click()
     assert "YYYYMMDD" in archive.panel.log.toPlainText()
