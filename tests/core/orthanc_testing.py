@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pydicom
 import pytest
 from dicom_testing import PYDICOM_DATA, PYDICOM_FILES
+from pydicom.uid import generate_uid
 from pynetdicom import AE
 from pynetdicom.sop_class import Verification
 
@@ -286,6 +288,32 @@ def https_front(server: OrthancServer, tls: TlsFiles, authorization: str = ""):
     finally:
         front.shutdown()
         front.server_close()
+
+
+def upload_corrupt_pair(server: OrthancServer, folder: Path) -> tuple[str, str, str]:
+    """Orthanc stores what it is given: a copy of MR_small whose pixel data was cut in half
+    goes in beside a good copy, in a study of their own; (study, good, bad) UIDs."""
+    series, study = generate_uid(), generate_uid()
+    good, bad = (pydicom.dcmread(PYDICOM_FILES / "MR_small.dcm") for _ in range(2))
+    for ds in (good, bad):
+        ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.PatientID = "CORRUPT"
+    bad.PixelData = bad.PixelData[: len(bad.PixelData) // 2]
+    for name, ds in (("good.dcm", good), ("bad.dcm", bad)):
+        ds.save_as(folder / name)
+    server.upload([folder / "good.dcm", folder / "bad.dcm"])
+    return study, str(good.SOPInstanceUID), str(bad.SOPInstanceUID)
+
+
+def assert_corrupt_pair_handled(result, good: str, bad: str, store: Path) -> None:
+    """The good instance kept, the bad one refused and named, nothing half-written left."""
+    assert not result.complete
+    assert [p.stem for p in result.files] == [good]
+    assert "truncated pixel data" in result.rejected[bad]
+    assert result.missing == {bad}
+    assert any("rejected instance" in line for line in result.lines())
+    assert no_temporaries(store)
 
 
 def no_temporaries(folder: Path) -> bool:

@@ -8,7 +8,16 @@ import numpy as np
 import pydicom
 import pytest
 from dicom_testing import PYDICOM_DATA, PYDICOM_FILES
-from orthanc_testing import ANGIO_SERIES, BRAIN_MRA, DOE_ID, MR_FILES, free_port, no_temporaries
+from orthanc_testing import (
+    ANGIO_SERIES,
+    BRAIN_MRA,
+    DOE_ID,
+    MR_FILES,
+    assert_corrupt_pair_handled,
+    free_port,
+    no_temporaries,
+    upload_corrupt_pair,
+)
 
 from medgui.core.net.client import client_for
 from medgui.core.net.dicomweb import WebClient
@@ -65,6 +74,12 @@ def test_wado_cancel_keeps_whole_files(web, tmp_path):
     )
     assert result.cancelled and len(result.files) == 2 and len(result.missing) == 5
     assert no_temporaries(tmp_path)
+
+
+def test_wado_refuses_a_corrupt_instance_and_keeps_the_rest(web, orthanc, tmp_path):
+    study, good, bad = upload_corrupt_pair(orthanc, tmp_path)
+    result = web.retrieve(study, Landing(tmp_path / "store"))
+    assert_corrupt_pair_handled(result, good, bad, tmp_path / "store")
 
 
 def test_stow_stores_a_seg_that_the_search_then_finds(web, orthanc):
