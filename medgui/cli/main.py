@@ -13,7 +13,7 @@ from medgui.core.signals.ecg_layout import LAYOUTS as ECG_LAYOUTS
 # train/infer import torch only when run (medgui.cli.ml), so the other commands start fast.
 COMMANDS = (
     "scan", "convert", "demo-data", "view", "index", "train", "infer", "propagate", "deid", "sr",
-    "report", "selftest", "findings", "features", "generate",
+    "report", "selftest", "findings", "features", "generate", "pacs",
 )  # fmt: skip
 _SERIES_HELP = "the series to use when the folder holds several (`medgui scan PATH` lists them)"
 
@@ -230,12 +230,13 @@ def _subcommand_parser() -> argparse.ArgumentParser:
     from medgui.cli import findings as cli_findings
     from medgui.cli import generate as cli_generate
     from medgui.cli import ml as cli_ml
+    from medgui.cli import pacs as cli_pacs
     from medgui.cli import propagate as cli_propagate
     from medgui.cli import report as cli_report
     from medgui.cli import selftest
 
     modules = (cli_ml, cli_propagate, cli_export, cli_report, selftest) + (
-        cli_findings, cli_features, cli_generate
+        cli_findings, cli_features, cli_generate, cli_pacs
     )
     for module in modules:
         module.add_commands(sub)

@@ -139,7 +139,10 @@ class ExportDialog(QDialog):
 
 
 class ExportWorkbench(QObject):
-    """File → Export… of the application (`app`, with its `labels` workbench)."""
+    """File → Export… of the application (`app`, with its `labels` workbench); `exported(paths)`
+    with the SEG and SR files of each export that succeeded (the Archive dock sends them)."""
+
+    exported = Signal(list)
 
     def __init__(self, app: AppContext) -> None:
         super().__init__(app.shell)
@@ -247,6 +250,7 @@ class ExportWorkbench(QObject):
         if result is not None:  # None: cancelled
             self.result = result
             self.dialog.show_lines(["Export done.", *result.lines()])
+            self.exported.emit(list(result.written))
 
     def _on_failed(self, error: Exception) -> None:
         self._failed = True

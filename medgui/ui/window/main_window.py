@@ -37,6 +37,7 @@ from medgui.ui.measure.context import MeasurementContext, Tool
 from medgui.ui.measure.panel import MeasurementPanel
 from medgui.ui.models.beat_learning import BeatLearning
 from medgui.ui.models.training_workbench import TrainingWorkbench
+from medgui.ui.net.archive_workbench import ArchiveWorkbench
 from medgui.ui.render3d import make_view3d
 from medgui.ui.reporting.export_dialog import ExportWorkbench
 from medgui.ui.reporting.report_workbench import ReportWorkbench
@@ -161,6 +162,8 @@ class MainWindow(WindowMenus, QMainWindow):
         self.report_text = ReportsWorkbench(app)  # imported reports, findings, tags from text
         self.compare = CompareActions(app)  # View → Compare: a prior or another series beside
         self.compare.populate(app.menu_holding("reset"))
+        self.archive = ArchiveWorkbench(app)  # the PACS: query, retrieve, send (File menu)
+        self.exports.exported.connect(self.archive.set_last_export)  # "Send last export"
         # Grow from seeds and propagation of labelled slices (Label menu).
         self.smart_labels = SmartLabelWorkbench(app)
         self.smart_labels.proposed.connect(self.training.show_proposal)
@@ -329,6 +332,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.smart_labels.close()  # propagation stops within a batch
         self.cases.close()
         self.signals.image_only.bring_back()  # a record's hidden docks are not saved hidden
+        self.archive.close()  # a retrieve stops at its next instance, keeping what arrived
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.jobs.shutdown()
