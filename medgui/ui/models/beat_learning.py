@@ -22,8 +22,9 @@ from medgui.ui.signals.ecg_panel import EcgPanel
 from medgui.workers.beat_workers import label_rest_worker
 from medgui.workers.train_worker import TrainRequest
 
+# Not named "label_…": that prefix is the image label actions, put aside while a record shows.
 ACTIONS = {  # name: (menu text, shortcut)
-    "label_rest": ("Label the rest of the &record", "Ctrl+Shift+B"),
+    "beats_rest": ("Label the rest of the &record", "Ctrl+Shift+B"),
     "accept_beats": ("Accept &beat proposal", "Ctrl+Shift+Return"),
     "reject_beats": ("Reject beat pr&oposal", "Ctrl+Shift+Backspace"),
 }
@@ -42,7 +43,7 @@ class BeatLearning(QObject):
         panel.record_shown.connect(self._on_record)
         training.app.jobs.volume_opened.connect(self._on_images)
         self.actions: dict[str, QAction] = {}
-        slots = {"label_rest": self.label_rest, "accept_beats": self.accept,
+        slots = {"beats_rest": self.label_rest, "accept_beats": self.accept,
                  "reject_beats": self.reject}  # fmt: skip
         training.menu.addSeparator()
         for name, (text, key) in ACTIONS.items():
@@ -67,7 +68,7 @@ class BeatLearning(QObject):
         self.training.app.say(text)
 
     def _enable(self) -> None:
-        self.actions["label_rest"].setEnabled(self.session is not None)
+        self.actions["beats_rest"].setEnabled(self.session is not None)
         for name in ("accept_beats", "reject_beats"):
             self.actions[name].setEnabled(self.proposal is not None)
 

@@ -100,12 +100,12 @@ def test_label_train_label_the_rest_accept_undo_redo(qtbot, holter, artifacts):
     assert [v.number for v in versions] == [1] and versions[0].active
 
     # Label the rest: the whole record, in the Models dock's job (Cancel leaves nothing).
-    window.menu_actions["label_rest"].trigger()
+    window.menu_actions["beats_rest"].trigger()
     assert training.job is not None
     qtbot.mouseClick(training.model_panel.cancel_button, LEFT)
     qtbot.waitUntil(lambda: training.job is None, timeout=30_000)
     assert learning.proposal is None and training.model_panel.status.text() == "Cancelled"
-    window.menu_actions["label_rest"].trigger()
+    window.menu_actions["beats_rest"].trigger()
     qtbot.waitUntil(lambda: learning.proposal is not None, timeout=60_000)
     qtbot.waitUntil(lambda: training.job is None)
     proposal = learning.proposal
@@ -163,7 +163,9 @@ def test_cancel_and_resume_a_beats_run(qtbot, holter):
 def test_label_the_rest_needs_a_model_and_a_record(qtbot, holter, wait_idle, tmp_path):
     window, _truth = holter
     training, learning = window.training, window.beat_learning
-    window.menu_actions["label_rest"].trigger()
+    # A record on show: the beat actions are not put aside with the image-only ones.
+    assert learning.actions["beats_rest"].isEnabled()
+    window.menu_actions["beats_rest"].trigger()
     qtbot.waitUntil(lambda: training.job is None, timeout=30_000)
     assert "train one first" in training.model_panel.status.text()
     assert learning.proposal is None and not learning.actions["accept_beats"].isEnabled()
@@ -174,4 +176,4 @@ def test_label_the_rest_needs_a_model_and_a_record(qtbot, holter, wait_idle, tmp
     qtbot.waitUntil(lambda: not window.signals.showing_record, timeout=15_000)
     wait_idle(window)
     assert training.panel.task.currentData() == "segment"
-    assert not learning.actions["label_rest"].isEnabled()
+    assert not learning.actions["beats_rest"].isEnabled()
