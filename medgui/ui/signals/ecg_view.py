@@ -57,6 +57,7 @@ DARK = {
     "caliper": "#6fe08f",
     "selected": "#ffb040",
 }
+_CHORD = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
 FILTER_KEYS = {
     Qt.Key.Key_B: "baseline",
     Qt.Key.Key_N: "notch50",
@@ -371,7 +372,11 @@ class EcgView(LayerHost, QWidget):
             return
         cycles = {Qt.Key.Key_S: "speed", Qt.Key.Key_G: "gain", Qt.Key.Key_L: "layout"}
         step = -1 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
-        if key in cycles:
+        if event.modifiers() & _CHORD and (key in cycles or key in FILTER_KEYS):
+            # Ctrl/Alt+letter is a menu shortcut (Ctrl+Shift+B: Label the rest), never a
+            # filter or speed key, even while that shortcut's action is disabled.
+            super().keyPressEvent(event)
+        elif key in cycles:
             self.cycle(cycles[key], step)
         elif key in FILTER_KEYS:
             name = FILTER_KEYS[key]

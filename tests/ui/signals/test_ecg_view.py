@@ -107,6 +107,10 @@ def _wander_mm(trace: np.ndarray) -> float:
 
 def test_filters_keys_and_scrolling(view, qtbot):
     wandering = _strip_trace(view)
+    chord = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(view, Qt.Key.Key_B, chord)  # a menu shortcut's chord: no filter
+    qtbot.keyClick(view, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+    assert view.paper.filters == set() and view.paper.speed_mm_s == 25
     qtbot.keyClick(view, Qt.Key.Key_B)  # baseline wander off
     assert view.paper.filters == {"baseline"}
     flat = _strip_trace(view)
