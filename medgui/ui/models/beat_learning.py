@@ -76,7 +76,8 @@ class BeatLearning(QObject):
 
     def _on_record(self) -> None:
         view = self.panel.view
-        self.proposal = None
+        if self.proposal is not None:  # the last record's proposal and its line go with it
+            self.reject()
         self.marks = BeatMarks(view)
         view.paper_changed.connect(self._follow_page)
         self.session.events.connect(self._on_session_event)
@@ -90,7 +91,8 @@ class BeatLearning(QObject):
         panel = self.training.panel
         if not self.training.training and panel.task.currentData() == "beats":
             panel.task.setCurrentIndex(panel.task.findData("segment"))  # images train again
-        self.proposal = None  # its record has gone
+        if self.proposal is not None:  # its record has gone
+            self.reject()
         self._enable()
 
     def _on_session_event(self, name: str) -> None:
@@ -153,6 +155,10 @@ class BeatLearning(QObject):
         if found is None or session is None or session.signal.source != found.source:
             return  # cancelled, or another record opened meanwhile
         self.proposal = propose(session, found.samples, found.symbols, found.model)
+        if not self.proposal.beats:  # nothing to accept: say so, offer no empty proposal
+            self.reject()
+            self._say(f"{found.model} finds no beat that is not labelled already")
+            return
         self.marks.clear("preview")
         self.marks.set_marks(
             "proposal", [b.sample for b in self.proposal.beats],

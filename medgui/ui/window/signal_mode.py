@@ -23,7 +23,8 @@ _IMAGE_PREFIXES = ("label_", "tool_", "layout_", "plane_")
 _IMAGE_ACTIONS = frozenset({
     "reset", "fit", "invert", "flip_h", "flip_v", "rotate_cw", "rotate_ccw", "cine",
     "cine_faster", "cine_slower", "default_window", "save_preset", "export", "mark_key_image",
-    "report", "next_uncertain", "next_uncertain_series",
+    "report", "next_uncertain", "next_uncertain_series", "run_model", "accept_proposal",
+    "reject_proposal",
 })  # fmt: skip
 
 

@@ -7,6 +7,7 @@ Label the rest cancelled, and without a model."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -47,6 +48,11 @@ def holter(qtbot, window, wait_idle, tmp_path):
     panel.session.replace_annotations(first, "Label the first 2 minutes")
     assert {"N", "V"} <= {a.symbol for a in first}
     return window, ecg
+
+
+
+def replace_ns(ns: SimpleNamespace, **changes) -> SimpleNamespace:
+    return SimpleNamespace(**(vars(ns) | changes))
 
 
 def _train(qtbot, window, epochs: int, resume: bool = False) -> None:
@@ -169,6 +175,17 @@ def test_label_the_rest_needs_a_model_and_a_record(qtbot, holter, wait_idle, tmp
     qtbot.waitUntil(lambda: training.job is None, timeout=30_000)
     assert "train one first" in training.model_panel.status.text()
     assert learning.proposal is None and not learning.actions["accept_beats"].isEnabled()
+    # A run that finds only labelled beats offers no empty proposal, and says so.
+    session = learning.session
+    labelled = [b.sample for b in session.beats]
+    found = SimpleNamespace(source=session.signal.source, model="beats/v1", samples=labelled,
+                            symbols=[b.symbol for b in session.beats])  # fmt: skip
+    learning._on_found(found)
+    assert learning.proposal is None and "finds no beat" in window.statusBar().currentMessage()
+    # A real proposal's line goes with its record when an image series opens.
+    learning._on_found(replace_ns(found, samples=[s + FS // 2 for s in labelled[-3:-1]],
+                                  symbols=["N", "N"]))  # fmt: skip
+    assert learning.proposal is not None and "proposes 2 beats" in training.model_panel.status.text()
     # An image series opens: the dock trains images again, and there is no record to label.
     image = tmp_path / "ct.nii.gz"
     sitk.WriteImage(sitk.GetImageFromArray(np.zeros((4, 16, 16), np.int16)), str(image))
@@ -177,3 +194,4 @@ def test_label_the_rest_needs_a_model_and_a_record(qtbot, holter, wait_idle, tmp
     wait_idle(window)
     assert training.panel.task.currentData() == "segment"
     assert not learning.actions["beats_rest"].isEnabled()
+    assert learning.proposal is None and training.model_panel.status.text() == ""

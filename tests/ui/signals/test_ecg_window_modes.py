@@ -63,8 +63,11 @@ def test_image_docks_hide_for_an_ecg_and_come_back_as_they_were(
     for _round in range(2):  # ECG → images → ECG → images
         view = open_record(hea)
         assert not any(_state(window).values())
-        for name in ("label_undo", "label_overlay", "flip_v", "tool_ruler", "export"):
+        image_only = ("label_undo", "label_overlay", "flip_v", "tool_ruler", "export",
+                      "run_model", "accept_proposal", "reject_proposal")  # fmt: skip
+        for name in image_only:
             assert not actions[name].isEnabled(), name
+        assert actions["beats_rest"].isEnabled()  # the beat actions stay
         assert actions["import_annotations"].isEnabled()
         assert actions["export_annotations"].isEnabled()
         assert window.browser.isVisible()  # not an image-only dock
