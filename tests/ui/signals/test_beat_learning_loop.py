@@ -50,7 +50,6 @@ def holter(qtbot, window, wait_idle, tmp_path):
     return window, ecg
 
 
-
 def replace_ns(ns: SimpleNamespace, **changes) -> SimpleNamespace:
     return SimpleNamespace(**(vars(ns) | changes))
 
@@ -185,7 +184,9 @@ def test_label_the_rest_needs_a_model_and_a_record(qtbot, holter, wait_idle, tmp
     # A real proposal's line goes with its record when an image series opens.
     learning._on_found(replace_ns(found, samples=[s + FS // 2 for s in labelled[-3:-1]],
                                   symbols=["N", "N"]))  # fmt: skip
-    assert learning.proposal is not None and "proposes 2 beats" in training.model_panel.status.text()
+    assert (
+        learning.proposal is not None and "proposes 2 beats" in training.model_panel.status.text()
+    )
     # An image series opens: the dock trains images again, and there is no record to label.
     image = tmp_path / "ct.nii.gz"
     sitk.WriteImage(sitk.GetImageFromArray(np.zeros((4, 16, 16), np.int16)), str(image))
