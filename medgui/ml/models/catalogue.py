@@ -76,6 +76,18 @@ TASKS: tuple[TaskEntry, ...] = (
         curve_label="Beat F1",
         flip_on=False,  # a mirrored ECG is no ECG
     ),
+    TaskEntry(
+        "report",
+        "Report text",
+        "medgui.ml.text.task:ReportTask",
+        (
+            NetworkEntry("bigru", "Bidirectional GRU + label attention"),
+            NetworkEntry("cnn", "Dilated CNN + label attention"),
+        ),
+        curve_metric="macro_f1",
+        curve_label="Macro F1",
+        flip_on=False,  # text has no mirror image
+    ),
 )
 
 #: What keeps validation data apart (`TrainConfig.validation`), with its human label.
