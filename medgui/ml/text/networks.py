@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 NETWORKS = ("bigru", "cnn")
-DEFAULT_EMBED = 96
-DEFAULT_WIDTH = 128  # convolution channels, or GRU units per direction ("hidden")
+DEFAULT_EMBED = 64
+DEFAULT_WIDTH = 64  # convolution channels, or GRU units per direction ("hidden")
 DROPOUT = 0.25
 
 

@@ -10,7 +10,7 @@ positives)); validation chooses each label's threshold (the one with the best F1
 
 Options (``TrainConfig.options``): "labels" (the label names to learn, in order; default every
 label the CSV names), "vocab_size" (4000), "max_tokens" (384: longer reports are cut), "embed"
-(96), "width" (128: GRU units per direction or convolution channels). The card carries the
+(64), "width" (64: GRU units per direction or convolution channels). The card carries the
 tokenizer (its JSON), the thresholds and the label counts.
 """
 
@@ -106,8 +106,9 @@ class ReportTask(Task):
         for key, value in DEFAULTS.items():
             config.options.setdefault(key, value)
         train_rows = [r for r, v in zip(rows, val, strict=True) if not v]
-        self.tokenizer = tok.fit_tokenizer(
-            (r.text for r in train_rows), int(config.options["vocab_size"])
+        kept = Path(config.out_dir) / "checkpoint" if config.out_dir else None
+        self.tokenizer = tok.run_tokenizer(
+            [r.text for r in train_rows], int(config.options["vocab_size"]), kept
         )
         max_tokens = int(config.options["max_tokens"])
         ids = [e.ids for e in tok.encode(self.tokenizer, [r.text for r in rows], max_tokens)]

@@ -8,14 +8,21 @@ model card carries; reading it back parses JSON only (nothing runs).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
+from pathlib import Path
 
+import torch.distributed as dist
 from tokenizers import Encoding, Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+from medgui.core.util.atomic import atomic_write_json
+from medgui.core.util.jsonfile import read_json
 
 PAD, UNK = "[PAD]", "[UNK]"  # ids 0 and 1: padding is id 0 throughout
 DEFAULT_VOCAB = 4000
 MAX_TOKENIZER_CHARS = 8 << 20
+KEPT = "tokenizer.json"  # beside a run's checkpoint
 
 
 def fit_tokenizer(texts: Iterable[str], vocab_size: int = DEFAULT_VOCAB) -> Tokenizer:
@@ -54,3 +61,29 @@ def encode(tokenizer: Tokenizer, texts: list[str], max_tokens: int) -> list[Enco
     """The encodings of `texts`, each cut to `max_tokens` tokens."""
     tokenizer.enable_truncation(max_tokens)
     return tokenizer.encode_batch(texts)
+
+
+def run_tokenizer(texts: list[str], vocab_size: int, folder: Path | None) -> Tokenizer:
+    """The tokenizer of a training run on `texts`, fitted once and kept in `folder` (the run's
+    checkpoint folder; None keeps nothing). Fitting is not repeatable (the trainer breaks ties
+    between equally frequent pairs in hash-map order), so a resumed run on the same reports
+    reads the kept one instead of renumbering the tokens under the checkpoint's embeddings;
+    under torchrun every rank takes rank 0's."""
+    digest = hashlib.sha256(str(vocab_size).encode())
+    for text in texts:
+        digest.update(hashlib.sha256(text.encode("utf-8")).digest())
+    key, path = digest.hexdigest(), folder / KEPT if folder else None
+    kept = read_json(path) if path is not None and path.is_file() else None
+    if isinstance(kept, dict) and kept.get("key") == key:
+        text = kept.get("tokenizer")
+    else:
+        text = to_json(fit_tokenizer(texts, vocab_size))
+    distributed = dist.is_available() and dist.is_initialized()
+    if distributed:
+        shared = [text]
+        dist.broadcast_object_list(shared, src=0)
+        text = shared[0]
+    if path is not None and (not distributed or dist.get_rank() == 0):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path, {"key": key, "tokenizer": text})
+    return from_json(text, str(path or "the fitted tokenizer"))

@@ -131,3 +131,18 @@ def test_a_hostile_card_size_is_refused_before_any_allocation(trained, tmp_path)
     (copy / "card.json").write_text(json.dumps(card))
     with pytest.raises(ValueError, match="options.vocab_size' must be 2 to"):
         ReportModel.load(copy)
+
+
+def test_a_resumed_run_keeps_the_tokenizer_its_checkpoint_was_trained_with(tmp_path):
+    csv_path = write_reports_csv(tmp_path / "train.csv", toy_reports(60, seed=5))
+    first = _train(csv_path, tmp_path / "m", epochs=1)
+    fitted = read_card(first.model_dir / "card.json").extra["tokenizer"]
+    config = TrainConfig(
+        task="report", model="cnn", epochs=2, batch_size=16, device="cpu",
+        out_dir=str(tmp_path / "m"), options=dict(TINY),
+    )  # fmt: skip
+    trainer = Trainer(get_task("report"), config)
+    result = list(trainer.run(csv_path, resume_from=tmp_path / "m" / "checkpoint"))[-1].result
+    assert result.epochs_run == 2
+    # Fitting again would number the pieces differently (the fit is not repeatable).
+    assert read_card(result.model_dir / "card.json").extra["tokenizer"] == fitted
