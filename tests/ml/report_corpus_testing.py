@@ -274,7 +274,8 @@ def _typos(rng: random.Random, text: str, rate: float) -> str:
 def make_report(rng: random.Random, report_id: str, noise: float = 0.03) -> Report:
     """One report and its labels."""
     present = [f for f, p in PREVALENCE.items() if rng.random() < p]
-    hedged = {f for f in present if f != "Support Devices" and rng.random() < 0.22}
+    # Lists, not sets: a set's order changes with the hash seed, and with it the corpus.
+    hedged = [f for f in present if f != "Support Devices" and rng.random() < 0.22]
     positive = [f for f in present if f not in hedged]
     absent = [f for f in PREVALENCE if f not in present and f != "Support Devices"]
     rng.shuffle(absent)

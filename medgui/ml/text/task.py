@@ -123,7 +123,7 @@ class ReportTask(Task):
         pick = np.flatnonzero(~val), np.flatnonzero(val)
         train_set, val_set = (TokenDataset([ids[i] for i in p], y[p]) for p in pick)
         info = {
-            "validation": config.validation,
+            "validation": "none" if config.validation == "none" else "by report",
             "unit": "reports",
             "classes": self.labels,
             "positives": self.counts,

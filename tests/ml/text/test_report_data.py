@@ -4,6 +4,10 @@ and the threshold choice."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -130,3 +134,18 @@ def test_generated_reports_write_the_training_csv(tmp_path):
     reports = toy_reports(5, seed=1)
     rows = read_reports_csv(write_reports_csv(tmp_path / "t.csv", reports), labels=True)
     assert [r.labels for r in rows] == [tuple(r.labels) for r in reports]
+
+
+def test_the_generated_corpus_is_the_same_whatever_the_hash_seed():
+    """The benchmark's figures depend on the corpus: it must not change with set order."""
+    code = (
+        "from report_corpus_testing import make_reports;"
+        "print(repr([(r.text, r.labels) for r in make_reports(300, 1)]))"
+    )
+    outputs = []
+    for seed in ("1", "2"):
+        env = os.environ | {"PYTHONHASHSEED": seed, "PYTHONPATH": str(Path(__file__).parents[1])}
+        run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout)
+    assert outputs[0] == outputs[1]
