@@ -66,6 +66,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     data.add_argument(
         "--id", default="id", metavar="COLUMN", help="table: the rows' id column (default: id)"
     )
+    data.add_argument(
+        "--reports",
+        metavar="CSV",
+        help="report: a CSV of reports with the columns id,text,labels (labels separated by ';')",
+    )
     p.add_argument(
         "--out",
         metavar="MODEL_DIR",
@@ -126,12 +131,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "input",
         help="segment: a series or image file; classify: image or folder; beats: a WFDB "
-        "record (.hea) or DICOM waveform; table: a CSV of cases",
+        "record (.hea) or DICOM waveform; table: a CSV of cases; report: a CSV with the "
+        "columns id,text",
     )
     p.add_argument(
         "output",
         help="segment: label map .nii.gz/.nrrd or DICOM SEG .dcm; classify, table: .json; "
-        "beats: .csv (sample, time_s, symbol) or a WFDB annotation file (.atr, .qrs...)",
+        "beats: .csv (sample, time_s, symbol) or a WFDB annotation file (.atr, .qrs...); "
+        "report: .json ({id: {label: probability}})",
     )
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, help="CPU threads for torch")
@@ -257,12 +264,17 @@ def cmd_train(args: argparse.Namespace) -> int:
             print("error: --records DIR is for --task beats", file=sys.stderr)
             return 2
         sources = Path(args.records)
+    elif args.reports:
+        if args.task != "report":
+            print("error: --reports CSV is for --task report", file=sys.stderr)
+            return 2
+        sources = Path(args.reports)
     elif args.images:
         sources = {"images": args.images, "labels": args.labels, "unlabelled": args.unlabelled}
     else:
         print(
-            "error: give --images DIR (with --labels DIR to segment), --records DIR (beats) "
-            "or --workspace DIR",
+            "error: give --images DIR (with --labels DIR to segment), --records DIR (beats), "
+            "--reports CSV (report) or --workspace DIR",
             file=sys.stderr,
         )
         return 2

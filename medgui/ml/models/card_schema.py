@@ -106,7 +106,11 @@ def _check_options(check: _Checker, options: dict[str, Any]) -> None:
             value,
             f"must be 1 to {MAX_CHANNELS}",
         )
-    for key in ("width", "hidden"):  # the beat network's sizes
+    for key, high in (("vocab_size", 1 << 17), ("max_tokens", MAX_SIDE), ("embed", MAX_WIDTH)):
+        if key in options:  # the report network's sizes
+            value = options[key]
+            check(_int(value, 2, high), f"{field}.{key}", value, f"must be 2 to {high}")
+    for key in ("width", "hidden"):  # the beat and report networks' sizes
         if key in options:
             value = options[key]
             check(_int(value, 1, MAX_WIDTH), f"{field}.{key}", value, f"must be 1 to {MAX_WIDTH}")

@@ -89,6 +89,18 @@ TASKS: tuple[TaskEntry, ...] = (
         flip_on=False,  # rows of numbers: nothing to mirror
         in_training_dock=False,
     ),
+    TaskEntry(
+        "report",
+        "Report text",
+        "medgui.ml.text.task:ReportTask",
+        (
+            NetworkEntry("bigru", "Bidirectional GRU + label attention"),
+            NetworkEntry("cnn", "Dilated CNN + label attention"),
+        ),
+        curve_metric="macro_f1",
+        curve_label="Macro F1",
+        flip_on=False,  # text has no mirror image
+    ),
 )
 
 #: What keeps validation data apart (`TrainConfig.validation`), with its human label.
