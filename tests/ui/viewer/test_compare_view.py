@@ -117,8 +117,10 @@ def test_no_prior_says_so_and_another_series_can_be_picked(
     (prior,) = [s for s in window.scan.series if s.description == "CT prior"]
     window.load(prior)
     wait_shown(window)
-    assert window.compare.compare_with_prior() is False  # nothing earlier than 2022
+    with qtbot.waitSignal(window.compare.failed, timeout=20_000):
+        window.compare.compare_with_prior()  # nothing earlier than 2022
     assert "No earlier study" in window.statusBar().currentMessage()
+    assert window.compare.pane is None
     from medgui.ui.window import compare_actions
 
     picked = []
@@ -135,3 +137,20 @@ def test_no_prior_says_so_and_another_series_can_be_picked(
     window.load(prior)  # a series opened again: the comparison ends
     wait_shown(window)
     qtbot.waitUntil(lambda: window.compare.pane is None)
+
+
+@pytest.mark.timeout(90)
+def test_a_prior_imported_from_another_folder_is_found_in_the_study_index(
+    qtbot, window, two_studies, wait_idle, wait_shown
+):
+    from medgui.core.io.scan import scan
+
+    scan(two_studies / "prior")  # imported earlier: in the study index, not in the folder opened
+    window.open_path(two_studies / "now")
+    wait_idle(window)
+    assert [s.description for s in window.scan.series] == ["CT now"]
+    window.load(window.scan.series[0])
+    wait_shown(window)
+    with qtbot.waitSignal(window.compare.opened, timeout=20_000):
+        window.menu_actions["compare_prior"].trigger()
+    assert window.compare.pane.volume.metadata["SeriesDescription"] == "CT prior"
