@@ -2,13 +2,16 @@
 study among the series scanned and those the local study index holds from other folders,
 `core.io.priors.find_prior_indexed`, searched in a worker) or beside another series the user
 picks. The second series loads in a worker and shows in a `ComparePane` at the right of the
-views; opening another series ends the comparison."""
+views; opening another series ends the comparison. The pane's measurements go to the window's
+store, its tool is the window's, and the Measurements dock lists the series of the view the
+user last clicked or focused (`measuring`), as the active viewport drives it in other
+workstations."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QInputDialog, QMenu
+from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QWidget
 
 from medgui.core.io.index import INDEX_ERRORS, default_index
 from medgui.core.io.load import load_volume
@@ -30,6 +33,7 @@ class CompareActions(QObject):
 
     opened = Signal(object)  # the ComparePane
     failed = Signal(str)  # why nothing is compared: no prior, or it could not be loaded
+    measuring = Signal(object)  # the MeasurementContext of the view last clicked
 
     def __init__(self, app: AppContext) -> None:
         super().__init__(app.shell)
@@ -47,6 +51,7 @@ class CompareActions(QObject):
             app.menu_actions[name] = action
         app.view_layout.state_changed.connect(self._on_state)
         self._on_state(app.view_layout.state)
+        QApplication.instance().focusChanged.connect(self._on_focus)
 
     def populate(self, menu: QMenu) -> None:
         sub = menu.addMenu("Compare")
@@ -121,8 +126,12 @@ class CompareActions(QObject):
         if self.app.view_layout.state is not state:
             return  # another series opened meanwhile
         self.stop()
-        self.pane = ComparePane(state, volume, other)
-        self.pane.close_requested.connect(self.stop)
+        main = self.app.measurements
+        self.pane = pane = ComparePane(state, volume, other, measurement_store=main.store)
+        pane.measurements.set_tool(main.tool)
+        main.tool_changed.connect(pane.measurements.set_tool)
+        pane.measurements.tool_changed.connect(main.set_tool)
+        pane.close_requested.connect(self.stop)
         self.app.view_layout.set_comparison(self.pane)
         self.actions["compare_stop"].setEnabled(True)
         self.opened.emit(self.pane)
@@ -131,6 +140,8 @@ class CompareActions(QObject):
         """End the comparison (the views take the width again)."""
         pane, self.pane = self.pane, None
         if pane is not None:
+            self.app.measurements.tool_changed.disconnect(pane.measurements.set_tool)
+            self.measuring.emit(self.app.measurements)
             self.app.view_layout.set_comparison(None)
             pane.close_link()
             pane.deleteLater()
@@ -142,3 +153,13 @@ class CompareActions(QObject):
         for name in ("compare_prior", "compare_series"):
             self.actions[name].setEnabled(state is not None)
         self.actions["compare_stop"].setEnabled(self.pane is not None)
+
+    def _on_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """The dock lists the series of the view the user went to: the pane's or the views'."""
+        pane = self.pane
+        if pane is None or new is None:
+            return
+        if pane.isAncestorOf(new):
+            self.measuring.emit(pane.measurements)
+        elif self.app.view_layout.isAncestorOf(new):
+            self.measuring.emit(self.app.measurements)

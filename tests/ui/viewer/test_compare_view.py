@@ -154,3 +154,45 @@ def test_a_prior_imported_from_another_folder_is_found_in_the_study_index(
     with qtbot.waitSignal(window.compare.opened, timeout=20_000):
         window.menu_actions["compare_prior"].trigger()
     assert window.compare.pane.volume.metadata["SeriesDescription"] == "CT prior"
+
+
+@pytest.mark.timeout(90)
+def test_the_measurements_dock_lists_the_series_of_the_view_last_clicked(
+    qtbot, window, two_studies, wait_idle, wait_shown, artifacts
+):
+    from view_testing import at, drag
+
+    window.resize(1400, 800)
+    window.open_path(two_studies)
+    wait_idle(window)
+    by_name = {s.description: s for s in window.scan.series}
+    window.load(by_name["CT now"])
+    wait_shown(window)
+    compare, panel = window.compare, window.measurement_panel
+    with qtbot.waitSignal(compare.opened, timeout=20_000):
+        compare.compare_with(by_name["CT prior"])
+    pane, main_view = compare.pane, window.view_layout.views[Plane.AXIAL]
+    main_view.setFocus()
+    qtbot.keyClick(main_view, K.Key_M)  # ruler: the tool of every view, the pane's too
+    drag(main_view, at(main_view, 10, 10), at(main_view, 10, 30))
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1)
+    assert "CT now" in panel.series.text()
+
+    # A ruler on the prior: the dock now lists the prior's, named as such.
+    qtbot.waitUntil(lambda: not pane.view.render_pending)
+    pane.view.setFocus()
+    assert pane.measurements.tool is window.measurements.tool
+    drag(pane.view, at(pane.view, 20, 10), at(pane.view, 20, 40))
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1 and panel.context is pane.measurements)
+    assert "2022-01-15" in panel.series.text() and "CT prior" in panel.series.text()
+    assert panel.row_texts(0)[0] == "Ruler" and panel.row_texts(0)[2].endswith("mm")
+    window.grab().save(str(artifacts / "compare_measurements.png"))
+
+    # Back in the main view: its own ruler; the prior's stays with its series.
+    main_view.setFocus()
+    qtbot.waitUntil(lambda: panel.context is window.measurements)
+    assert panel.table.rowCount() == 1 and "CT now" in panel.series.text()
+    prior_key = pane.measurements.series_key
+    assert len(window.measurements.store.list(prior_key)) == 1
+    window.menu_actions["compare_stop"].trigger()
+    assert panel.context is window.measurements
