@@ -112,6 +112,7 @@ class ComparePane(QWidget):
         """Stop following the main state (the pane is going)."""
         self.main_state.events.disconnect(self._on_main_event)
         self._unlink()
+        self.measurements.close()
 
     def _on_main_event(self, name: str, value: Any) -> None:
         if name == "active_plane" and self.view is not None and value is not self.view.plane:

@@ -4,6 +4,9 @@ with an offset the user sets, sharing window/level and zoom; or beside another s
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -194,5 +197,20 @@ def test_the_measurements_dock_lists_the_series_of_the_view_last_clicked(
     assert panel.table.rowCount() == 1 and "CT now" in panel.series.text()
     prior_key = pane.measurements.series_key
     assert len(window.measurements.store.list(prior_key)) == 1
-    window.menu_actions["compare_stop"].trigger()
+    gone = weakref.ref(pane.measurements)
+    with qtbot.waitSignal(pane.destroyed):
+        window.menu_actions["compare_stop"].trigger()
     assert panel.context is window.measurements
+    del pane
+    gc.collect()
+    assert gone() is None  # the window's store let go of the pane's context
+    # Compared again: the prior's ruler is still there, and another goes beside it.
+    with qtbot.waitSignal(compare.opened, timeout=20_000):
+        compare.compare_with(by_name["CT prior"])
+    pane = compare.pane
+    qtbot.waitUntil(lambda: not pane.view.render_pending)
+    pane.view.setFocus()
+    qtbot.waitUntil(lambda: panel.context is pane.measurements and panel.table.rowCount() == 1)
+    drag(pane.view, at(pane.view, 30, 10), at(pane.view, 30, 40))
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 2)
+    assert len(window.measurements.store.list(prior_key)) == 2
