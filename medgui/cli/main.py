@@ -131,6 +131,7 @@ def _cmd_view(args: argparse.Namespace) -> int:
         slab_mm=args.slab,
         projection=args.projection,
         render3d=args.render3d.replace("-", " ") if args.render3d else None,
+        workspace=args.workspace,
     )
     print(f"wrote {out}")
     return 0
@@ -222,6 +223,11 @@ def _subcommand_parser() -> argparse.ArgumentParser:
         "--labels",
         metavar="FILE",
         help="a label map to draw over it (default: one beside the series, on its grid)",
+    )
+    p.add_argument(
+        "--workspace",
+        metavar="DIR",
+        help="a medgui workspace: draw the series' saved labels and mark its key images",
     )
     p.set_defaults(func=_cmd_view)
     # Each further command lives in its own module (imported here, run lazily).

@@ -24,13 +24,17 @@ CREATE TABLE IF NOT EXISTS files (
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     header TEXT,
-    error TEXT
-)
+    error TEXT,
+    patient_id TEXT
+);
+CREATE INDEX IF NOT EXISTS files_by_patient ON files(patient_id)
 """
 # What a failing index raises: the scan goes on without it (a full disk, a locked or damaged file).
 INDEX_ERRORS = (sqlite3.Error, OSError)
 # Bump when InstanceHeader changes meaning, so that stale rows are ignored rather than misread.
-SCHEMA_VERSION = 5  # 4: absolute paths as keys; 5: PatientOrientation and ImagerPixelSpacing
+# 4: absolute paths as keys; 5: PatientOrientation and ImagerPixelSpacing; 6: patient ID column
+# (a patient's priors are found without reading every header)
+SCHEMA_VERSION = 6
 
 
 def data_dir() -> Path:
@@ -55,7 +59,7 @@ class ScanIndex:
             if version != SCHEMA_VERSION:
                 self._db.execute("DROP TABLE IF EXISTS files")
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            self._db.execute(_SCHEMA)
+            self._db.executescript(_SCHEMA)
 
     def _execute(self, sql: str, params=()) -> list:
         with self._lock, self._db:
@@ -150,12 +154,34 @@ class ScanIndex:
                 continue
             if isinstance(item, InstanceHeader):
                 header = json.dumps(item.to_json())
-                records.append((_key(p), stat.st_size, stat.st_mtime_ns, header, None))
+                patient = item.patient_id.strip() or None
+                records.append((_key(p), stat.st_size, stat.st_mtime_ns, header, None, patient))
             else:
                 reason = item.reason.encode("utf-8", "backslashreplace").decode()
-                records.append((_key(p), stat.st_size, stat.st_mtime_ns, None, reason))
+                records.append((_key(p), stat.st_size, stat.st_mtime_ns, None, reason, None))
         with self._lock, self._db:
-            self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", records)
+            self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)", records)
+
+    def patient_headers(self, patient_id: str) -> list[InstanceHeader]:
+        """The headers of the files of patient `patient_id` scanned from any folder, by the
+        patient ID column (no folder is rescanned); files gone or changed since are left out."""
+        patient = patient_id.strip()
+        if not patient:
+            return []
+        rows = self._execute(
+            "SELECT path, size, mtime_ns, header FROM files "
+            "WHERE patient_id = ? AND header IS NOT NULL",
+            (patient,),
+        )
+        headers = []
+        for key, size, mtime_ns, header in rows:
+            try:
+                stat = os.stat(key)
+            except OSError:
+                continue
+            if stat.st_size == size and stat.st_mtime_ns == mtime_ns:
+                headers.append(InstanceHeader.from_json(json.loads(header)))
+        return headers
 
     def close(self) -> None:
         with self._lock:

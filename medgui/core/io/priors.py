@@ -1,11 +1,13 @@
 """Finding a prior: the latest earlier study of the same patient (by patient ID and study date)
-among the series scanned, to read beside the current one."""
+among the series scanned and those the local study index knows from other folders, to read
+beside the current one."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from medgui.core.io.scan import Series
+from medgui.core.io.index import INDEX_ERRORS, ScanIndex
+from medgui.core.io.scan import Series, build_series
 
 
 def _date(text: str) -> str:
@@ -40,3 +42,23 @@ def find_prior(series: Iterable[Series], metadata: dict) -> Series | None:
         (s for s in earlier if _date(s.study_date) == latest),
         key=lambda s: (s.modality == modality, s.number_of_images),
     )
+
+
+def find_prior_indexed(
+    series: Iterable[Series], metadata: dict, index: ScanIndex | None
+) -> Series | None:
+    """`find_prior` among `series` and the series of the same patient in the study `index`
+    (imported earlier from any folder). The index is a cache: when it fails, only `series`
+    are searched. Reads headers: run it off the GUI thread."""
+    series = list(series)
+    indexed: list[Series] = []
+    patient = str(metadata.get("PatientID") or "")
+    if index is not None and patient.strip():
+        try:
+            headers = index.patient_headers(patient)
+        except INDEX_ERRORS:
+            headers = []
+        known = {s.uid for s in series}
+        current = str(metadata.get("SeriesInstanceUID") or "")
+        indexed = [s for s in build_series(headers) if s.uid not in known and s.uid != current]
+    return find_prior(series + indexed, metadata)

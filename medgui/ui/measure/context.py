@@ -104,6 +104,11 @@ class MeasurementContext(QObject):
         self.select(None)
         self.bound.emit()
 
+    def close(self) -> None:
+        """Stop following the store: a context that goes before its store (a comparison
+        pane's, on the window's store) must not be called by it any more."""
+        self.store.disconnect(self._on_store)
+
     def unbind(self, state: ViewerState) -> None:
         """Forget the volume if it is the one `state` shows (a view was cleared)."""
         if state is self.state:

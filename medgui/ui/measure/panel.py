@@ -1,4 +1,5 @@
-"""The side panel listing the measurements of the series on show.
+"""The side panel listing the measurements of the series on show (of the main views, or of the
+comparison pane when the user last clicked it: `set_context`).
 
 One row per measurement: type, plane and slice, and its value (length, angle, or ROI mean, SD,
 min, max and area). Selecting a row jumps to that slice; Delete removes the selected one. The
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -63,6 +65,8 @@ class MeasurementPanel(QWidget):
         super().__init__(parent)
         self.context = context
         self.tools = ToolBar(context, self)
+        self.series = QLabel(self)  # whose measurements are listed
+        self.series.setToolTip("The series whose measurements are listed (the view last clicked)")
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().hide()
@@ -87,17 +91,33 @@ class MeasurementPanel(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.addWidget(self.tools)
+        column.addWidget(self.series)
         column.addWidget(self.table)
         column.addLayout(buttons)
 
         self.table.itemSelectionChanged.connect(self._on_row_selected)
-        self.delete_button.clicked.connect(context.delete_selected)
+        self.delete_button.clicked.connect(lambda: self.context.delete_selected())
         self.copy_button.clicked.connect(self.copy)
         self.table.installEventFilter(self)  # Delete / Backspace in the table
-        context.measurements_changed.connect(self.refresh)
-        context.bound.connect(self.refresh)
-        context.values_changed.connect(self._show_values)
-        context.selection_changed.connect(self._show_selection)
+        self._watch(context, True)
+        self.refresh()
+
+    def _watch(self, context: MeasurementContext, on: bool) -> None:
+        for signal, slot in (
+            (context.measurements_changed, self.refresh),
+            (context.bound, self.refresh),
+            (context.values_changed, self._show_values),
+            (context.selection_changed, self._show_selection),
+        ):
+            signal.connect(slot) if on else signal.disconnect(slot)
+
+    def set_context(self, context: MeasurementContext) -> None:
+        """List the measurements of `context` (another view's series) from now on."""
+        if context is self.context:
+            return
+        self._watch(self.context, False)
+        self.context = context
+        self._watch(context, True)
         self.refresh()
 
     def eventFilter(self, watched, event) -> bool:
@@ -130,6 +150,8 @@ class MeasurementPanel(QWidget):
 
     def refresh(self, *_args) -> None:
         """Rebuild the table from the context."""
+        volume = self.context.volume
+        self.series.setText(series_title(volume.metadata) if volume is not None else "")
         measurements = self.context.measurements()
         with QSignalBlocker(self.table):
             self.table.setRowCount(len(measurements))
@@ -165,3 +187,13 @@ class MeasurementPanel(QWidget):
             else:
                 self.table.clearSelection()
         self.delete_button.setEnabled(uid is not None)
+
+
+def series_title(metadata: dict) -> str:
+    """How a series is named over its measurements (and the comparison pane): its study date
+    and description ("" when it has neither)."""
+    date = str(metadata.get("StudyDate") or "").strip()
+    if len(date) == 8 and date.isdigit():  # DICOM DA
+        date = f"{date[:4]}-{date[4:6]}-{date[6:]}"
+    parts = (date, str(metadata.get("SeriesDescription") or "").strip())
+    return "  ".join(part for part in parts if part)

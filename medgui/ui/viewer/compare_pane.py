@@ -18,37 +18,40 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medgui.core.annotations.store import MeasurementStore
 from medgui.core.image.compare import SeriesLink
 from medgui.core.image.viewer_state import ViewerState
 from medgui.core.image.volume import Volume
+from medgui.ui.measure.context import MeasurementContext
+from medgui.ui.measure.panel import series_title
 from medgui.ui.viewer.slice_view import SliceView
 
 OFFSET_RANGE_MM = 2000.0
 
 
-def series_title(metadata: dict) -> str:
-    """How the header names a series: its study date and description."""
-    date = str(metadata.get("StudyDate") or "").strip()
-    if len(date) == 8 and date.isdigit():  # DICOM DA
-        date = f"{date[:4]}-{date[4:6]}-{date[6:]}"
-    parts = (date, str(metadata.get("SeriesDescription") or "").strip())
-    return "  ".join(part for part in parts if part) or "Second series"
-
-
 class ComparePane(QWidget):
-    """`volume` beside the series that `main_state` views (of `main_volume`)."""
+    """`volume` beside the series that `main_state` views (of `main_volume`). Its measurements
+    (`measurements`, bound to `volume`) are kept in `measurement_store`: the window's, so that
+    they stay with their series as the main views' do."""
 
     close_requested = Signal()
 
     def __init__(
-        self, main_state: ViewerState, main_volume: Volume, volume: Volume, parent=None
+        self,
+        main_state: ViewerState,
+        main_volume: Volume,
+        volume: Volume,
+        parent=None,
+        *,
+        measurement_store: MeasurementStore | None = None,
     ) -> None:
         super().__init__(parent)
         self.main_state, self.main_volume, self.volume = main_state, main_volume, volume
         self.state = ViewerState(volume)
+        self.measurements = MeasurementContext(measurement_store, parent=self)
         self.view: SliceView | None = None
         self.link: SeriesLink | None = None
-        self.title = QLabel(series_title(volume.metadata), self)
+        self.title = QLabel(series_title(volume.metadata) or "Second series", self)
         self.title.setToolTip("The series compared with the one on the left")
         self.offset = QDoubleSpinBox(self)
         self.offset.setRange(-OFFSET_RANGE_MM, OFFSET_RANGE_MM)
@@ -87,7 +90,7 @@ class ComparePane(QWidget):
         offset = self.link.offset_mm if self.link is not None else 0.0
         self._unlink()
         plane = self.main_state.active_plane
-        self.view = SliceView(self.state, plane, self)
+        self.view = SliceView(self.state, plane, self, measurements=self.measurements)
         self._column.addWidget(self.view, 1)
         self.link = SeriesLink(
             self.main_state, self.main_volume, self.state, self.volume, plane, offset_mm=offset
@@ -109,6 +112,7 @@ class ComparePane(QWidget):
         """Stop following the main state (the pane is going)."""
         self.main_state.events.disconnect(self._on_main_event)
         self._unlink()
+        self.measurements.close()
 
     def _on_main_event(self, name: str, value: Any) -> None:
         if name == "active_plane" and self.view is not None and value is not self.view.plane:

@@ -46,10 +46,20 @@ class DicomOverlays(QObject):
             return
         self._worker = worker = display_worker(volume_overlays, volume)
         worker.returned.connect(lambda found, v=volume: self._landed(v, found))
+        # Cleared on an error too: a headless screenshot waits on `pending`.
+        worker.finished.connect(lambda w=worker: self._finished(w))
         worker.start()
 
+    @property
+    def pending(self) -> bool:
+        """Whether the overlays of the series on show are still being read."""
+        return self._worker is not None
+
+    def _finished(self, worker) -> None:
+        if self._worker is worker:
+            self._worker = None
+
     def _landed(self, volume, found: dict[int, list[OverlayPlane]]) -> None:
-        self._worker = None
         if volume is not self._layout.volume:
             return  # another series opened meanwhile
         self.overlays = found

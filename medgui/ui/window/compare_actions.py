@@ -1,16 +1,21 @@
 """View → Compare: the series on show beside a prior of the same patient (the latest earlier
-study among the series scanned, `core.io.priors.find_prior`) or beside another series the user
+study among the series scanned and those the local study index holds from other folders,
+`core.io.priors.find_prior_indexed`, searched in a worker) or beside another series the user
 picks. The second series loads in a worker and shows in a `ComparePane` at the right of the
-views; opening another series ends the comparison."""
+views; opening another series ends the comparison. The pane's measurements go to the window's
+store, its tool is the window's, and the Measurements dock lists the series of the view the
+user last clicked or focused (`measuring`), as the active viewport drives it in other
+workstations."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QInputDialog, QMenu
+from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QWidget
 
+from medgui.core.io.index import INDEX_ERRORS, default_index
 from medgui.core.io.load import load_volume
-from medgui.core.io.priors import find_prior
+from medgui.core.io.priors import find_prior_indexed
 from medgui.core.io.scan import Series
 from medgui.ui.common.app_context import AppContext
 from medgui.ui.viewer.compare_pane import ComparePane
@@ -27,7 +32,8 @@ class CompareActions(QObject):
     """The comparison's menu actions and the pane on show (`pane`, None when not comparing)."""
 
     opened = Signal(object)  # the ComparePane
-    failed = Signal(str)
+    failed = Signal(str)  # why nothing is compared: no prior, or it could not be loaded
+    measuring = Signal(object)  # the MeasurementContext of the view last clicked
 
     def __init__(self, app: AppContext) -> None:
         super().__init__(app.shell)
@@ -45,6 +51,7 @@ class CompareActions(QObject):
             app.menu_actions[name] = action
         app.view_layout.state_changed.connect(self._on_state)
         self._on_state(app.view_layout.state)
+        QApplication.instance().focusChanged.connect(self._on_focus)
 
     def populate(self, menu: QMenu) -> None:
         sub = menu.addMenu("Compare")
@@ -58,16 +65,35 @@ class CompareActions(QObject):
         current = str(volume.metadata.get("SeriesInstanceUID") or "")
         return [s for s in scan.series if s.kind == "image" and s.uid != current]
 
-    def compare_with_prior(self) -> bool:
-        """Show the latest earlier study of this patient beside the series on show; False
-        (and a status message) when the scanned folders hold none."""
-        volume = self.app.view_layout.volume
-        prior = find_prior(self._candidates(), volume.metadata) if volume is not None else None
+    def compare_with_prior(self) -> None:
+        """Look for the latest earlier study of this patient, in the scan and in the study
+        index, and show it beside the series on show (`opened`); `failed` and a status message
+        when there is none."""
+        state, volume = self.app.view_layout.state, self.app.view_layout.volume
+        if state is None or volume is None:
+            return
+        try:
+            index = default_index()
+        except INDEX_ERRORS:
+            index = None  # a cache: without it only the scanned series are searched
+        self.app.say("Looking for a prior…")
+        self._worker = worker = display_worker(
+            find_prior_indexed, self._candidates(), volume.metadata, index
+        )
+        worker.returned.connect(lambda prior: self._prior_found(state, prior))
+        worker.errored.connect(lambda error: self.failed.emit(str(error)))
+        worker.start()
+
+    def _prior_found(self, state, prior: Series | None) -> None:
+        self._worker = None
+        if self.app.view_layout.state is not state:
+            return  # another series opened meanwhile
         if prior is None:
-            self.app.say("No earlier study of this patient among the scanned series")
-            return False
+            message = "No earlier study of this patient among the scanned or indexed series"
+            self.app.say(message)
+            self.failed.emit(message)
+            return
         self.compare_with(prior)
-        return True
 
     def choose_series(self) -> None:
         """Pick any other series of the scan to compare with."""
@@ -100,8 +126,12 @@ class CompareActions(QObject):
         if self.app.view_layout.state is not state:
             return  # another series opened meanwhile
         self.stop()
-        self.pane = ComparePane(state, volume, other)
-        self.pane.close_requested.connect(self.stop)
+        main = self.app.measurements
+        self.pane = pane = ComparePane(state, volume, other, measurement_store=main.store)
+        pane.measurements.set_tool(main.tool)
+        main.tool_changed.connect(pane.measurements.set_tool)
+        pane.measurements.tool_changed.connect(main.set_tool)
+        pane.close_requested.connect(self.stop)
         self.app.view_layout.set_comparison(self.pane)
         self.actions["compare_stop"].setEnabled(True)
         self.opened.emit(self.pane)
@@ -110,6 +140,8 @@ class CompareActions(QObject):
         """End the comparison (the views take the width again)."""
         pane, self.pane = self.pane, None
         if pane is not None:
+            self.app.measurements.tool_changed.disconnect(pane.measurements.set_tool)
+            self.measuring.emit(self.app.measurements)
             self.app.view_layout.set_comparison(None)
             pane.close_link()
             pane.deleteLater()
@@ -121,3 +153,13 @@ class CompareActions(QObject):
         for name in ("compare_prior", "compare_series"):
             self.actions[name].setEnabled(state is not None)
         self.actions["compare_stop"].setEnabled(self.pane is not None)
+
+    def _on_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """The dock lists the series of the view the user went to: the pane's or the views'."""
+        pane = self.pane
+        if pane is None or new is None:
+            return
+        if pane.isAncestorOf(new):
+            self.measuring.emit(pane.measurements)
+        elif self.app.view_layout.isAncestorOf(new):
+            self.measuring.emit(self.app.measurements)

@@ -162,6 +162,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.report_text = ReportsWorkbench(app)  # imported reports, findings, tags from text
         self.compare = CompareActions(app)  # View → Compare: a prior or another series beside
         self.compare.populate(app.menu_holding("reset"))
+        self.compare.measuring.connect(self.measurement_panel.set_context)
         self.archive = ArchiveWorkbench(app)  # the PACS: query, retrieve, send (File menu)
         self.exports.exported.connect(self.archive.set_last_export)  # "Send last export"
         # Grow from seeds and propagation of labelled slices (Label menu).

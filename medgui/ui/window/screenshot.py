@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QByteArray, QEventLoop, QIODevice, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from medgui.core.annotations.store import series_key
 from medgui.core.image.slab import DEFAULT_SLAB_MM, check_projection, check_thickness
 from medgui.core.image.viewer_state import LAYOUTS
 from medgui.core.image.windowing import CT_PRESETS
@@ -20,12 +21,16 @@ from medgui.core.labels.io import load_with_labels
 from medgui.core.signals.ecg_layout import EcgPaper
 from medgui.core.signals.waveform_files import is_waveform_path, load_signal
 from medgui.core.util.atomic import atomic_write_bytes
+from medgui.core.workspace.store import SeriesWork, Workspace
 from medgui.ui.common.theme import apply_dark_theme
 from medgui.ui.labeling.overlay import LabelOverlay
+from medgui.ui.labeling.persistence import session_from_work
 from medgui.ui.labeling.session import LabelContext, LabelSession
 from medgui.ui.labeling.tools import LabelTools
 from medgui.ui.render3d import VOLUME_MODES, make_view3d
+from medgui.ui.reporting.key_image_marks import KeyImageMarks
 from medgui.ui.signals.ecg_view import EcgView
+from medgui.ui.viewer.dicom_overlays import DicomOverlays
 from medgui.ui.viewer.view_layout import ViewFactory, ViewLayout
 
 # Views may coalesce renders on short timers; this is comfortably longer than any of them.
@@ -48,11 +53,18 @@ def _settle(ms: int = _SETTLE_MS) -> None:
     loop.exec()
 
 
-def _show_labels(views: ViewLayout, volume, labelmap, context: LabelContext) -> None:
-    """Draw `labelmap` over every slice view (and as surfaces in a 3-D view), as the labeling
-    workbench does."""
+def _show_labels(
+    views: ViewLayout, volume, labelmap, context: LabelContext, work: SeriesWork | None
+) -> None:
+    """Draw `labelmap` (else the labels of the series' saved `work`) over every slice view (and
+    as surfaces in a 3-D view), and mark its key images, as the labeling workbench does."""
     tools = LabelTools(views)
-    context.set_session(LabelSession(volume, labelmap=labelmap, parent=views), views.state)
+    session = LabelSession(volume, labelmap=labelmap, parent=views)
+    if work is not None:
+        session_from_work(session, work)
+        if labelmap is not None:  # a map given (or beside the series) wins over the saved one
+            session.replace(labelmap)
+    context.set_session(session, views.state)
     for view in views.views.values():
         if hasattr(view, "slice_group"):  # a stand-in view has nothing to draw on
             LabelOverlay(view, context, tools)
@@ -75,6 +87,7 @@ def render_screenshot(
     slab_mm: float | None = None,
     projection: str | None = None,
     render3d: str | None = None,
+    workspace: str | Path | None = None,
 ) -> Path:
     """Load `path` (a series folder, DICOM file or NIfTI/NRRD/MHA file), show it as the viewer
     would, and save the views as a PNG of `size` (width, height) pixels; returns the PNG path.
@@ -88,6 +101,9 @@ def render_screenshot(
     or else one lying beside the series on its grid, is drawn over it. `projection` ("mip",
     "minip", "mean") shows thick slabs of `slab_mm` (10 mm by default; a slab alone is a MIP).
     `render3d` is the 3-D view's volume rendering ("bone", "soft tissue", "vessels", "mip").
+    The series' saved work in the medgui `workspace` folder, if any, is drawn as the window
+    draws it: its labels (unless `labels` or a map beside it is found) and its key images
+    marked. A DICOM series' overlay planes (60xx) are drawn over its acquired slices.
 
     A waveform (`is_waveform_path`: WFDB, EDF, DICOM waveform) is drawn as ECG paper in
     `ecg_layout` instead; the image options do not apply to it.
@@ -119,16 +135,19 @@ def render_screenshot(
 
     _application()
     volume, labelmap = load_with_labels(path, series=series, labels=labels)
+    work = Workspace(workspace).load_series(series_key(volume)) if workspace else None
     # Made first: a 3-D view is built with the layout and follows the context's session.
     context = LabelContext()
     views = ViewLayout(view_factory, view3d_factory=partial(make_view3d, context))
     context.setParent(views)
+    overlays = DicomOverlays(views, views)  # before the volume: it reads them as it is set
+    KeyImageMarks(context, views, views)
     views.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     views.resize(width, height)
     views.set_layout(layout)
     views.set_volume(volume)
-    if labelmap is not None:
-        _show_labels(views, volume, labelmap, context)
+    if labelmap is not None or work is not None:
+        _show_labels(views, volume, labelmap, context, work)
     state = views.state
     if slice is not None:
         plane = state.active_plane
@@ -146,6 +165,8 @@ def render_screenshot(
         state.set_projection(projection)
     if render3d is not None:
         views.view3d.set_mode(render3d)
+    while overlays.pending:
+        _settle(20)
     views.show()
     return _save_grab(views, out_png)
 

@@ -4,6 +4,9 @@ with an offset the user sets, sharing window/level and zoom; or beside another s
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -117,8 +120,10 @@ def test_no_prior_says_so_and_another_series_can_be_picked(
     (prior,) = [s for s in window.scan.series if s.description == "CT prior"]
     window.load(prior)
     wait_shown(window)
-    assert window.compare.compare_with_prior() is False  # nothing earlier than 2022
+    with qtbot.waitSignal(window.compare.failed, timeout=20_000):
+        window.compare.compare_with_prior()  # nothing earlier than 2022
     assert "No earlier study" in window.statusBar().currentMessage()
+    assert window.compare.pane is None
     from medgui.ui.window import compare_actions
 
     picked = []
@@ -135,3 +140,77 @@ def test_no_prior_says_so_and_another_series_can_be_picked(
     window.load(prior)  # a series opened again: the comparison ends
     wait_shown(window)
     qtbot.waitUntil(lambda: window.compare.pane is None)
+
+
+@pytest.mark.timeout(90)
+def test_a_prior_imported_from_another_folder_is_found_in_the_study_index(
+    qtbot, window, two_studies, wait_idle, wait_shown
+):
+    from medgui.core.io.scan import scan
+
+    scan(two_studies / "prior")  # imported earlier: in the study index, not in the folder opened
+    window.open_path(two_studies / "now")
+    wait_idle(window)
+    assert [s.description for s in window.scan.series] == ["CT now"]
+    window.load(window.scan.series[0])
+    wait_shown(window)
+    with qtbot.waitSignal(window.compare.opened, timeout=20_000):
+        window.menu_actions["compare_prior"].trigger()
+    assert window.compare.pane.volume.metadata["SeriesDescription"] == "CT prior"
+
+
+@pytest.mark.timeout(90)
+def test_the_measurements_dock_lists_the_series_of_the_view_last_clicked(
+    qtbot, window, two_studies, wait_idle, wait_shown, artifacts
+):
+    from view_testing import at, drag
+
+    window.resize(1400, 800)
+    window.open_path(two_studies)
+    wait_idle(window)
+    by_name = {s.description: s for s in window.scan.series}
+    window.load(by_name["CT now"])
+    wait_shown(window)
+    compare, panel = window.compare, window.measurement_panel
+    with qtbot.waitSignal(compare.opened, timeout=20_000):
+        compare.compare_with(by_name["CT prior"])
+    pane, main_view = compare.pane, window.view_layout.views[Plane.AXIAL]
+    main_view.setFocus()
+    qtbot.keyClick(main_view, K.Key_M)  # ruler: the tool of every view, the pane's too
+    drag(main_view, at(main_view, 10, 10), at(main_view, 10, 30))
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1)
+    assert "CT now" in panel.series.text()
+
+    # A ruler on the prior: the dock now lists the prior's, named as such.
+    qtbot.waitUntil(lambda: not pane.view.render_pending)
+    pane.view.setFocus()
+    assert pane.measurements.tool is window.measurements.tool
+    drag(pane.view, at(pane.view, 20, 10), at(pane.view, 20, 40))
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1 and panel.context is pane.measurements)
+    assert "2022-01-15" in panel.series.text() and "CT prior" in panel.series.text()
+    assert panel.row_texts(0)[0] == "Ruler" and panel.row_texts(0)[2].endswith("mm")
+    window.grab().save(str(artifacts / "compare_measurements.png"))
+
+    # Back in the main view: its own ruler; the prior's stays with its series.
+    main_view.setFocus()
+    qtbot.waitUntil(lambda: panel.context is window.measurements)
+    assert panel.table.rowCount() == 1 and "CT now" in panel.series.text()
+    prior_key = pane.measurements.series_key
+    assert len(window.measurements.store.list(prior_key)) == 1
+    gone = weakref.ref(pane.measurements)
+    with qtbot.waitSignal(pane.destroyed):
+        window.menu_actions["compare_stop"].trigger()
+    assert panel.context is window.measurements
+    del pane
+    gc.collect()
+    assert gone() is None  # the window's store let go of the pane's context
+    # Compared again: the prior's ruler is still there, and another goes beside it.
+    with qtbot.waitSignal(compare.opened, timeout=20_000):
+        compare.compare_with(by_name["CT prior"])
+    pane = compare.pane
+    qtbot.waitUntil(lambda: not pane.view.render_pending)
+    pane.view.setFocus()
+    qtbot.waitUntil(lambda: panel.context is pane.measurements and panel.table.rowCount() == 1)
+    drag(pane.view, at(pane.view, 30, 10), at(pane.view, 30, 40))
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 2)
+    assert len(window.measurements.store.list(prior_key)) == 2
