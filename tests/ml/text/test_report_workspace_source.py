@@ -62,3 +62,16 @@ def test_too_few_reports_or_a_label_without_positives_is_a_clear_error(tmp_path)
     config = _config(tmp_path / "b", labels=["Pneumothorax", "Edema"])
     with pytest.raises(ValueError, match="'Edema' is never positive"):
         get_task("report").make_split(config, workspace)
+
+
+def test_the_command_line_trains_on_a_workspace(tmp_path, capsys):
+    from medgui.cli.ml import main
+
+    workspace, _written = _workspace(tmp_path / "ws", 40)
+    out = tmp_path / "model"
+    status = main(["train", "--task", "report", "--workspace", str(workspace.root), "--out",
+                   str(out), "--model", "cnn", "--epochs", "2", "--batch-size", "16",
+                   "--device", "cpu", "--option", "vocab_size=300", "--option", "embed=16",
+                   "--option", "width=16"])  # fmt: skip
+    assert status == 0, capsys.readouterr().err
+    assert "Pneumothorax" in ReportModel.load(out).labels
