@@ -114,8 +114,7 @@ class ReportsWorkbench(QObject):
         text = self.panel.current_text()
         if not text:
             return
-        if not label and self.panel.scores is not None:
-            label = self.panel.scores.label
+        label = label or self.panel.model.chosen_label()  # kept from report to report
         self._scoring += 1
         asked = self._scoring
         self._start(score_worker(self.root, text, label), lambda r: self._on_scored(r, asked))

@@ -84,6 +84,10 @@ def test_train_from_the_training_dock_then_see_probabilities_and_words(
     assert f"towards {label}" in panel.legend.text()
     # Readable: white words on every fill; the two sides differ in hue.
     assert QColor(weight_fill(1.0)).hue() != QColor(weight_fill(-1.0)).hue()
+    # Another report of the study: scored again, the picked label kept.
+    with qtbot.waitSignal(bench.scored, timeout=30_000) as scored:
+        panel.report_choice.setCurrentIndex(1)
+    assert scored.args[0].label == label and panel.scores is scored.args[0]
     # Back to the findings by status.
     panel.model.words.setChecked(False)
     assert "#8e2a2a" in panel.text.toHtml() or "#1f6a3c" in panel.text.toHtml()
