@@ -1,12 +1,14 @@
 """The report task ("report"): learn the user's labels of free-text reports.
 
 Data: a CSV with the columns ``id,text,labels`` (labels separated by ";", empty for none; see
-`data`). Multi-label: each report may have any number of labels. Split by report, stratified
-so every label with two positives has one to validate on. A WordPiece tokenizer is fitted on
-the training reports only (`tokenizer`), and the network (`networks.ReportNet`, "bigru" or
-"cnn") learns from scratch. Rare labels weigh more (BCE ``pos_weight`` = √(negatives /
-positives)); validation chooses each label's threshold (the one with the best F1) and scores
-"macro_f1" (the primary metric, at those thresholds) and "macro_auc".
+`data`), or a `Workspace`: its imported reports, labelled with their positive findings
+(`workspace_reports`). Multi-label: each report may have any number of labels. Split by
+report, stratified so every label with two positives has one to validate on. A WordPiece
+tokenizer is fitted on the training reports only (`tokenizer`), and the network
+(`networks.ReportNet`, "bigru" or "cnn") learns from scratch. Rare labels weigh more (BCE
+``pos_weight`` = √(negatives / positives)); validation chooses each label's threshold (the one
+with the best F1) and scores "macro_f1" (the primary metric, at those thresholds) and
+"macro_auc".
 
 Options (``TrainConfig.options``): "labels" (the label names to learn, in order; default every
 label the CSV names), "vocab_size" (4000), "max_tokens" (384: longer reports are cut), "embed"
@@ -22,6 +24,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from medgui.core.workspace.layout import reports_dir
+from medgui.core.workspace.store import Workspace
 from medgui.ml.models.card import series_entry
 from medgui.ml.models.task import DataSplit, Task, TrainConfig, validation_problem
 from medgui.ml.text import tokenizer as tok
@@ -34,6 +38,7 @@ from medgui.ml.text.data import (
 )
 from medgui.ml.text.metrics import best_threshold, scores
 from medgui.ml.text.networks import DEFAULT_EMBED, DEFAULT_WIDTH, ReportNet
+from medgui.ml.text.workspace_reports import workspace_rows
 
 DEFAULT_MODEL = "bigru"
 DEFAULTS = {
@@ -79,17 +84,27 @@ class ReportTask(Task):
         return torch.nn.BCEWithLogitsLoss(pos_weight=self.pos_weight)
 
     def make_split(self, config: TrainConfig, sources: Any) -> DataSplit:
-        """Reports from the CSV `sources`, split by report."""
-        if not isinstance(sources, str | Path):
-            raise ValueError("the report task trains on a CSV of reports (--reports FILE)")
-        path = Path(sources)
+        """Reports from the CSV `sources`, or a `Workspace`'s imported reports labelled with
+        their positive findings (`workspace_reports`), split by report."""
         if config.model and config.model not in ("bigru", "cnn"):
             raise ValueError(f"unknown report network {config.model!r} (known: bigru, cnn)")
-        rows = read_reports_csv(path, labels=True)
+        read_problems: list[str] = []
+        if isinstance(sources, Workspace):
+            path = reports_dir(sources.root)
+            rows, read_problems = workspace_rows(sources.root)
+        elif isinstance(sources, str | Path):
+            path = Path(sources)
+            rows = read_reports_csv(path, labels=True)
+        else:
+            raise ValueError(
+                "the report task trains on a CSV of reports (--reports FILE) or a workspace's "
+                "imported reports (--workspace DIR)"
+            )
         wanted = config.options.get("labels")
         self.labels = label_set(path, rows, list(wanted) if wanted else None)
         unknown = sorted({n for r in rows for n in r.labels} - set(self.labels))
         problems = [f"label {n!r} is not among the labels to learn: ignored" for n in unknown]
+        problems += read_problems
         y = targets(rows, self.labels)
         if validation_problem(len(rows), len(rows), config.validation):
             raise ValueError(f"{path}: one report: nothing is left to validate on")
@@ -176,7 +191,7 @@ class ReportTask(Task):
             "input_channels": 1,
             "input_spacing_mm": None,
             "normalisation": {"method": "WordPiece fitted on the training reports, lower case"},
-            "series": [series_entry(self.source.name, [self.source])] if self.source else [],
+            "series": [series_entry(self.source.name, self._source_files())] if self.source else [],
             "split": {"train": split.train_ids, "val": split.val_ids, "info": split.info},
             "tokenizer": tok.to_json(self.tokenizer) if self.tokenizer is not None else "",
             "thresholds": dict(zip(self.labels, map(float, thresholds), strict=True)),
@@ -184,6 +199,12 @@ class ReportTask(Task):
             if self.pos_weight is not None
             else [],
         }
+
+    def _source_files(self) -> list[Path]:
+        """The CSV, or a workspace's report files."""
+        if self.source is not None and self.source.is_dir():
+            return sorted(self.source.glob("h-*.json"))
+        return [self.source] if self.source is not None else []
 
     def infer_files(self, model_dir: Path, source: Path, output: Path) -> dict[str, str]:
         """`medgui infer` for reports: the CSV `source` (id,text) to the JSON `output`

@@ -55,6 +55,7 @@ class TrainingWorkbench(QObject):
     """The training and model part of the application (`app`, with its `labels`)."""
 
     beat_preview = Signal(object)  # a `BeatPreview` of the run: the beats layer draws it
+    trained = Signal(object)  # the `Trained` version a run saved (and made active)
 
     def __init__(self, app: AppContext) -> None:
         super().__init__(app.shell)
@@ -249,6 +250,7 @@ class TrainingWorkbench(QObject):
             self.panel.add_message(f"saved {result.version_id} (active)")
             self._say(f"Model {result.version_id} trained and made active")
             self.refresh_versions()
+            self.trained.emit(result)
 
     def _on_train_error(self, error: Exception) -> None:
         self.panel.add_message(f"training failed: {error}")

@@ -48,3 +48,45 @@ def highlighted_html(text: str, mentions: Iterable) -> str:
 def legend_html() -> str:
     """The three statuses in their colours."""
     return "&nbsp;&nbsp;".join(_span(f" {status} ", status) for status in STATUS_COLOURS)
+
+
+# A word's weight for a label: towards it warm, against it (a "no") blue; the fill fades into
+# the dark page with the weight, and stays dark enough for white text at full weight.
+WEIGHT_COLOURS = {"towards": (181, 71, 42), "against": (43, 98, 168)}
+WEIGHT_FLOOR = 0.15  # weaker words are left plain: the highlight shows what mattered
+_PAGE = (22, 23, 25)  # theme.BASE, the text view's page in the dark theme
+
+
+def weight_fill(weight: float) -> str:
+    """The fill of a word of `weight` (-1..1), as #rrggbb."""
+    colour = WEIGHT_COLOURS["towards" if weight > 0 else "against"]
+    share = min(1.0, abs(weight))
+    mixed = (round(p + (c - p) * share) for c, p in zip(colour, _PAGE, strict=True))
+    return "#{:02x}{:02x}{:02x}".format(*mixed)
+
+
+def weighted_html(text: str, spans: Iterable[tuple[int, int, float]], label: str) -> str:
+    """`text` as HTML with each word of |weight| ≥ `WEIGHT_FLOOR` filled by `weight_fill`."""
+    parts, at = [], 0
+    for start, end, weight in sorted(spans):
+        if start < at or abs(weight) < WEIGHT_FLOOR:
+            continue
+        parts.append(_plain(text[at:start]))
+        side = "towards" if weight > 0 else "against"
+        tip = escape(f"{side} {label}: {weight:+.2f}")
+        parts.append(
+            f'<span style="background-color:{weight_fill(weight)}; color:#ffffff;" '
+            f'title="{tip}">{escape(text[start:end])}</span>'
+        )
+        at = end
+    parts.append(_plain(text[at:]))
+    return "".join(parts)
+
+
+def weight_legend_html(label: str) -> str:
+    """What the two word colours mean for `label`."""
+    return "&nbsp;&nbsp;".join(
+        f'<span style="background-color:{weight_fill(sign)}; color:#ffffff;">'
+        f"&nbsp;{escape(words)}&nbsp;</span>"
+        for sign, words in ((1.0, f"towards {label}"), (-1.0, f"against {label}"))
+    )

@@ -29,7 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from medgui.ui.text.highlight import STATUS_COLOURS, highlighted_html, legend_html
+from medgui.ui.text.highlight import (
+    STATUS_COLOURS,
+    highlighted_html,
+    legend_html,
+    weight_legend_html,
+    weighted_html,
+)
+from medgui.ui.text.model_box import ReportModelBox
 
 UNCERTAIN_CHOICES = (
     ("leave out", "ignore"),
@@ -46,18 +53,22 @@ class ReportsPanel(QWidget):
     tag_all_requested = Signal(str, str)  # finding, uncertain policy
     search_requested = Signal(str)
     hit_chosen = Signal(int)  # row of the search results
+    report_shown = Signal(str)  # the text of the report now on show ("" when none)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._reports: list = []  # (ReportText, findings) of the study on show
+        self.scores = None  # the report model's `ReportScores` for the report on show
         self.report_choice = QComboBox(self)
         self.report_choice.currentIndexChanged.connect(self._show_report)
         self.import_button = QPushButton("Import reports…", self)
         self.import_button.clicked.connect(self.import_requested)
         self.text = QTextBrowser(self)
         self.text.setOpenLinks(False)
-        legend = QLabel(legend_html(), self)
-        legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend = QLabel(legend_html(), self)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.model = ReportModelBox(self)
+        self.model.words_toggled.connect(lambda _on: self._render())
         self.table = QTableWidget(0, 3, self)
         self.table.setHorizontalHeaderLabels(["Finding", "Status", "Sentence"])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -101,7 +112,8 @@ class ReportsPanel(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(top)
         column.addWidget(self.text, 1)
-        column.addWidget(legend)
+        column.addWidget(self.legend)
+        column.addWidget(self.model)
         lower = QWidget(self)
         column = QVBoxLayout(lower)
         column.setContentsMargins(0, 0, 0, 0)
@@ -152,14 +164,38 @@ class ReportsPanel(QWidget):
         self.accept_button.setEnabled(bool(findings))
         self.tag_all_button.setEnabled(bool(findings))
 
+    def current_text(self) -> str:
+        """The text of the report on show ("" when none)."""
+        index = self.report_choice.currentIndex()
+        return self._reports[index][0].text if 0 <= index < len(self._reports) else ""
+
     def _show_report(self, index: int) -> None:
+        self.scores = None  # they were the other report's
+        self._render()
+        self.report_shown.emit(self.current_text())
+
+    def show_scores(self, scores) -> None:
+        """Show the report model's `ReportScores` for the report on show (None: no model)."""
+        self.scores = scores
+        self.model.show_scores(scores)
+        self._render()
+
+    def _render(self) -> None:
+        """The report on show: the chosen label's words when the model explained it, else the
+        findings by status."""
+        index = self.report_choice.currentIndex()
         if not 0 <= index < len(self._reports):
             self.text.setHtml("<i>No report for the study on show. Import one (File → Import "
                               "reports…).</i>")  # fmt: skip
             return
         report, found = self._reports[index]
+        if self.scores is not None and self.model.words.isChecked():
+            self.text.setHtml(weighted_html(report.text, self.scores.spans, self.scores.label))
+            self.legend.setText(weight_legend_html(self.scores.label))
+            return
         mentions = [m for finding in found for m in finding.mentions]
         self.text.setHtml(highlighted_html(report.text, mentions))
+        self.legend.setText(legend_html())
 
     def choose_report(self, report_id: str) -> None:
         """Show the report `report_id` of the study (nothing when it is not among them)."""

@@ -5,6 +5,10 @@ patient ID and date) are read with their findings in a worker and shown. "Accept
 the series on show with the selected finding through the label session (one undo step, saved
 with the series like any tag); a tag the user set by hand is left as it is. Import and search
 run in workers too: they read every report file.
+
+When the workspace has an active report model (registry name "report"), a worker scores the
+report on show: each label's probability, and the words that drove the label the user picks
+(the most probable one at first), which the text then highlights.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from medgui.core.workspace.reports import report_class, tag_origin
 from medgui.ui.common.app_context import AppContext
 from medgui.ui.common.dock_actions import dock_action
 from medgui.ui.text.reports_panel import ReportsPanel
+from medgui.workers.report_model_worker import score_worker
 from medgui.workers.text_worker import import_worker, search_worker, study_worker, tag_worker
 
 _FILTER = "Reports (*.dcm *.pdf *.txt *.csv *.html *.htm);;All files (*)"
@@ -37,6 +42,7 @@ class ReportsWorkbench(QObject):
     searched = Signal()
     tagged = Signal(bool)
     tagged_all = Signal(object)  # ReportTagRun
+    scored = Signal(object)  # the report model's ReportScores (None: no model)
 
     def __init__(self, app: AppContext) -> None:
         super().__init__(app.shell)
@@ -49,6 +55,7 @@ class ReportsWorkbench(QObject):
         self.hits: list = []
         self.workers: list = []  # kept until they finish
         self._generation = 0
+        self._scoring = 0  # the latest scoring asked for: older answers are dropped
         quit_action = app.menu_actions["quit"]
         action = QAction("Import &reports…", app.shell)
         action.triggered.connect(self.ask_import)
@@ -62,6 +69,8 @@ class ReportsWorkbench(QObject):
         self.panel.tag_all_requested.connect(self.tag_all)
         self.panel.search_requested.connect(self.search)
         self.panel.hit_chosen.connect(self._show_hit)
+        self.panel.report_shown.connect(lambda _text: self.score())
+        self.panel.model.label_chosen.connect(self.score)
         app.jobs.volume_loaded.connect(self._on_loaded)
 
     @property
@@ -96,6 +105,29 @@ class ReportsWorkbench(QObject):
         if result.problems:
             self.panel.show_message("; ".join(result.problems))
         self.study_shown.emit()
+
+    # The report model.
+
+    def score(self, label: str = "") -> None:
+        """Score the report on show with the active report model (in a worker), explaining
+        `label` (default: the one picked, else the most probable)."""
+        text = self.panel.current_text()
+        if not text:
+            return
+        label = label or self.panel.model.chosen_label()  # kept from report to report
+        self._scoring += 1
+        asked = self._scoring
+        self._start(score_worker(self.root, text, label), lambda r: self._on_scored(r, asked))
+
+    def refresh_model(self, *_args) -> None:
+        """A model was trained or made active: score the report on show again."""
+        self.score()
+
+    def _on_scored(self, scores, asked: int) -> None:
+        if asked != self._scoring:
+            return  # another report or label was asked for since
+        self.panel.show_scores(scores)
+        self.scored.emit(scores)
 
     # Import.
 

@@ -160,6 +160,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.reports = ReportWorkbench(app)
         self.audit = AuditWorkbench(app)  # the workspace's audit log and its viewer
         self.report_text = ReportsWorkbench(app)  # imported reports, findings, tags from text
+        self.training.trained.connect(self.report_text.refresh_model)  # a new report model
         self.compare = CompareActions(app)  # View → Compare: a prior or another series beside
         self.compare.populate(app.menu_holding("reset"))
         self.compare.measuring.connect(self.measurement_panel.set_context)
