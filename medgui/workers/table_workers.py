@@ -11,8 +11,6 @@ case's out-of-fold prediction with what drove it. ML code is imported in the wor
 
 from __future__ import annotations
 
-import math
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,12 +24,12 @@ from medgui.core.workspace.sources import find_series
 from medgui.core.workspace.store import Workspace
 from medgui.ml.training import events as te
 from medgui.workers.load_worker import ProgressWorker, _ClosingGeneratorWorker
+from medgui.workers.train_worker import BatchThrottle
 
 if TYPE_CHECKING:
     from medgui.core.tables.table import CaseTable
 
 MODEL_NAME = "table"
-BATCH_INTERVAL_S = 0.1
 TOP_DRIVERS = 3
 
 
@@ -92,16 +90,13 @@ def _train(root: Path, table: CaseTable, target: str, features: list[str], confi
 
     data = table_data(table.columns, table.rows, target, features=features, source="case table")
     settings = TrainConfig.from_json({"task": MODEL_NAME, **config})
-    last_batch = -math.inf
+    throttle = BatchThrottle()
     events = train_table(settings, data, folds=int(settings.options.get("folds", 5)))
     try:
         for event in events:
             if isinstance(event, te.BatchDone):
-                now = time.monotonic()
-                if now - last_batch < BATCH_INTERVAL_S and event.batch != event.n_batches:
-                    continue
-                last_batch = now
-                yield replace(event, loss=float(event.loss))
+                if throttle.keep(event):
+                    yield replace(event, loss=float(event.loss))
             elif isinstance(event, te.Finished):
                 result = event.result
                 state = {k: v.detach().cpu() for k, v in result.model.network.state_dict().items()}

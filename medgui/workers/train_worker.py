@@ -52,6 +52,21 @@ def can_resume(workspace_root: str | Path, task: str) -> bool:
     return (checkpoint_dir(workspace_root, task) / "last.pt").is_file()
 
 
+class BatchThrottle:
+    """Which `BatchDone` events go on to the GUI: at most one per `BATCH_INTERVAL_S`, and
+    always an epoch's last (the curves end where the epoch does)."""
+
+    def __init__(self) -> None:
+        self._last = -math.inf
+
+    def keep(self, event: te.BatchDone) -> bool:
+        now = time.monotonic()
+        if now - self._last < BATCH_INTERVAL_S and event.batch != event.n_batches:
+            return False
+        self._last = now
+        return True
+
+
 @dataclass
 class TrainRequest:
     """What one training run is told. `config` is a `TrainConfig` as JSON; `work` the open
@@ -162,15 +177,12 @@ def _train(request: TrainRequest):
     freeze_once()
     yield DeviceChosen(trainer.choice.reason)
     events = trainer.run(_sources(workspace, request.unlabelled), resume_from)
-    last_batch = -math.inf
+    throttle = BatchThrottle()
     try:
         for event in events:
             if isinstance(event, te.BatchDone):
-                now = time.monotonic()
-                if now - last_batch < BATCH_INTERVAL_S and event.batch != event.n_batches:
-                    continue
-                last_batch = now
-                yield replace(event, loss=float(event.loss))
+                if throttle.keep(event):
+                    yield replace(event, loss=float(event.loss))
             elif isinstance(event, te.EpochDone):
                 yield replace(event, metrics=_plain(event.metrics), lr=float(event.lr))
                 if request.volume is not None and request.preview_slice is not None:
