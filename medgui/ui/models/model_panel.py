@@ -116,6 +116,14 @@ class ModelPanel(QWidget):
         self.set_busy(False)
         self.set_proposal(None)
 
+    def image_controls(self) -> list[QWidget]:
+        """The controls that act on an image series' proposal (put aside over an ECG)."""
+        return [
+            self.run_button, self.threshold, self.threshold_label, self.contours,
+            self.accept_all_button, self.label_choice, self.accept_label_button,
+            self.reject_button, self.uncertain_button,
+        ]  # fmt: skip
+
     def set_versions(self, versions: list) -> None:
         """Show `versions` (`VersionInfo`s of any models, oldest first per model); each model's
         active one is marked. The selection stays on the version it was on (else the first

@@ -110,7 +110,8 @@ class MainWindow(WindowMenus, QMainWindow):
         self.slab_control = SlabControl(self.view_layout, self)
         self.dicom_overlays = DicomOverlays(self.view_layout, self)
         self.statusBar().addPermanentWidget(self.slab_control)
-        self.statusBar().addPermanentWidget(CineControls(self.view_layout.cine, self))
+        self.cine_controls = CineControls(self.view_layout.cine, self)
+        self.statusBar().addPermanentWidget(self.cine_controls)
         self.statusBar().addPermanentWidget(self.progress)
         self.progress.cancel_button.clicked.connect(self.cancel)
 

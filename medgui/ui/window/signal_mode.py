@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from medgui.ui.common.dock_actions import in_front
 
@@ -41,6 +41,7 @@ class ImageOnlyUi:
         self._docks: dict[QDockWidget, bool] | None = None  # None: images on show
         self._front: list[QDockWidget] = []  # the docks that were the front tab of their group
         self._actions: dict[QAction, bool] = {}
+        self._widgets: dict[QWidget, bool] = {}
 
     @property
     def put_aside(self) -> bool:
@@ -59,6 +60,16 @@ class ImageOnlyUi:
             found += [dock.toggleViewAction(), *dock.findChildren(QAction, options=direct)]
         return list(dict.fromkeys(found))
 
+    def image_widgets(self) -> list[QWidget]:
+        """Controls outside the image docks that act on images only: the image model's
+        proposal and classifier controls, the slab and cine controls of the status bar."""
+        window = self._window
+        training = window.training
+        return [
+            *training.model_panel.image_controls(), training.classifier.panel,
+            window.slab_control, window.cine_controls,
+        ]  # fmt: skip
+
     def put_away(self) -> None:
         """A record shows: hide the image docks and disable the image actions (once)."""
         if self._docks is not None:
@@ -70,6 +81,9 @@ class ImageOnlyUi:
             dock.hide()
         for action in self._actions:
             action.setEnabled(False)
+        self._widgets = {w: not w.isHidden() for w in self.image_widgets()}
+        for widget in self._widgets:
+            widget.hide()
 
     def bring_back(self) -> None:
         """Images show again: every dock and action as it was before the record."""
@@ -81,4 +95,6 @@ class ImageOnlyUi:
             dock.raise_()
         for action, enabled in self._actions.items():
             action.setEnabled(enabled)
-        self._docks, self._front, self._actions = None, [], {}
+        for widget, shown in self._widgets.items():
+            widget.setVisible(shown)
+        self._docks, self._front, self._actions, self._widgets = None, [], {}, {}

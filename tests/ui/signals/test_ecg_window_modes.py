@@ -68,6 +68,12 @@ def test_image_docks_hide_for_an_ecg_and_come_back_as_they_were(
         for name in image_only:
             assert not actions[name].isEnabled(), name
         assert actions["beats_rest"].isEnabled()  # the beat actions stay
+        panel = window.training.model_panel
+        image_widgets = [panel.run_button, panel.uncertain_button, panel.accept_all_button,
+                         window.training.classifier.panel, window.slab_control,
+                         window.cine_controls]  # fmt: skip
+        assert all(w.isHidden() for w in image_widgets)
+        assert not panel.cancel_button.isHidden()  # Label the rest's job is cancelled there
         assert actions["import_annotations"].isEnabled()
         assert actions["export_annotations"].isEnabled()
         assert window.browser.isVisible()  # not an image-only dock
@@ -85,6 +91,7 @@ def test_image_docks_hide_for_an_ecg_and_come_back_as_they_were(
         qtbot.waitUntil(lambda: window.signals.showing_record is False, timeout=15_000)
         wait_shown(window)
         assert _state(window) == before
+        assert not any(w.isHidden() for w in image_widgets)
         qtbot.waitUntil(lambda: in_front(labels))
         assert actions["label_overlay"].isEnabled() and actions["flip_v"].isEnabled()
         assert not actions["import_annotations"].isEnabled()
