@@ -70,6 +70,7 @@ class ComparePane(QWidget):
         close.setToolTip("Stop comparing")
         header = QHBoxLayout()
         header.setContentsMargins(6, 2, 6, 2)
+        header.setSpacing(8)  # the title never runs into "Offset"
         header.addWidget(self.title, 1)
         header.addWidget(QLabel("Offset", self))
         header.addWidget(self.offset)

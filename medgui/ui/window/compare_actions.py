@@ -116,12 +116,12 @@ class CompareActions(QObject):
             return
         self.app.say(f"Loading {_series_text(series)} to compare…")
         self._worker = worker = display_worker(load_volume, series)
-        worker.returned.connect(lambda other: self._show(state, volume, other))
+        worker.returned.connect(lambda other: self._show(state, volume, other, series))
         worker.errored.connect(lambda error: self.failed.emit(str(error)))
         worker.errored.connect(lambda error: self.app.say(f"Could not load it: {error}"))
         worker.start()
 
-    def _show(self, state, volume, other) -> None:
+    def _show(self, state, volume, other, series: Series) -> None:
         self._worker = None
         if self.app.view_layout.state is not state:
             return  # another series opened meanwhile
@@ -134,6 +134,7 @@ class CompareActions(QObject):
         pane.close_requested.connect(self.stop)
         self.app.view_layout.set_comparison(self.pane)
         self.actions["compare_stop"].setEnabled(True)
+        self.app.say(f"Comparing with {_series_text(series)}")  # not "Loading…" any more
         self.opened.emit(self.pane)
 
     def stop(self) -> None:

@@ -61,6 +61,7 @@ def test_the_prior_side_by_side_linked_by_position(
     pane = compare.pane
     assert pane.volume.metadata["SeriesDescription"] == "CT prior"
     assert "2022-01-15" in pane.title.text() and layout.comparison is pane
+    assert window.statusBar().currentMessage().startswith("Comparing with")  # not "Loading…"
     assert pane.isVisibleTo(window) and layout.views[Plane.AXIAL].isVisibleTo(window)
 
     # Scrolling the current series moves the prior to the same height (nearest 5 mm slice).
