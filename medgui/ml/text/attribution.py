@@ -50,11 +50,12 @@ def label_spans(
             (grad,) = torch.autograd.grad(logits[model.labels.index(name)], embedded,
                                           retain_graph=True)  # fmt: skip
             shares.append((grad * embedded).sum(-1)[0].detach().cpu())
-    return {name: _words(encoding, share) for name, share in zip(wanted, shares, strict=True)}
+    return {name: _words(encoding, share, text) for name, share in zip(wanted, shares, strict=True)}
 
 
-def _words(encoding, share: torch.Tensor) -> list[Span]:
-    """Token shares summed per word, as spans of the original text."""
+def _words(encoding, share: torch.Tensor, text: str) -> list[Span]:
+    """Token shares summed per word, as spans of the original text. Punctuation is left out:
+    the network reads it, but a highlighted full stop tells the reader nothing."""
     words: dict[int, list[float]] = {}
     for word, (start, end), value in zip(encoding.word_ids, encoding.offsets, share.tolist(),
                                          strict=True):  # fmt: skip
@@ -65,6 +66,7 @@ def _words(encoding, share: torch.Tensor) -> list[Span]:
             span[0], span[1], span[2] = min(span[0], start), max(span[1], end), span[2] + value
         else:
             words[word] = [start, end, value]
-    largest = max((abs(w[2]) for w in words.values()), default=0.0) or 1.0
-    spans = [Span(int(s), int(e), v / largest) for s, e, v in words.values()]
+    kept = [w for w in words.values() if any(c.isalnum() for c in text[w[0] : w[1]])]
+    largest = max((abs(w[2]) for w in kept), default=0.0) or 1.0
+    spans = [Span(int(s), int(e), v / largest) for s, e, v in kept]
     return sorted(spans, key=lambda s: s.start)
