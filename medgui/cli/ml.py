@@ -288,6 +288,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if context.is_main:
             print(f"device: {choice.reason}", file=sys.stderr)
         result = _consume(trainer.run(sources, resume_from=resume), context.is_main)
+        distributed.finish(context)
     except BaseException:
         if fresh and context.is_main:
             shutil.rmtree(args.out, ignore_errors=True)
