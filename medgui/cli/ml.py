@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from medgui.cli.train_progress import consume
 from medgui.ml.models.catalogue import TASKS, VALIDATION_CHOICES, task_entry, task_names
 
 COMMANDS = ("train", "infer")
@@ -176,65 +177,6 @@ def _config(args: argparse.Namespace):
     )
 
 
-class _Result:
-    """Keeps the run's result and shows nothing (the ranks of a distributed run but the first)."""
-
-    def __init__(self) -> None:
-        self.result = None
-
-    def on_finished(self, event) -> None:
-        self.result = event.result
-
-
-class _Progress(_Result):
-    """A tqdm bar per epoch and a line per epoch and per message on stderr."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.bar = None
-
-    def on_epoch_started(self, event) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(
-            total=event.n_batches,
-            desc=f"epoch {event.epoch}/{event.epochs}",
-            unit="batch",
-            file=sys.stderr,
-            leave=False,
-        )
-
-    def on_batch_done(self, event) -> None:
-        if self.bar is not None:
-            self.bar.total = event.n_batches
-            self.bar.set_postfix(loss=f"{event.loss:.4f}", refresh=False)
-            self.bar.update(1)
-
-    def on_epoch_done(self, event) -> None:
-        from tqdm import tqdm
-
-        if self.bar is not None:
-            self.bar.close()
-        shown = ", ".join(f"{k} {v:.4g}" for k, v in event.metrics.items())
-        star = " *" if event.best else ""
-        tqdm.write(f"epoch {event.epoch}: {shown}, lr {event.lr:.3g}{star}", file=sys.stderr)
-
-    def on_message(self, event) -> None:
-        from tqdm import tqdm
-
-        tqdm.write(str(event), file=sys.stderr)
-
-
-def _consume(events, show: bool):
-    """Drive the trainer, showing its progress when `show`; the run's result."""
-    from medgui.ml.training.events import dispatch
-
-    handler = _Progress() if show else _Result()
-    for event in events:
-        dispatch(event, handler)
-    return handler.result
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     """`medgui train`: train, write MODEL_DIR, print the final metrics as JSON."""
     import torch
@@ -287,7 +229,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         resume = Path(args.out) / "checkpoint" if args.resume else None
         if context.is_main:
             print(f"device: {choice.reason}", file=sys.stderr)
-        result = _consume(trainer.run(sources, resume_from=resume), context.is_main)
+        result = consume(trainer.run(sources, resume_from=resume), context.is_main)
         distributed.finish(context)
     except BaseException:
         if fresh and context.is_main:
@@ -315,7 +257,7 @@ def _train_table(args: argparse.Namespace) -> int:
     fresh = not Path(args.out).exists()
     try:
         folds = int(config.options.get("folds", DEFAULT_FOLDS))
-        result = _consume(train_table(config, data, folds=folds), True)
+        result = consume(train_table(config, data, folds=folds), True)
     except BaseException:
         if fresh:
             shutil.rmtree(args.out, ignore_errors=True)

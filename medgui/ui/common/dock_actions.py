@@ -8,7 +8,7 @@ dock and raises one that is behind a tab; only a dock already in front is hidden
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMenu, QScrollArea, QWidget
 
 
 def in_front(dock: QDockWidget) -> bool:
@@ -50,3 +50,19 @@ def scrolled(widget: QWidget) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     return area
+
+
+def add_menu_actions(
+    menu: QMenu, actions_by_name: dict[str, QAction], entries: dict[str, tuple]
+) -> dict[str, QAction]:
+    """An action per entry ``name: (text, slot)`` or ``name: (text, slot, shortcut)`` added to
+    `menu` and to `actions_by_name` (the window's actions by name); the new actions."""
+    made = {}
+    for name, (text, slot, *key) in entries.items():
+        action = QAction(text, menu.parent())
+        if key:
+            action.setShortcut(QKeySequence(key[0]))
+        action.triggered.connect(lambda _=False, slot=slot: slot())
+        menu.addAction(action)
+        actions_by_name[name] = made[name] = action
+    return made

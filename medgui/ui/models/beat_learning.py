@@ -14,9 +14,9 @@ any edit), "Reject beat proposal" drops them.
 from __future__ import annotations
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QAction, QKeySequence
 
 from medgui.core.signals.beat_proposal import BeatProposal, accept, propose
+from medgui.ui.common.dock_actions import add_menu_actions
 from medgui.ui.signals.beat_proposal_layer import BeatMarks
 from medgui.ui.signals.ecg_panel import EcgPanel
 from medgui.workers.beat_workers import label_rest_worker
@@ -42,17 +42,11 @@ class BeatLearning(QObject):
         training.beat_preview.connect(self._on_preview)
         panel.record_shown.connect(self._on_record)
         training.app.jobs.volume_opened.connect(self._on_images)
-        self.actions: dict[str, QAction] = {}
         slots = {"beats_rest": self.label_rest, "accept_beats": self.accept,
                  "reject_beats": self.reject}  # fmt: skip
         training.menu.addSeparator()
-        for name, (text, key) in ACTIONS.items():
-            action = QAction(text, training.app.shell)
-            action.setShortcut(QKeySequence(key))
-            action.triggered.connect(lambda _=False, slot=slots[name]: slot())
-            training.menu.addAction(action)
-            training.app.menu_actions[name] = action
-            self.actions[name] = action
+        entries = {name: (text, slots[name], key) for name, (text, key) in ACTIONS.items()}
+        self.actions = add_menu_actions(training.menu, training.app.menu_actions, entries)
         self._enable()
 
     @property

@@ -16,14 +16,13 @@ from functools import partial
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
 from medgui.core.image.reformat import normal_axis, plane_for_axis
 from medgui.core.labels.labelmap import LabelTable
 from medgui.ui.browser.series_ranking import SeriesRanking
 from medgui.ui.common.app_context import AppContext
-from medgui.ui.common.dock_actions import dock_action, scrolled
+from medgui.ui.common.dock_actions import add_menu_actions, dock_action, scrolled
 from medgui.ui.labeling.persistence import snapshot
 from medgui.ui.models.classify_panel import ClassifyController
 from medgui.ui.models.gallery import GalleryController
@@ -134,11 +133,7 @@ class TrainingWorkbench(QObject):
             "accept_proposal": ("&Accept proposal", self.accept),
             "reject_proposal": ("Re&ject proposal", self.reject),
         }
-        for name, (text, slot) in actions.items():
-            action = QAction(text, window)
-            action.triggered.connect(lambda _=False, slot=slot: slot())
-            menu.addAction(action)
-            actions_by_name[name] = action
+        add_menu_actions(menu, actions_by_name, actions)
         actions_by_name["training_dock"] = self.train_dock.toggleViewAction()
         actions_by_name["models_dock"] = self.model_dock.toggleViewAction()
         help_menu = self.app.menu_holding("about")
@@ -174,9 +169,6 @@ class TrainingWorkbench(QObject):
         labels = session.labelmap.table.labels if session is not None else []
         self.panel.set_labels([f"{lb.value} {lb.name}" for lb in labels])
 
-    def _say(self, text: str) -> None:
-        self.app.say(text)
-
     def axial_index(self, volume) -> int:
         """The z index on show (the axial view's slice), or the middle slice."""
         state = self.labels.context.state
@@ -194,14 +186,11 @@ class TrainingWorkbench(QObject):
         if config.get("task") == "beats" and self.signal_training is not None:
             request = self.signal_training.train_request(config, resume)  # the ECG on show
         else:
-            session = self.labels.context.session
             try:
-                unlabelled = self.panel.unlabelled(session.key if session is not None else None)
-            except ValueError as error:
+                request = self._image_request(config, resume)
+            except ValueError as error:  # the unlabelled images asked for are not there
                 self.panel.show_warning(str(error))
                 return
-            request = self._image_request(config, resume)
-            request.unlabelled = unlabelled
         self.request = request
         worker = train_worker(request)
         worker.yielded.connect(self._on_update)
@@ -216,15 +205,19 @@ class TrainingWorkbench(QObject):
         worker.start()
 
     def _image_request(self, config: dict, resume: bool) -> TrainRequest:
-        """A run on the saved label maps: the series on show is saved first and previewed."""
+        """A run on the saved label maps: the series on show is saved first and previewed;
+        classification's unlabelled images as the dock says (ValueError: not there)."""
         session = self.labels.context.session
+        unlabelled = self.panel.unlabelled(session.key if session is not None else None)
         work = volume = k = None
         if session is not None:
             key = session.key
             measurements = [m.to_dict() for m in self.app.measurements.store.list(key)]
             work = snapshot(session, measurements)
             volume, k = session.volume, self.axial_index(session.volume)
-        return TrainRequest(dict(config), self.workspace_root, work, volume, k, resume)
+        return TrainRequest(
+            dict(config), self.workspace_root, work, volume, k, resume, unlabelled=unlabelled
+        )
 
     def cancel_training(self) -> None:
         if self.trainer is not None:
@@ -248,14 +241,14 @@ class TrainingWorkbench(QObject):
     def _on_trained(self, result) -> None:
         if isinstance(result, Trained):
             self.panel.add_message(f"saved {result.version_id} (active)")
-            self._say(f"Model {result.version_id} trained and made active")
+            self.app.say(f"Model {result.version_id} trained and made active")
             self.refresh_versions()
             self.trained.emit(result)
 
     def _on_train_error(self, error: Exception) -> None:
         self.panel.add_message(f"training failed: {error}")
         self.panel.show_warning(f"Training failed: {error}")
-        self._say(f"Training failed: {error}")
+        self.app.say(f"Training failed: {error}")
 
     def _train_over(self, worker) -> None:
         if worker is not self.trainer:
@@ -271,7 +264,7 @@ class TrainingWorkbench(QObject):
     def refresh_versions(self) -> None:
         worker = versions_worker(self.workspace_root)
         worker.returned.connect(self.model_panel.set_versions)
-        worker.errored.connect(lambda error: self._say(f"Model versions: {error}"))
+        worker.errored.connect(lambda error: self.app.say(f"Model versions: {error}"))
         worker.start()
         self.panel.set_running(self.training, can_resume=self._can_resume())
 
@@ -279,7 +272,7 @@ class TrainingWorkbench(QObject):
         """Make version `number` of model `name` the one its task runs."""
         worker = set_active_worker(self.workspace_root, name, number)
         worker.returned.connect(lambda _n: self.refresh_versions())
-        worker.errored.connect(lambda error: self._say(f"Set active: {error}"))
+        worker.errored.connect(lambda error: self.app.say(f"Set active: {error}"))
         worker.start()
 
     # Inference and review.
@@ -311,7 +304,7 @@ class TrainingWorkbench(QObject):
 
     def _on_job_error(self, error: Exception) -> None:
         self.model_panel.status.setText(f"Failed: {error}")
-        self._say(str(error))
+        self.app.say(str(error))
 
     def _job_over(self, worker) -> None:
         if worker is self.job:
@@ -364,7 +357,7 @@ class TrainingWorkbench(QObject):
         session.apply_result(description, edit, table)
         if self.proposal.proposal is proposal:
             self.reject()
-        self._say(f"{description}: Ctrl+Z undoes it")
+        self.app.say(f"{description}: Ctrl+Z undoes it")
 
     def reject(self) -> None:
         """Drop the proposal."""

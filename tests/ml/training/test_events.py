@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from medgui.cli.ml import _consume
+from medgui.cli.train_progress import consume as _consume
 from medgui.ml.training.events import (
     HANDLERS,
     BatchDone,
