@@ -61,7 +61,7 @@ class ReportsWorkbench(QObject):
         action.triggered.connect(self.ask_import)
         app.menu_holding("quit").insertAction(quit_action, action)
         app.menu_actions["import_reports"] = action
-        view = dock_action(self.dock, "Ctrl+Shift+O")
+        view = dock_action(self.dock, "Ctrl+Shift+N")  # N: narrative text (O opens a folder)
         app.menu_holding("reset").addAction(view)
         app.menu_actions["reports_dock"] = view
         self.panel.import_requested.connect(self.ask_import)

@@ -327,3 +327,24 @@ def test_readme_screenshot(
     wait_drawn(window.view_layout)
     out = artifacts / "main_window_demo.png"
     assert window.grab().save(str(out))
+
+
+def test_no_two_menu_actions_share_a_shortcut(window):
+    """Qt runs neither of two window shortcuts that clash ("Ambiguous shortcut"): Reports and
+    Open Folder once both had Ctrl+Shift+O."""
+
+    def walk(menu):
+        for action in menu.actions():
+            if action.menu():
+                yield from walk(action.menu())
+            elif not action.isSeparator():
+                yield action
+
+    window.view_actions._fill_presets()
+    owners: dict[str, set[str]] = {}
+    for top in window.menuBar().actions():
+        for action in walk(top.menu()):
+            for key in action.shortcuts():
+                owners.setdefault(key.toString(), set()).add(action.text())
+    clashes = {key: texts for key, texts in owners.items() if key and len(texts) > 1}
+    assert not clashes
